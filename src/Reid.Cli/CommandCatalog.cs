@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Reid.Cli;
+
+/// <summary>Every top-level command of `reid`, one line each, in the order `reid --help` lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return Commands.InfoCommand.Create();
+    }
+}
