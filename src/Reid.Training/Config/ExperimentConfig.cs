@@ -1,3 +1,5 @@
+using Reid.Training.Tensors;
+
 namespace Reid.Training.Config;
 
 // The experiment recipe as typed records. YAML keys are the snake_case names of these properties
@@ -108,7 +110,6 @@ public sealed record ColorJitterConfig
 
 public enum OptimizerKind { Sgd, Adam, Adamw }
 public enum ScheduleKind { Cosine, Step, Constant }
-public enum Precision { F32, Bf16 }
 
 public sealed record TrainingConfig
 {
@@ -133,7 +134,8 @@ public sealed record TrainingConfig
     public int Accumulation { get; init; } = 1;
     /// <summary>Clip the global gradient L2 norm to this value; 0 disables.</summary>
     public double ClipGradNorm { get; init; }
-    public Precision Precision { get; init; } = Precision.F32;
+    /// <summary>f32, or bf16 convolutions and matrix products with f32 master weights (the engine's mixed precision).</summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.F32;
 }
 
 public sealed record ScheduleConfig

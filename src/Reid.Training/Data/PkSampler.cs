@@ -46,7 +46,7 @@ public sealed class PkSampler
     /// <summary>The image indices of every batch of <paramref name="epoch"/>, P·K each, grouped identity by identity.</summary>
     public IReadOnlyList<int[]> Epoch(int epoch)
     {
-        var rng = new Random(HashCode.Combine(_seed, epoch, 0x5eed));
+        var rng = new Random(Seeds.Int(_seed, epoch, Seeds.Sampler));
         var batches = new List<int[]>(BatchesPerEpoch);
         while (batches.Count < BatchesPerEpoch) Round(rng, batches);
         return batches;

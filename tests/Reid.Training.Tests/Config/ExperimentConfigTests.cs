@@ -81,7 +81,7 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal(0.05, c.Augmentation.ColorJitter.Hue);
         Assert.Equal(OptimizerKind.Sgd, c.Training.Optimizer);
         Assert.True(c.Training.Nesterov);
-        Assert.Equal(Precision.Bf16, c.Training.Precision);
+        Assert.Equal(Reid.Training.Tensors.ComputePrecision.BF16, c.Training.Precision);
         Assert.Equal(ScheduleKind.Step, c.Training.Schedule.Kind);
         Assert.Equal([10, 20], c.Training.Schedule.Milestones);
         Assert.True(c.Losses.Triplet.SoftMargin);
