@@ -89,7 +89,7 @@ public sealed record AugmentationConfig
     public ColorJitterConfig ColorJitter { get; init; } = new();
 }
 
-/// <summary>Random erasing (Zhong et al. 2020): a rectangle of the normalised image replaced by noise or the mean.</summary>
+/// <summary>Random erasing (Zhong et al. 2020): a rectangle of the normalised image replaced by the mean (0 after normalisation).</summary>
 public sealed record RandomErasingConfig
 {
     public double Probability { get; init; } = 0.5;
