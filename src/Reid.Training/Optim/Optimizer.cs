@@ -8,7 +8,10 @@ public interface ITrainable
 {
     string Name { get; }
     IReadOnlyList<int> Shape { get; }
+    /// <summary>False for biases and normalisation scales/shifts, which get no weight decay.</summary>
+    bool WeightDecay { get; }
     Span<float> Value { get; }
+    /// <summary>Empty when the parameter received no gradient (it is then left untouched, as in PyTorch).</summary>
     Span<float> Gradient { get; }
 }
 
@@ -53,7 +56,8 @@ public abstract class Optimizer
         foreach (var group in Groups)
         {
             var lr = (float)LearningRate(group);
-            foreach (var p in group.Parameters) Update(p, StateOf(p), lr, (float)group.WeightDecay, StepCount + 1);
+            foreach (var p in group.Parameters)
+                if (!p.Gradient.IsEmpty) Update(p, StateOf(p), lr, (float)group.WeightDecay, StepCount + 1);
         }
         StepCount++;
     }
@@ -87,6 +91,7 @@ public abstract class Optimizer
     /// <summary>Restores state saved by <see cref="StateTensors"/>; every buffer must be present with the right shape.</summary>
     public void LoadState(IReadOnlyDictionary<string, NamedTensor> tensors, long stepCount, string source)
     {
+        var copies = new List<(NamedTensor From, float[] To)>();
         foreach (var p in Groups.SelectMany(g => g.Parameters))
         {
             var s = StateOf(p);
@@ -97,9 +102,11 @@ public abstract class Optimizer
                     throw new ReidException($"{source}: optimiser state '{name}' is missing (saved by a different optimiser or model?)");
                 if (t.Data.Length != s[i].Length || !t.Shape.SequenceEqual(p.Shape))
                     throw new ReidException($"{source}: optimiser state '{name}' has shape {t.ShapeText}, the parameter has [{string.Join("x", p.Shape)}]");
-                t.Data.CopyTo(s[i], 0);
+                copies.Add((t, s[i]));
             }
         }
+        // Copy only once everything fits, so a failed resume leaves the optimiser as it was.
+        foreach (var (from, to) in copies) from.Data.CopyTo(to, 0);
         StepCount = stepCount;
     }
 

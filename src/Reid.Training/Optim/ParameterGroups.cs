@@ -6,14 +6,15 @@ public static class ParameterGroups
     /// <summary>
     /// Splits parameters into up to four groups: backbone vs head (names starting with one of
     /// <paramref name="headPrefixes"/>, each with its own learning rate), and within each, decayed weights vs
-    /// tensors of rank ≤ 1 (biases, BN/BNNeck affine parameters), which get no weight decay.
+    /// parameters flagged <see cref="ITrainable.WeightDecay"/> false (biases, BN/BNNeck affine parameters).
     /// </summary>
     public static IReadOnlyList<ParameterGroup> Build(IEnumerable<ITrainable> parameters, double backboneLr, double headLr,
         double weightDecay, IReadOnlyList<string> headPrefixes)
     {
         var all = parameters.ToList();
+        if (all.Count == 0) throw new ArgumentException("no parameters to optimise");
         bool IsHead(ITrainable p) => headPrefixes.Any(h => p.Name.StartsWith(h, StringComparison.Ordinal));
-        static bool Decays(ITrainable p) => p.Shape.Count > 1;
+        static bool Decays(ITrainable p) => p.WeightDecay;
         var groups = new List<ParameterGroup>();
         void Add(string name, Func<ITrainable, bool> pick, double lr, double wd)
         {

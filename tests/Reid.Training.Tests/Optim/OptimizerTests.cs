@@ -10,6 +10,7 @@ internal sealed class ArrayParameter(string name, int[] shape, float[] value) : 
     public float[] Grad = new float[value.Length];
     public string Name { get; } = name;
     public IReadOnlyList<int> Shape { get; } = shape;
+    public bool WeightDecay { get; init; } = shape.Length > 1;
     public Span<float> Value => Values;
     public Span<float> Gradient => Grad;
 
@@ -136,6 +137,16 @@ public class OptimizerTests
         Assert.Equal(0, groups[1].WeightDecay);
         Assert.Equal(0.1, groups[2].LearningRate);
         Assert.Same(neck, groups[3].Parameters.Single());
+    }
+
+    [Fact]
+    public void ParameterWithoutGradientIsLeftAlone()
+    {
+        var p = new ArrayParameter("unused", [3], [1, 2, 3]) { Grad = [] };
+        var opt = new AdamW([Group(p, 0.1, 0.1)]);
+        opt.Step();
+        Assert.Equal([1f, 2f, 3f], p.Values);
+        Assert.Equal(1, opt.StepCount);
     }
 
     [Fact]
