@@ -25,7 +25,7 @@ public class PipelineTests
     }).ToArray();
 
     /// <summary>Person p is a solid colour (slightly different per camera); writes query/ and bounding_box_test/.</summary>
-    internal static string WriteMarketFolder(TempDir dir, int people = 4)
+    internal static string WriteMarketFolder(string root, int people = 4)
     {
         var rng = new Random(5);
         for (var p = 1; p <= people; p++)
@@ -34,21 +34,21 @@ public class PipelineTests
             for (var cam = 1; cam <= 3; cam++)
             {
                 var folder = cam == 1 ? "query" : "bounding_box_test";
-                Directory.CreateDirectory(dir.File(folder));
+                Directory.CreateDirectory(Path.Combine(root, folder));
                 var img = RgbImage.Blank(32, 64);
                 for (var i = 0; i < img.Pixels.Length; i += 3)
                     (img.Pixels[i], img.Pixels[i + 1], img.Pixels[i + 2]) = ((byte)Math.Min(255, r + 3 * cam), g, b);
-                ImageCodec.Save(img, dir.File($"{folder}/{p:0000}_c{cam}s1_{100 * cam:000000}_01.png"));
+                ImageCodec.Save(img, Path.Combine(root, folder, $"{p:0000}_c{cam}s1_{100 * cam:000000}_01.png"));
             }
         }
-        return dir.Path;
+        return root;
     }
 
     [Fact]
     public void EmbedEvaluateAndWriteEveryOutput()
     {
         using var dir = new TempDir();
-        var ds = Market1501Dataset.LoadFolder(WriteMarketFolder(dir));
+        var ds = Market1501Dataset.LoadFolder(WriteMarketFolder(dir.Path));
         var done = new List<int>();
         var q = DatasetEmbedding.Run(ds.Query, MeanColour, batchSize: 3, progress: done.Add);
         var g = DatasetEmbedding.Run(ds.Gallery, MeanColour, batchSize: 3);
@@ -90,7 +90,7 @@ public class PipelineTests
     public void BadImagesAbortOrAreCountedWithSkipBad()
     {
         using var dir = new TempDir();
-        var ds = Market1501Dataset.LoadFolder(WriteMarketFolder(dir));
+        var ds = Market1501Dataset.LoadFolder(WriteMarketFolder(dir.Path));
         File.WriteAllBytes(ds.Gallery[2].Path, []);
         File.WriteAllBytes(ds.Gallery[5].Path, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
         var e = Assert.Throws<ImageDecodeException>(() => DatasetEmbedding.Run(ds.Gallery, MeanColour, batchSize: 4));
