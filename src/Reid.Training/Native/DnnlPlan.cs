@@ -22,6 +22,9 @@ internal readonly struct SlotSpec
     public static SlotSpec In(int arg, Dnnl.MemoryDesc userMd, int query, int index = 0) => new(arg, userMd, query, index, false, false);
     public static SlotSpec Out(int arg, Dnnl.MemoryDesc userMd, int query, int index = 0) => new(arg, userMd, query, index, true, false);
 
+    /// <summary>An argument whose layout is fully defined by the caller (1-D statistics, plain-only ops).</summary>
+    public static SlotSpec Fixed(int arg, Dnnl.MemoryDesc md, bool output) => new(arg, md, 0, 0, output, false);
+
     /// <summary>An argument held in the primitive's own layout (workspaces), never reordered.</summary>
     public static SlotSpec Raw(int arg, int query, bool output, int index = 0) => new(arg, default, query, index, output, true);
 }
@@ -75,9 +78,14 @@ internal sealed unsafe class DnnlPlan
         for (var i = 0; i < specs.Length; i++)
         {
             var spec = specs[i];
-            var primMdPtr = Dnnl.primitive_desc_query_md(pd, spec.Query, spec.QueryIndex);
-            if (primMdPtr == null) throw new ReidException($"oneDNN {name}: argument {spec.Arg} has no memory descriptor");
-            var primMd = *primMdPtr;
+            Dnnl.MemoryDesc primMd;
+            if (spec.Query == 0) primMd = spec.UserMd;
+            else
+            {
+                var primMdPtr = Dnnl.primitive_desc_query_md(pd, spec.Query, spec.QueryIndex);
+                if (primMdPtr == null) throw new ReidException($"oneDNN {name}: argument {spec.Arg} has no memory descriptor");
+                primMd = *primMdPtr;
+            }
             var slot = new Slot { Arg = spec.Arg, Output = spec.Output, PrimBytes = (long)Dnnl.memory_desc_get_size(&primMd) };
             DnnlRuntime.Check(Dnnl.memory_create(out slot.PrimMem, &primMd, engine, IntPtr.Zero), "dnnl_memory_create");
             if (!spec.Native)
