@@ -9,6 +9,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Measure throughput (figures for docs/BENCHMARKS.md)");
         command.Subcommands.Add(BenchEmbedCommand.Create());
+        command.Subcommands.Add(BenchTrainCommand.Create());
         return command;
     }
 }
