@@ -67,7 +67,7 @@ public static partial class Ops
             var gg = Tensor.Empty(c);
             var gb = Tensor.Empty(c);
             var plan = DnnlPlan.GetOrCreate($"bn.bwd.{training}.{key}", () => BnBackward(n, c, h, w, eps, training));
-            plan.Execute([x.Handle, savedMean.Handle, savedVar.Handle, gy.Handle, gamma.Handle, gx.Handle, gg.Handle, gb.Handle]);
+            plan.Execute([x.Handle, savedMean.Handle, savedVar.Handle, gy.Handle, gamma.Handle, beta.Handle, gx.Handle, gg.Handle, gb.Handle]);
             return [Needs(x) ? gx : Drop(gx), Needs(gamma) ? gg : Drop(gg), Needs(beta) ? gb : Drop(gb)];
         }, savedMean, savedVar);
     }
@@ -124,6 +124,7 @@ public static partial class Ops
             SlotSpec.Fixed(Dnnl.ArgVariance, vec, false),
             SlotSpec.Fixed(Dnnl.ArgDiffDst, data, false),
             SlotSpec.Fixed(Dnnl.ArgScale, vec, false),
+            SlotSpec.Fixed(Dnnl.ArgShift, vec, false),
             SlotSpec.Fixed(Dnnl.ArgDiffSrc, data, true),
             SlotSpec.Fixed(Dnnl.ArgDiffScale, vec, true),
             SlotSpec.Fixed(Dnnl.ArgDiffShift, vec, true),
