@@ -1,3 +1,4 @@
+using Reid.Data;
 using Reid.Training.Tensors;
 
 namespace Reid.Training.Config;
@@ -44,14 +45,12 @@ public sealed record ArchitectureConfig
     public bool RandomInit => string.Equals(Init, "random", StringComparison.OrdinalIgnoreCase);
 }
 
-public enum DatasetKind { Market1501 }
-
 public sealed record DataConfig
 {
     public DatasetKind Dataset { get; init; } = DatasetKind.Market1501;
-    /// <summary>The data set root (for Market-1501: the folder holding bounding_box_train/).</summary>
+    /// <summary>The data set root (for Market-1501: the folder holding bounding_box_train/; for csv: the file).</summary>
     public string Root { get; init; } = "";
-    /// <summary>Split folder with train.txt (and query.txt/gallery.txt, which training never reads).</summary>
+    /// <summary>Split folder with train.txt (its query/gallery lists are never trained on); empty: the data set's own training folder.</summary>
     public string Split { get; init; } = "";
     public ValidationConfig Validation { get; init; } = new();
     /// <summary>[height, width] the model sees.</summary>

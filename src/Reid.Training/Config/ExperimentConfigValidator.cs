@@ -36,8 +36,7 @@ public static class ExperimentConfigValidator
         var d = c.Data;
         if (string.IsNullOrWhiteSpace(d.Root)) p.Add("data.root must name the data set folder");
         else if (!Directory.Exists(d.Root)) p.Add($"data.root: folder '{d.Root}' not found");
-        if (string.IsNullOrWhiteSpace(d.Split)) p.Add("data.split must name the split folder (holding train.txt)");
-        else if (!File.Exists(Path.Combine(d.Split, "train.txt"))) p.Add($"data.split: '{Path.Combine(d.Split, "train.txt")}' not found");
+        if (!string.IsNullOrWhiteSpace(d.Split) && !File.Exists(Path.Combine(d.Split, "train.txt"))) p.Add($"data.split: '{Path.Combine(d.Split, "train.txt")}' not found");
         if (d.ImageSize.Length != 2) p.Add($"data.image_size must be [height, width], got {d.ImageSize.Length} values");
         else
         {

@@ -2,29 +2,18 @@ namespace Reid.Training.Losses;
 
 /// <summary>
 /// Centre loss (Wen et al. 2016): L = 1/(2n) Σ_i ||x_i - c_{y_i}||², pulling each feature towards its
-/// identity's centre. The centres are not trained by the optimiser but follow their features with the
-/// paper's rule c_j ← c_j - α Σ_{y_i=j}(c_j - x_i) / (1 + n_j), so they are state the checkpoint keeps.
+/// identity's centre. The centres (row-major [classes x d]) are not trained by the optimiser but follow
+/// their features with the paper's rule c_j ← c_j - α Σ_{y_i=j}(c_j - x_i) / (1 + n_j); the caller keeps
+/// them (the trainer as a model buffer, so checkpoints save them).
 /// </summary>
-public sealed class CenterLoss
+public static class CenterLoss
 {
-    public int Classes { get; }
-    public int Dimension { get; }
-    /// <summary>Row-major [classes x dimension]; saved and restored with the run.</summary>
-    public float[] Centers { get; }
-
-    public CenterLoss(int classes, int dimension)
+    public static double Forward(ReadOnlySpan<float> features, int n, int d, ReadOnlySpan<float> centers, ReadOnlySpan<int> labels,
+        Span<float> gradFeatures)
     {
-        if (classes <= 0 || dimension <= 0) throw new ArgumentOutOfRangeException(nameof(classes));
-        Classes = classes;
-        Dimension = dimension;
-        Centers = new float[classes * dimension];
-    }
-
-    public double Forward(ReadOnlySpan<float> features, int n, ReadOnlySpan<int> labels, Span<float> gradFeatures)
-    {
-        var d = Dimension;
         LossChecks.Matrix(features.Length, n, d, "features");
-        LossChecks.Labels(labels, n, Classes);
+        if (centers.Length % d != 0) throw new ArgumentException("centres do not have the features' dimension");
+        LossChecks.Labels(labels, n, centers.Length / d);
         var wantGrad = !gradFeatures.IsEmpty;
         if (wantGrad && gradFeatures.Length != n * d) throw new ArgumentException("gradient span has the wrong size", nameof(gradFeatures));
         var total = 0.0;
@@ -33,7 +22,7 @@ public sealed class CenterLoss
             var c = labels[i] * d;
             for (var k = 0; k < d; k++)
             {
-                var diff = (double)features[i * d + k] - Centers[c + k];
+                var diff = (double)features[i * d + k] - centers[c + k];
                 total += diff * diff;
                 if (wantGrad) gradFeatures[i * d + k] = (float)(diff / n);
             }
@@ -42,20 +31,19 @@ public sealed class CenterLoss
     }
 
     /// <summary>Moves each centre present in the batch towards the mean of its features (rate α).</summary>
-    public void UpdateCenters(ReadOnlySpan<float> features, int n, ReadOnlySpan<int> labels, double alpha)
+    public static void UpdateCenters(ReadOnlySpan<float> features, int n, int d, Span<float> centers, ReadOnlySpan<int> labels, double alpha)
     {
-        var d = Dimension;
         LossChecks.Matrix(features.Length, n, d, "features");
-        LossChecks.Labels(labels, n, Classes);
+        LossChecks.Labels(labels, n, centers.Length / d);
         var delta = new Dictionary<int, (double[] Sum, int Count)>();
         for (var i = 0; i < n; i++)
         {
             if (!delta.TryGetValue(labels[i], out var e)) e = (new double[d], 0);
             var c = labels[i] * d;
-            for (var k = 0; k < d; k++) e.Sum[k] += Centers[c + k] - features[i * d + k];
+            for (var k = 0; k < d; k++) e.Sum[k] += centers[c + k] - features[i * d + k];
             delta[labels[i]] = (e.Sum, e.Count + 1);
         }
         foreach (var (j, (sum, count)) in delta)
-            for (var k = 0; k < d; k++) Centers[j * d + k] -= (float)(alpha * sum[k] / (1 + count));
+            for (var k = 0; k < d; k++) centers[j * d + k] -= (float)(alpha * sum[k] / (1 + count));
     }
 }

@@ -153,27 +153,26 @@ public sealed class LossTests
     [Fact]
     public void Center_loss_matches_hand_values_and_moves_centres_by_the_papers_rule()
     {
-        var loss = new CenterLoss(2, 2);
+        var centers = new float[4]; // 2 classes x 2
         float[] x = [1, 2, 3, 4];
         var g = new float[4];
-        Assert.Equal(7.5, loss.Forward(x, 2, [0, 0], g), 9); // (1 + 4 + 9 + 16) / (2·2)
+        Assert.Equal(7.5, CenterLoss.Forward(x, 2, 2, centers, [0, 0], g), 9); // (1 + 4 + 9 + 16) / (2·2)
         Assert.Equal([0.5f, 1f, 1.5f, 2f], g);
-        loss.UpdateCenters(x, 2, [0, 0], 0.5);
+        CenterLoss.UpdateCenters(x, 2, 2, centers, [0, 0], 0.5);
         // Δc = Σ(c - x) / (1 + 2) = (-4/3, -2); c ← 0 - 0.5 Δc
-        Assert.Equal(2.0 / 3, loss.Centers[0], 6);
-        Assert.Equal(1.0, loss.Centers[1], 6);
-        Assert.Equal([0f, 0f], loss.Centers[2..]); // class 1 absent from the batch: untouched
+        Assert.Equal(2.0 / 3, centers[0], 6);
+        Assert.Equal(1.0, centers[1], 6);
+        Assert.Equal([0f, 0f], centers[2..]); // class 1 absent from the batch: untouched
     }
 
     [Fact]
     public void Center_loss_gradient_matches_finite_differences()
     {
-        var loss = new CenterLoss(3, 4);
-        Random(12, 5).CopyTo(loss.Centers, 0);
+        var centers = Random(12, 5); // 3 classes x 4
         var x = Random(5 * 4, 6);
         int[] y = [0, 2, 2, 1, 0];
         var g = new float[20];
-        loss.Forward(x, 5, y, g);
-        AssertGradient(x, g, v => loss.Forward(v, 5, y, default), "dCenter/dx");
+        CenterLoss.Forward(x, 5, 4, centers, y, g);
+        AssertGradient(x, g, v => CenterLoss.Forward(v, 5, 4, centers, y, default), "dCenter/dx");
     }
 }
