@@ -9,5 +9,7 @@ internal static class CommandCatalog
     {
         yield return Commands.InfoCommand.Create();
         yield return Commands.BenchCommand.Create();
+        yield return Commands.ServeCommand.Create();
+        yield return Commands.GalleryCommand.Create();
     }
 }

@@ -81,7 +81,7 @@ public sealed class GalleryStore
         using var c = Connect();
         using var tx = c.BeginTransaction();
         if (Scalar(c, "SELECT 1 FROM identities WHERE id = $id", ("$id", identityId)) is null)
-            throw new ReidException($"identity {identityId} does not exist");
+            throw new IdentityNotFoundException(identityId);
         InsertSightings(c, identityId, sightings, modelId);
         Audit(c, actor, "add-sightings", identityId, $"{sightings.Count} sighting(s), model {modelId}");
         tx.Commit();
@@ -442,12 +442,12 @@ public sealed class GalleryStore
     private static IReadOnlyList<Identity> ReadIdentities(SqliteConnection c, string tail, params (string, object?)[] args)
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"SELECT i.id, i.name, i.created, i.metadata, (SELECT COUNT(*) FROM sightings s WHERE s.identity_id = i.id) FROM identities i {tail}";
+        cmd.CommandText = $"SELECT i.id, i.name, i.created, i.metadata, (SELECT COUNT(*) FROM sightings s WHERE s.identity_id = i.id), (SELECT MIN(s.id) FROM sightings s WHERE s.identity_id = i.id) FROM identities i {tail}";
         Bind(cmd, args);
         using var r = cmd.ExecuteReader();
         var list = new List<Identity>();
         while (r.Read())
-            list.Add(new Identity(r.GetInt64(0), r.GetString(1), ParseTime(r.GetString(2)), r.GetString(3), r.GetInt32(4)));
+            list.Add(new Identity(r.GetInt64(0), r.GetString(1), ParseTime(r.GetString(2)), r.GetString(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt64(5)));
         return list;
     }
 

@@ -1,7 +1,7 @@
 namespace Reid.Gallery;
 
 /// <summary>A person in the gallery. Metadata is free JSON the operator attaches (badge number, notes).</summary>
-public sealed record Identity(long Id, string Name, DateTimeOffset Created, string MetadataJson, int SightingCount);
+public sealed record Identity(long Id, string Name, DateTimeOffset Created, string MetadataJson, int SightingCount, long? FirstSightingId);
 
 /// <summary>Where a sighting came from: a camera, a time, and optionally a video frame and box in it.</summary>
 public sealed record SightingSource(
