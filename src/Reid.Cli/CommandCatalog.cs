@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return Commands.BenchCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.GalleryCommand.Create();
+        yield return Commands.TrackCommand.Create();
     }
 }

@@ -40,9 +40,9 @@ public class FfmpegVideoSourceTests
         Assert.Equal(1, frames[0].Number);
         Assert.Equal(30, frames[^1].Number);
         Assert.Equal(2.9, frames[^1].Timestamp, 6);
-        Assert.Equal(64 * 48 * 3, frames[0].Pixels.Length);
+        Assert.Equal(64 * 48 * 3, frames[0].Image.Pixels.Length);
         Assert.Null(src.Warning);
-        Assert.NotEqual(frames[0].Pixels, frames[1].Pixels); // testsrc moves
+        Assert.NotEqual(frames[0].Image.Pixels, frames[1].Image.Pixels); // testsrc moves
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public class FfmpegVideoSourceTests
         var frames = part.ReadFrames().ToList();
         Assert.Equal([11L, 14, 17, 20], frames.Select(f => f.Number));
         Assert.Equal(4, part.ExpectedFrames);
-        foreach (var f in frames) Assert.Equal(all[(int)f.Number - 1].Pixels, f.Pixels);
+        foreach (var f in frames) Assert.Equal(all[(int)f.Number - 1].Image.Pixels, f.Image.Pixels);
         Assert.Equal(1.0, frames[0].Timestamp, 6);
     }
 
@@ -126,5 +126,49 @@ public class FfmpegVideoSourceTests
             catch (FormatException) { }
         }
         return n;
+    }
+}
+
+public class ImageSequenceSourceTests
+{
+    private static void WriteFrame(string path, int w, int h, byte value)
+    {
+        var px = new byte[w * h * 3];
+        Array.Fill(px, value);
+        File.WriteAllBytes(path, Imaging.ImageCodec.EncodePng(new Imaging.RgbImage(w, h, px)));
+    }
+
+    [Fact]
+    public void Reads_a_mot_folder_with_frame_numbers_from_names_and_rate_from_seqinfo()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("img1"));
+        for (int i = 1; i <= 6; i++) WriteFrame(dir.File($"img1/{i:000000}.png"), 8, 6, (byte)(i * 10));
+        File.WriteAllText(dir.File("seqinfo.ini"), "[Sequence]\nframeRate=5\n");
+        using var src = FrameSource.Open(dir.Path, new FrameRange(2, 6, 2));
+        Assert.Equal(5, src.Info.FramesPerSecond);
+        var frames = src.ReadFrames().ToList();
+        Assert.Equal([2L, 4, 6], frames.Select(f => f.Number));
+        Assert.Equal(0.2, frames[0].Timestamp, 9);
+        Assert.Equal(40, frames[1].Image.Pixels[0]);
+    }
+
+    [Fact]
+    public void A_corrupt_image_ends_the_sequence_with_a_warning_keeping_earlier_frames()
+    {
+        using var dir = new TempDir();
+        for (int i = 1; i <= 4; i++) WriteFrame(dir.File($"{i:000000}.png"), 8, 6, 1);
+        File.WriteAllBytes(dir.File("000003.png"), File.ReadAllBytes(dir.File("000003.png"))[..30]);
+        using var src = FrameSource.Open(dir.Path);
+        var frames = src.ReadFrames().ToList();
+        Assert.Equal(2, frames.Count);
+        Assert.Contains("000003.png", src.Warning);
+    }
+
+    [Fact]
+    public void An_empty_folder_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        Assert.Throws<Core.ReidException>(() => FrameSource.Open(dir.Path));
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Reid.Core;
+using Reid.Imaging;
 
 namespace Reid.Video.Decoding;
 
@@ -102,7 +103,7 @@ public sealed class FfmpegVideoSource : IFrameSource
                 }
                 long number = _range.First + read * _range.Step;
                 read++;
-                yield return new VideoFrame(number, (number - 1) / fps, Info.Width, Info.Height, buffer);
+                yield return new VideoFrame(number, (number - 1) / fps, new RgbImage(Info.Width, Info.Height, buffer));
             }
         }
         finally

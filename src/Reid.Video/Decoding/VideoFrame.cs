@@ -1,10 +1,12 @@
+using Reid.Imaging;
+
 namespace Reid.Video.Decoding;
 
 /// <summary>
 /// One decoded frame: its 1-based frame number in the source (the MOT convention: the first frame is 1),
-/// its time in seconds from the start of the source, and RGB pixels (interleaved, row stride 3 x width).
+/// its time in seconds from the start of the source, and its pixels.
 /// </summary>
-public sealed record VideoFrame(long Number, double Timestamp, int Width, int Height, byte[] Pixels);
+public sealed record VideoFrame(long Number, double Timestamp, RgbImage Image);
 
 /// <summary>What a source knows before decoding: frame size, rate and (when known) frame count.</summary>
 public sealed record VideoInfo(string Path, int Width, int Height, double FramesPerSecond, long? FrameCount);

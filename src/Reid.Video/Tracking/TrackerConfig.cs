@@ -13,7 +13,7 @@ public sealed record TrackerConfig
     public float HighScore { get; init; } = 0.5f;
 
     /// <summary>Detections between this and <see cref="HighScore"/> only extend existing tracks (ByteTrack's second pass).</summary>
-    public float LowScore { get; init; } = 0.15f;
+    public float LowScore { get; init; } = 0.1f;
 
     /// <summary>An unmatched detection starts a tentative track only at or above this score.</summary>
     public float NewTrackScore { get; init; } = 0.6f;
