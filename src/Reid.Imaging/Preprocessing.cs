@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Reid.Imaging;
 
 /// <summary>The order of the three colour planes in a model's input tensor.</summary>
@@ -39,44 +42,67 @@ public sealed record Preprocessing(
         var xs = BilinearAxis.Build(image.Width, Width, flip);
         var ys = BilinearAxis.Build(image.Height, Height, false);
         var plane = Height * Width;
+        // Source channel c (R,G,B) goes to plane c for RGB models and to plane 2-c for BGR ones.
+        Span<int> planeOf = ChannelOrder == ChannelOrder.Bgr ? [2, 1, 0] : [0, 1, 2];
         Span<float> gain = [Scale / Std.C0, Scale / Std.C1, Scale / Std.C2];
         Span<float> bias = [-Mean.C0 / Std.C0, -Mean.C1 / Std.C1, -Mean.C2 / Std.C2];
-        // Source channel c (R,G,B) goes to plane c for RGB models and to plane 2-c for BGR ones.
-        var bgr = ChannelOrder == ChannelOrder.Bgr;
-        var p0 = destination[..plane];
-        var p1 = destination.Slice(plane, plane);
-        var p2 = destination.Slice(2 * plane, plane);
-        ref var rPlane = ref bgr ? ref p2 : ref p0;
-        ref var bPlane = ref bgr ? ref p0 : ref p2;
-        float gR = gain[bgr ? 2 : 0], bR = bias[bgr ? 2 : 0], gG = gain[1], bG = bias[1], gB = gain[bgr ? 0 : 2], bB = bias[bgr ? 0 : 2];
 
-        var src = image.Pixels;
-        var stride = image.Stride;
-        for (var y = 0; y < Height; y++)
+        // Separable: interpolate each source row horizontally once (into per-channel float rows), then blend
+        // pairs of those rows vertically with vector ops. Upscaling a 64x128 crop to 128x256 touches each
+        // source row for two output rows, so the horizontal pass runs half as often as there are output rows.
+        var rows = ArrayPool<float>.Shared.Rent(3 * Width * image.Height);
+        var done = ArrayPool<bool>.Shared.Rent(image.Height);
+        try
         {
-            var top = src.AsSpan(ys.Index0[y] * stride, stride);
-            var bottom = src.AsSpan(ys.Index1[y] * stride, stride);
-            var wy = ys.Weight[y];
-            var o = y * Width;
-            for (var x = 0; x < Width; x++)
+            Array.Clear(done, 0, image.Height);
+            for (var y = 0; y < Height; y++)
             {
-                int i0 = 3 * xs.Index0[x], i1 = 3 * xs.Index1[x];
-                var wx = xs.Weight[x];
-                float r = Lerp2(top[i0], top[i1], bottom[i0], bottom[i1], wx, wy);
-                float g = Lerp2(top[i0 + 1], top[i1 + 1], bottom[i0 + 1], bottom[i1 + 1], wx, wy);
-                float b = Lerp2(top[i0 + 2], top[i1 + 2], bottom[i0 + 2], bottom[i1 + 2], wx, wy);
-                rPlane[o + x] = r * gR + bR;
-                p1[o + x] = g * gG + bG;
-                bPlane[o + x] = b * gB + bB;
+                var top = HorizontalRow(image, ys.Index0[y], xs, rows, done);
+                var bottom = HorizontalRow(image, ys.Index1[y], xs, rows, done);
+                var wy = ys.Weight[y];
+                for (var c = 0; c < 3; c++)
+                {
+                    var pl = planeOf[c];
+                    var dst = destination.Slice(pl * plane + y * Width, Width);
+                    var t = top.Slice(c * Width, Width);
+                    if (wy == 0f) t.CopyTo(dst);
+                    else
+                    {
+                        // dst = t + (b - t) * wy: the same operation order as ImageResize.Bilinear
+                        TensorPrimitives.Subtract(bottom.Slice(c * Width, Width), t, dst);
+                        TensorPrimitives.MultiplyAdd(dst, wy, t, dst);
+                    }
+                    TensorPrimitives.Multiply(dst, gain[pl], dst);
+                    TensorPrimitives.Add(dst, bias[pl], dst);
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rows);
+            ArrayPool<bool>.Shared.Return(done);
         }
     }
 
-    private static float Lerp2(byte a, byte b, byte c, byte d, float wx, float wy)
+    /// <summary>Source row <paramref name="sy"/> resampled to the output width, as three channel rows (R, G, B).</summary>
+    private ReadOnlySpan<float> HorizontalRow(RgbImage image, int sy, BilinearAxis xs, float[] rows, bool[] done)
     {
-        var t = a + (b - a) * wx;
-        var u = c + (d - c) * wx;
-        return t + (u - t) * wy;
+        var row = rows.AsSpan(sy * 3 * Width, 3 * Width);
+        if (done[sy]) return row;
+        var src = image.Pixels.AsSpan(sy * image.Stride, image.Stride);
+        var r = row[..Width];
+        var g = row.Slice(Width, Width);
+        var b = row.Slice(2 * Width, Width);
+        for (var x = 0; x < Width; x++)
+        {
+            int i0 = 3 * xs.Index0[x], i1 = 3 * xs.Index1[x];
+            var wx = xs.Weight[x];
+            r[x] = src[i0] + (src[i1] - src[i0]) * wx;
+            g[x] = src[i0 + 1] + (src[i1 + 1] - src[i0 + 1]) * wx;
+            b[x] = src[i0 + 2] + (src[i1 + 2] - src[i0 + 2]) * wx;
+        }
+        done[sy] = true;
+        return row;
     }
 
     /// <summary>Throws when the record cannot describe a usable input (e.g. read from a bad MODEL.json).</summary>

@@ -18,6 +18,17 @@ public class PreprocessingTests
     }
 
     [Fact]
+    public void BgrMeanAndStdApplyPerTensorPlane()
+    {
+        var p = new Preprocessing(2, 2, ChannelOrder.Bgr, 1f, (10, 20, 30), (1, 2, 4));
+        var t = new float[p.TensorLength];
+        p.Apply(TestImages.Solid(2, 2, 100, 50, 200), t);
+        Assert.All(t[..4], v => Assert.Equal((200 - 10) / 1f, v));   // plane 0 is blue
+        Assert.All(t[4..8], v => Assert.Equal((50 - 20) / 2f, v));
+        Assert.All(t[8..], v => Assert.Equal((100 - 30) / 4f, v));   // plane 2 is red
+    }
+
+    [Fact]
     public void UpscaleUsesHalfPixelCentresClampedAtTheBorder()
     {
         // 2 -> 4 pixels: source positions -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
