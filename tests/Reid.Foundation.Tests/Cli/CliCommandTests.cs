@@ -90,6 +90,37 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvaluateReadsIdentityFoldersAndCsvWithQueriesPerIdentity()
+    {
+        var images = Directory.GetFiles(_market, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var folders = _dir.File("folders");
+        var csv = new List<string> { "image,label,camera" };
+        foreach (var f in images)
+        {
+            var name = Path.GetFileName(f);
+            var person = name[..4];
+            Directory.CreateDirectory(Path.Combine(folders, "p" + person));
+            File.Copy(f, Path.Combine(folders, "p" + person, name));
+            csv.Add($"{Path.GetRelativePath(_market, f)},p{person},{name[6]}");
+        }
+        File.WriteAllLines(Path.Combine(_market, "labels.csv"), csv);
+
+        foreach (var (kind, root) in new[] { ("folders", folders), ("csv", Path.Combine(_market, "labels.csv")) })
+        {
+            var json = _dir.File($"{kind}.json");
+            var r = ReidProcess.Run("evaluate", "--model", _model, "--dataset", kind, "--root", root, "--query-per-id", "1", "--seed", "3", "--json", json);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var o = JsonNode.Parse(File.ReadAllText(json))!;
+            Assert.Equal(5, o["queries"]!.GetValue<int>());
+            Assert.Equal(10, o["gallery"]!.GetValue<int>());
+            Assert.Equal(5, o["valid_queries"]!.GetValue<int>() + o["skipped_queries"]!.GetValue<int>());
+        }
+        var missing = ReidProcess.Run("evaluate", "--model", _model, "--dataset", "folders", "--root", folders);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("--query-per-id", missing.Stderr);
+    }
+
+    [Fact]
     public void MissingModelNamesIt()
     {
         var r = ReidProcess.Run("evaluate", "--model", _dir.File("nope.onnx"), "--root", _market);
