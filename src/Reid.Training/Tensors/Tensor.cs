@@ -3,6 +3,7 @@ using System.Text;
 using Reid.Core;
 using Reid.Training.Autograd;
 using Reid.Training.Layers;
+using Reid.Training.Native;
 
 namespace Reid.Training.Tensors;
 
@@ -23,7 +24,7 @@ public class Tensor : IDisposable
         _storage = storage;
         _shape = shape;
         Count = CountOf(shape, "tensor");
-        if (storage.Count != Count) throw new InvalidOperationException("storage size does not match shape");
+        if (storage.Count < Count) throw new InvalidOperationException("storage size does not match shape");
         TensorScope.Register(this);
     }
 
@@ -133,14 +134,63 @@ public class Tensor : IDisposable
 
     internal Storage StorageRef => _storage is { IsFreed: false } s ? s : throw Released();
 
-    internal unsafe float* Pointer => StorageRef.Pointer;
+    /// <summary>Plain row-major data pointer (converts a native-layout tensor first).</summary>
+    internal unsafe float* Pointer
+    {
+        get
+        {
+            EnsurePlain();
+            return StorageRef.Pointer;
+        }
+    }
+
+    /// <summary>The oneDNN layout of the storage; null = plain row-major f32.</summary>
+    internal NativeLayout? Layout { get; private set; }
+
+    internal string LayoutKey => Layout?.Key ?? "plain";
+
+    /// <summary>The memory descriptor of the storage as it is now.</summary>
+    internal Dnnl.MemoryDesc Md => Layout?.Md ?? DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
+
+    /// <summary>The storage pointer in its current layout (for oneDNN ops that read <see cref="Md"/>).</summary>
+    internal unsafe IntPtr RawHandle => (IntPtr)StorageRef.Pointer;
+
+    /// <summary>Floats in the storage (more than <see cref="Count"/> for channel-padded blocked layouts).</summary>
+    internal int StorageCount => StorageRef.Count;
+
+    /// <summary>A new tensor whose storage is in <paramref name="layout"/> (plain when null).</summary>
+    internal static Tensor Native(int[] shape, NativeLayout? layout)
+    {
+        if (layout is null) return Empty(shape);
+        var t = new Tensor(new Storage((int)((layout.Bytes + 3) / 4)), (int[])shape.Clone()) { Layout = layout };
+        return t;
+    }
+
+    private readonly Lock _layoutGate = new();
+
+    /// <summary>Converts the storage to plain row-major in place (same values, new buffer).</summary>
+    internal void EnsurePlain()
+    {
+        if (Layout is null) return;
+        lock (_layoutGate)
+        {
+            if (Layout is not { } layout) return;
+            var old = StorageRef;
+            var plain = new Storage(Count);
+            unsafe { DnnlPlan.Reorder(layout.Md, DnnlRuntime.PlainDesc(_shape, Dnnl.F32), $"{layout.Key}>plain", (IntPtr)old.Pointer, (IntPtr)plain.Pointer); }
+            _storage = plain;
+            Layout = null;
+            old.Release();
+        }
+    }
 
     internal IntPtr Handle
     {
         get { unsafe { return (IntPtr)Pointer; } }
     }
 
-    public unsafe Span<float> Data => new(StorageRef.Pointer, Count);
+    /// <summary>The values, row-major (a tensor held in a oneDNN blocked layout is converted on first access).</summary>
+    public unsafe Span<float> Data => new(Pointer, Count);
 
     public float Item()
     {
@@ -161,6 +211,7 @@ public class Tensor : IDisposable
     /// <summary>A tensor sharing this storage but cut from the graph.</summary>
     public Tensor Detach()
     {
+        EnsurePlain();
         var s = StorageRef;
         s.AddRef();
         return new Tensor(s, (int[])_shape.Clone()) { Name = Name };
@@ -171,6 +222,7 @@ public class Tensor : IDisposable
 
     internal Tensor ViewAs(int[] shape)
     {
+        EnsurePlain();
         var s = StorageRef;
         s.AddRef();
         return new Tensor(s, shape);
@@ -229,5 +281,15 @@ public class Tensor : IDisposable
         $"{Describe()} was released (by Backward() or Dispose()); call Retain() before Backward() to keep an intermediate result");
 
     /// <summary>Adds <paramref name="other"/> into this tensor in place (no autograd).</summary>
-    internal void AddInPlace(Tensor other) => TensorPrimitives.Add(Data, other.Data, Data);
+    internal unsafe void AddInPlace(Tensor other)
+    {
+        if (Layout is not null && ReferenceEquals(Layout, other.Layout))
+        {
+            var n = StorageCount;
+            var a = new Span<float>(StorageRef.Pointer, n);
+            TensorPrimitives.Add(a, new ReadOnlySpan<float>(other.StorageRef.Pointer, n), a);
+            return;
+        }
+        TensorPrimitives.Add(Data, other.Data, Data);
+    }
 }
