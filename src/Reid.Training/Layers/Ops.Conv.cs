@@ -53,6 +53,13 @@ public static partial class Ops
         return Tape.Record("Conv2d", y, inputs, gy =>
         {
             Tensor? gx = null, gw = null, gb = null;
+            Tensor? gyLow = null;
+            if (prec == ComputePrecision.BF16)
+            {
+                // Convert the output gradient to bf16 once for both backward primitives (they want the same layout).
+                var wanted = NativeLayout.From(geo.BackwardData(gy).SlotMd(0), gy.ShapeArray());
+                if (wanted is not null && !ReferenceEquals(wanted, gy.Layout)) gy = gyLow = gy.CopyAs(wanted);
+            }
             if (Needs(x))
             {
                 var plan = geo.BackwardData(gy);
@@ -70,6 +77,7 @@ public static partial class Ops
                     plan.Execute([x.RawHandle, gy.RawHandle, gw.Handle, gb.Handle]);
                 }
             }
+            gyLow?.Dispose();
             return b is null ? [gx, gw] : [gx, gw, gb];
         });
     }

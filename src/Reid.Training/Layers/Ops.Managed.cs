@@ -38,6 +38,10 @@ public static partial class Ops
     {
         if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
         Tensor y;
+        // A residual input in another layout is moved to the layout of the other operand (one reorder) so
+        // the sum stays in oneDNN's blocked layout for the next convolution.
+        if (a.Layout is not null && !ReferenceEquals(a.Layout, b.Layout)) b.ConvertTo(a.Layout);
+        else if (b.Layout is not null && a.Layout is null) a.ConvertTo(b.Layout);
         if (a.Layout is not null && ReferenceEquals(a.Layout, b.Layout))
         {
             // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.

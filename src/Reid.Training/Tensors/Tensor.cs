@@ -19,12 +19,14 @@ public class Tensor : IDisposable
     private Storage? _storage;
     private bool _requiresGrad;
 
-    internal Tensor(Storage storage, int[] shape)
+    internal Tensor(Storage storage, int[] shape, NativeLayout? layout = null)
     {
         _storage = storage;
         _shape = shape;
+        Layout = layout;
         Count = CountOf(shape, "tensor");
-        if (storage.Count < Count) throw new InvalidOperationException("storage size does not match shape");
+        // Native layouts may be smaller (bf16) or larger (channel padding) than Count floats.
+        if (layout is null && storage.Count < Count) throw new InvalidOperationException("storage size does not match shape");
         TensorScope.Register(this);
     }
 
@@ -162,8 +164,7 @@ public class Tensor : IDisposable
     internal static Tensor Native(int[] shape, NativeLayout? layout)
     {
         if (layout is null) return Empty(shape);
-        var t = new Tensor(new Storage((int)((layout.Bytes + 3) / 4)), (int[])shape.Clone()) { Layout = layout };
-        return t;
+        return new Tensor(new Storage((int)((layout.Bytes + 3) / 4)), (int[])shape.Clone(), layout);
     }
 
     private readonly Lock _layoutGate = new();
@@ -172,16 +173,38 @@ public class Tensor : IDisposable
     internal void EnsurePlain()
     {
         if (Layout is null) return;
+        ConvertTo(null);
+    }
+
+    /// <summary>Re-lays the storage out in <paramref name="target"/> (null = plain), keeping the values.</summary>
+    internal void ConvertTo(NativeLayout? target)
+    {
+        if (ReferenceEquals(Layout, target)) return;
         lock (_layoutGate)
         {
-            if (Layout is not { } layout) return;
+            var layout = Layout;
+            if (ReferenceEquals(layout, target)) return;
             var old = StorageRef;
-            var plain = new Storage(Count);
-            unsafe { DnnlPlan.Reorder(layout.Md, DnnlRuntime.PlainDesc(_shape, Dnnl.F32), $"{layout.Key}>plain", (IntPtr)old.Pointer, (IntPtr)plain.Pointer); }
-            _storage = plain;
-            Layout = null;
+            var fresh = target is null ? new Storage(Count) : new Storage((int)((target.Bytes + 3) / 4));
+            var plainMd = DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
+            unsafe
+            {
+                DnnlPlan.Reorder(layout?.Md ?? plainMd, target?.Md ?? plainMd, $"{layout?.Key ?? "plain"}>{target?.Key ?? "plain"}.{string.Join('x', _shape)}",
+                    (IntPtr)old.Pointer, (IntPtr)fresh.Pointer);
+            }
+            _storage = fresh;
+            Layout = target;
             old.Release();
         }
+    }
+
+    /// <summary>A new tensor holding these values in <paramref name="target"/> layout (e.g. bf16 blocked for a convolution).</summary>
+    internal unsafe Tensor CopyAs(NativeLayout target)
+    {
+        var t = Native(_shape, target);
+        var plainMd = DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
+        DnnlPlan.Reorder(Layout?.Md ?? plainMd, target.Md, $"{LayoutKey}>{target.Key}.{string.Join('x', _shape)}", RawHandle, t.RawHandle);
+        return t;
     }
 
     internal IntPtr Handle
