@@ -243,6 +243,18 @@ public class Tensor : IDisposable
     /// <summary>Same storage, new shape (one axis may be -1). Recorded for autograd.</summary>
     public Tensor Reshape(params int[] shape) => Ops.Reshape(this, shape);
 
+    /// <summary>Version of the storage (changes when an in-place op overwrites it).</summary>
+    internal int Version => _storage?.Version ?? -1;
+
+    /// <summary>A second tensor over the same storage and layout (result of an in-place op).</summary>
+    internal Tensor AliasForInPlace()
+    {
+        var s = StorageRef;
+        s.AddRef();
+        s.Version++;
+        return new Tensor(s, (int[])_shape.Clone(), Layout);
+    }
+
     internal Tensor ViewAs(int[] shape)
     {
         EnsurePlain();
