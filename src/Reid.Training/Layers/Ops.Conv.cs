@@ -38,10 +38,11 @@ public static partial class Ops
         var prec = Precision.Current;
         var training = Tape.NeedsGrad(x, w, b);
         var geo = new ConvGeometry(n, c, h, wd, o, kh, kw, oh, ow, spec, b is not null, prec);
-        var y = Tensor.Empty(n, o, oh, ow);
-        var fwd = geo.Forward(training);
-        if (b is null) fwd.Execute([x.Handle, w.Handle, y.Handle]);
-        else fwd.Execute([x.Handle, w.Handle, b.Handle, y.Handle]);
+        var fwd = geo.Forward(training, x);
+        // The output stays in the layout the convolution wrote (usually blocked): the next oneDNN op reads it as is.
+        var y = Tensor.Native([n, o, oh, ow], NativeLayout.From(fwd.SlotMd(b is null ? 2 : 3), [n, o, oh, ow]));
+        if (b is null) fwd.Execute([x.RawHandle, w.Handle, y.RawHandle]);
+        else fwd.Execute([x.RawHandle, w.Handle, b.Handle, y.RawHandle]);
 
         OpTrace.Add("Conv", y, b is null ? [x, w] : [x, w, b],
             ("kernel_shape", new[] { kh, kw }), ("strides", new[] { spec.StrideH, spec.StrideW }),
@@ -52,21 +53,31 @@ public static partial class Ops
         return Tape.Record("Conv2d", y, inputs, gy =>
         {
             Tensor? gx = null, gw = null, gb = null;
+            Tensor? gyLow = null;
+            if (prec == ComputePrecision.BF16)
+            {
+                // Convert the output gradient to bf16 once for both backward primitives (they want the same layout).
+                var wanted = NativeLayout.From(geo.BackwardData(gy).SlotMd(0), gy.ShapeArray());
+                if (wanted is not null && !ReferenceEquals(wanted, gy.Layout)) gy = gyLow = gy.CopyAs(wanted);
+            }
             if (Needs(x))
             {
-                gx = Tensor.Empty(n, c, h, wd);
-                geo.BackwardData().Execute([gy.Handle, w.Handle, gx.Handle]);
+                var plan = geo.BackwardData(gy);
+                gx = Tensor.Native([n, c, h, wd], NativeLayout.From(plan.SlotMd(2), [n, c, h, wd]));
+                plan.Execute([gy.RawHandle, w.Handle, gx.RawHandle]);
             }
             if (Needs(w) || (b is not null && Needs(b)))
             {
                 gw = Tensor.Empty(w.ShapeArray());
-                if (b is null) geo.BackwardWeights().Execute([x.Handle, gy.Handle, gw.Handle]);
+                var plan = geo.BackwardWeights(x, gy);
+                if (b is null) plan.Execute([x.RawHandle, gy.RawHandle, gw.Handle]);
                 else
                 {
                     gb = Tensor.Empty(o);
-                    geo.BackwardWeights().Execute([x.Handle, gy.Handle, gw.Handle, gb.Handle]);
+                    plan.Execute([x.RawHandle, gy.RawHandle, gw.Handle, gb.Handle]);
                 }
             }
+            gyLow?.Dispose();
             return b is null ? [gx, gw] : [gx, gw, gb];
         });
     }
@@ -82,9 +93,12 @@ public static partial class Ops
             ? [O, C, KH, KW]
             : [Spec.Groups, O / Spec.Groups, C / Spec.Groups, KH, KW];
 
-        public DnnlPlan Forward(bool training) => DnnlPlan.GetOrCreate($"conv.fwd.{training}.{Key}", () => CreateForward(training));
+        public DnnlPlan Forward(bool training, Tensor x) =>
+            DnnlPlan.GetOrCreate($"conv.fwd.{training}.{Key}.{x.LayoutKey}", () => CreateForward(training, x.Md));
 
-        private unsafe DnnlPlan CreateForward(bool training)
+        private DnnlPlan Hint() => DnnlPlan.GetOrCreate($"conv.fwd.True.{Key}.hint", () => CreateForward(true, DnnlRuntime.PlainDesc([N, C, H, W], Dnnl.F32)));
+
+        private unsafe DnnlPlan CreateForward(bool training, Dnnl.MemoryDesc srcUser)
         {
             var src = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
@@ -96,17 +110,18 @@ public static partial class Ops
                 Dnnl.ConvolutionDirect, &src, &wei, Bias ? &bias : null, &dst, &strides, &dil, &pad, &pad), "convolution_forward_desc_init");
             var specs = new List<SlotSpec>
             {
-                SlotSpec.In(Dnnl.ArgSrc, DnnlRuntime.PlainDesc([N, C, H, W], Dnnl.F32), Dnnl.QuerySrcMd),
+                SlotSpec.In(Dnnl.ArgSrc, srcUser, Dnnl.QuerySrcMd),
                 SlotSpec.In(Dnnl.ArgWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryWeightsMd),
             };
             if (Bias) specs.Add(SlotSpec.In(Dnnl.ArgBias, bias, Dnnl.QueryWeightsMd, 1));
-            specs.Add(SlotSpec.Out(Dnnl.ArgDst, DnnlRuntime.PlainDesc([N, O, OH, OW], Dnnl.F32), Dnnl.QueryDstMd));
+            specs.Add(SlotSpec.Raw(Dnnl.ArgDst, Dnnl.QueryDstMd, true));
             return DnnlPlan.Create($"Conv2d forward {Key}", &desc, IntPtr.Zero, specs.ToArray());
         }
 
-        public DnnlPlan BackwardData() => DnnlPlan.GetOrCreate($"conv.bwd_data.{Key}", CreateBackwardData);
+        public DnnlPlan BackwardData(Tensor gy) =>
+            DnnlPlan.GetOrCreate($"conv.bwd_data.{Key}.{gy.LayoutKey}", () => CreateBackwardData(gy.Md));
 
-        private unsafe DnnlPlan CreateBackwardData()
+        private unsafe DnnlPlan CreateBackwardData(Dnnl.MemoryDesc gyUser)
         {
             var diffSrc = DnnlRuntime.AnyDesc([N, C, H, W], Dnnl.F32);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
@@ -115,18 +130,19 @@ public static partial class Ops
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_backward_data_desc_init(&desc, Dnnl.ConvolutionDirect,
                 &diffSrc, &wei, &diffDst, &strides, &dil, &pad, &pad), "convolution_backward_data_desc_init");
-            var hint = Forward(true).Pd;
+            var hint = Hint().Pd;
             return DnnlPlan.Create($"Conv2d backward-data {Key}", &desc, hint,
             [
-                SlotSpec.In(Dnnl.ArgDiffDst, DnnlRuntime.PlainDesc([N, O, OH, OW], Dnnl.F32), Dnnl.QueryDiffDstMd),
+                SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
                 SlotSpec.In(Dnnl.ArgWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryWeightsMd),
-                SlotSpec.Out(Dnnl.ArgDiffSrc, DnnlRuntime.PlainDesc([N, C, H, W], Dnnl.F32), Dnnl.QueryDiffSrcMd),
+                SlotSpec.Raw(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, true),
             ]);
         }
 
-        public DnnlPlan BackwardWeights() => DnnlPlan.GetOrCreate($"conv.bwd_weights.{Key}", CreateBackwardWeights);
+        public DnnlPlan BackwardWeights(Tensor x, Tensor gy) =>
+            DnnlPlan.GetOrCreate($"conv.bwd_weights.{Key}.{x.LayoutKey}.{gy.LayoutKey}", () => CreateBackwardWeights(x.Md, gy.Md));
 
-        private unsafe DnnlPlan CreateBackwardWeights()
+        private unsafe DnnlPlan CreateBackwardWeights(Dnnl.MemoryDesc xUser, Dnnl.MemoryDesc gyUser)
         {
             var src = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var diffWei = DnnlRuntime.AnyDesc(WeightShape, Dnnl.F32);
@@ -136,11 +152,11 @@ public static partial class Ops
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_backward_weights_desc_init(&desc, Dnnl.ConvolutionDirect,
                 &src, &diffWei, Bias ? &diffBias : null, &diffDst, &strides, &dil, &pad, &pad), "convolution_backward_weights_desc_init");
-            var hint = Forward(true).Pd;
+            var hint = Hint().Pd;
             var specs = new List<SlotSpec>
             {
-                SlotSpec.In(Dnnl.ArgSrc, DnnlRuntime.PlainDesc([N, C, H, W], Dnnl.F32), Dnnl.QuerySrcMd),
-                SlotSpec.In(Dnnl.ArgDiffDst, DnnlRuntime.PlainDesc([N, O, OH, OW], Dnnl.F32), Dnnl.QueryDiffDstMd),
+                SlotSpec.In(Dnnl.ArgSrc, xUser, Dnnl.QuerySrcMd),
+                SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
                 SlotSpec.Out(Dnnl.ArgDiffWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryDiffWeightsMd),
             };
             if (Bias) specs.Add(SlotSpec.Out(Dnnl.ArgDiffBias, diffBias, Dnnl.QueryDiffWeightsMd, 1));

@@ -29,41 +29,51 @@ public static partial class Ops
         var training = Tape.NeedsGrad(x);
         var shape = x.ShapeArray();
         if (x.Count == 0) throw new ReidException($"{name}: empty input {x.Describe()}");
-        // Shape does not matter to an element-wise op: run it on a flat view so one primitive serves all shapes.
-        var key = $"{alg},{alpha},{beta},{x.Count}";
-        var plan = DnnlPlan.GetOrCreate($"eltwise.fwd.{training}.{key}", () => EltwiseForward(x.Count, alg, alpha, beta, training));
-        var y = Tensor.Empty(shape);
-        plan.Execute([x.Handle, y.Handle]);
+        // Plain tensors are viewed flat (one primitive for every shape); native-layout ones keep their layout.
+        var layout = x.Layout;
+        var md = layout?.Md ?? FlatOrPlain(x);
+        var key = $"{alg},{alpha},{beta},{x.Count},{x.LayoutKey}";
+        var plan = DnnlPlan.GetOrCreate($"eltwise.fwd.{training}.{key}", () => EltwiseForward(md, alg, alpha, beta, training));
+        var y = Tensor.Native(shape, layout);
+        plan.Execute([x.RawHandle, y.RawHandle]);
         OpTrace.Add(traceName, y, [x], attributes);
         if (!training) return y;
         return Tape.Record(name, y, [x], gy =>
         {
-            var gx = Tensor.Empty(shape);
-            var bwd = DnnlPlan.GetOrCreate($"eltwise.bwd.{key}", () => EltwiseBackward(x.Count, alg, alpha, beta, useDst));
-            bwd.Execute([gy.Handle, (useDst ? y : x).Handle, gx.Handle]);
+            // The saved tensor may have been converted to plain since the forward; follow its current layout.
+            var saved = useDst ? y : x;
+            var dataLayout = saved.Layout;
+            if (dataLayout is null) gy.EnsurePlain();
+            var dataMd = dataLayout?.Md ?? FlatOrPlain(x);
+            var gyMd = gy.Layout?.Md ?? (dataLayout is null ? FlatOrPlain(x) : gy.Md);
+            var gx = Tensor.Native(shape, dataLayout);
+            var bwd = DnnlPlan.GetOrCreate($"eltwise.bwd.{alg},{alpha},{beta},{x.Count},{saved.LayoutKey},{gy.LayoutKey}",
+                () => EltwiseBackward(dataMd, gyMd, alg, alpha, beta, useDst));
+            bwd.Execute([gy.RawHandle, saved.RawHandle, gx.RawHandle]);
             return [gx];
         });
     }
 
-    private static unsafe DnnlPlan EltwiseForward(int count, int alg, float alpha, float beta, bool training)
+    /// <summary>Plain data is described flat so one primitive serves every shape with the same element count.</summary>
+    private static Dnnl.MemoryDesc FlatOrPlain(Tensor x) => DnnlRuntime.PlainDesc([x.Count], Dnnl.F32);
+
+    private static unsafe DnnlPlan EltwiseForward(Dnnl.MemoryDesc md, int alg, float alpha, float beta, bool training)
     {
-        var md = DnnlRuntime.PlainDesc([count], Dnnl.F32);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.eltwise_forward_desc_init(&desc, training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, alg, &md, alpha, beta),
             "eltwise_forward_desc_init");
-        return DnnlPlan.Create($"Eltwise {alg} forward [{count}]", &desc, IntPtr.Zero,
+        return DnnlPlan.Create($"Eltwise {alg} forward", &desc, IntPtr.Zero,
             [SlotSpec.Fixed(Dnnl.ArgSrc, md, false), SlotSpec.Fixed(Dnnl.ArgDst, md, true)]);
     }
 
-    private static unsafe DnnlPlan EltwiseBackward(int count, int alg, float alpha, float beta, bool useDst)
+    private static unsafe DnnlPlan EltwiseBackward(Dnnl.MemoryDesc md, Dnnl.MemoryDesc gyUser, int alg, float alpha, float beta, bool useDst)
     {
-        var md = DnnlRuntime.PlainDesc([count], Dnnl.F32);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.eltwise_backward_desc_init(&desc, alg, &md, &md, alpha, beta), "eltwise_backward_desc_init");
-        var hint = DnnlPlan.GetOrCreate($"eltwise.fwd.True.{alg},{alpha},{beta},{count}", () => EltwiseForward(count, alg, alpha, beta, true));
-        return DnnlPlan.Create($"Eltwise {alg} backward [{count}]", &desc, hint.Pd,
+        var hint = EltwiseForward(md, alg, alpha, beta, true);
+        return DnnlPlan.Create($"Eltwise {alg} backward", &desc, hint.Pd,
         [
-            SlotSpec.Fixed(Dnnl.ArgDiffDst, md, false),
+            SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
             SlotSpec.Fixed(useDst ? Dnnl.ArgDst : Dnnl.ArgSrc, md, false),
             SlotSpec.Fixed(Dnnl.ArgDiffSrc, md, true),
         ]);

@@ -31,12 +31,30 @@ public static partial class Ops
 
     private static unsafe Span<float> Span(Tensor t, int start, int length) => new(t.Pointer + start, length);
 
+    private static unsafe Span<float> Raw(Tensor t, int start, int length) => new((float*)t.RawHandle + start, length);
+
     /// <summary>a + b (same shape; residual connections).</summary>
     public static Tensor Add(Tensor a, Tensor b)
     {
         if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
-        var y = Tensor.Empty(a.ShapeArray());
-        Chunked(a.Count, (s, n) => TensorPrimitives.Add(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
+        Tensor y;
+        // A residual input in another layout is moved to the layout of the other operand (one reorder) so
+        // the sum stays in oneDNN's blocked layout for the next convolution.
+        if (a.Layout is not null && !ReferenceEquals(a.Layout, b.Layout)) b.ConvertTo(a.Layout);
+        else if (b.Layout is not null && a.Layout is null) a.ConvertTo(b.Layout);
+        if (a.Layout is not null && ReferenceEquals(a.Layout, b.Layout))
+        {
+            // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.
+            y = Tensor.Native(a.ShapeArray(), a.Layout);
+            Chunked(a.StorageCount, (s, n) => TensorPrimitives.Add(Raw(a, s, n), Raw(b, s, n), Raw(y, s, n)));
+        }
+        else
+        {
+            a.EnsurePlain();
+            b.EnsurePlain();
+            y = Tensor.Empty(a.ShapeArray());
+            Chunked(a.Count, (s, n) => TensorPrimitives.Add(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
+        }
         OpTrace.Add("Add", y, [a, b]);
         return Tape.Record("Add", y, [a, b], g => [g, g]);
     }

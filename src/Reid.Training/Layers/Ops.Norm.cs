@@ -25,15 +25,19 @@ public static partial class Ops
         if (training && n * h * w < 2)
             throw new ReidException($"BatchNorm in training mode needs more than one value per channel, got {x.Describe()}");
 
-        var key = $"{n},{c},{h},{w},{eps}";
-        var y = Tensor.Empty(x.ShapeArray());
+        var shape4 = new[] { n, c, h, w };
+        // A rank-2 input is viewed as [N,C,1,1]; rank-4 inputs are normalised in whatever layout they are in.
+        var xMd = x.Rank == 4 ? x.Md : DnnlRuntime.PlainDesc(shape4, Dnnl.F32);
+        var layout = x.Rank == 4 ? x.Layout : null;
+        var key = $"{n},{c},{h},{w},{eps},{x.LayoutKey}";
+        var y = Tensor.Native(x.ShapeArray(), layout);
         Tensor mean, variance;
         if (training)
         {
             mean = Tensor.Empty(c);
             variance = Tensor.Empty(c);
-            var plan = DnnlPlan.GetOrCreate("bn.fwd.train." + key, () => BnForward(n, c, h, w, eps, true));
-            plan.Execute([x.Handle, gamma.Handle, beta.Handle, y.Handle, mean.Handle, variance.Handle]);
+            var plan = DnnlPlan.GetOrCreate("bn.fwd.train." + key, () => BnForward(xMd, c, eps, true));
+            plan.Execute([x.RawHandle, gamma.Handle, beta.Handle, y.RawHandle, mean.Handle, variance.Handle]);
             var m = mean.Data; var v = variance.Data; var rm = runningMean.Data; var rv = runningVar.Data;
             var count = (float)n * h * w;
             var unbias = count / (count - 1);
@@ -47,8 +51,8 @@ public static partial class Ops
         {
             mean = runningMean;
             variance = runningVar;
-            var plan = DnnlPlan.GetOrCreate("bn.fwd.eval." + key, () => BnForward(n, c, h, w, eps, false));
-            plan.Execute([x.Handle, mean.Handle, variance.Handle, gamma.Handle, beta.Handle, y.Handle]);
+            var plan = DnnlPlan.GetOrCreate("bn.fwd.eval." + key, () => BnForward(xMd, c, eps, false));
+            plan.Execute([x.RawHandle, mean.Handle, variance.Handle, gamma.Handle, beta.Handle, y.RawHandle]);
         }
         OpTrace.Add("BatchNormalization", y, [x, gamma, beta, runningMean, runningVar],
             ("epsilon", eps), ("momentum", momentum), ("training", training));
@@ -63,11 +67,14 @@ public static partial class Ops
         var savedVar = training ? variance : runningVar.Clone();
         return Tape.Record("BatchNorm", y, [x, gamma, beta], gy =>
         {
-            var gx = Tensor.Empty(x.ShapeArray());
+            var md = x.Rank == 4 ? x.Md : DnnlRuntime.PlainDesc(shape4, Dnnl.F32);
+            var gyMd = gy.Rank == 4 ? gy.Md : DnnlRuntime.PlainDesc(shape4, Dnnl.F32);
+            var gx = Tensor.Native(x.ShapeArray(), x.Rank == 4 ? x.Layout : null);
             var gg = Tensor.Empty(c);
             var gb = Tensor.Empty(c);
-            var plan = DnnlPlan.GetOrCreate($"bn.bwd.{training}.{key}", () => BnBackward(n, c, h, w, eps, training));
-            plan.Execute([x.Handle, savedMean.Handle, savedVar.Handle, gy.Handle, gamma.Handle, beta.Handle, gx.Handle, gg.Handle, gb.Handle]);
+            var plan = DnnlPlan.GetOrCreate($"bn.bwd.{training}.{n},{c},{h},{w},{eps},{x.LayoutKey},{gy.LayoutKey}",
+                () => BnBackward(md, gyMd, c, eps, training));
+            plan.Execute([x.RawHandle, savedMean.Handle, savedVar.Handle, gy.RawHandle, gamma.Handle, beta.Handle, gx.RawHandle, gg.Handle, gb.Handle]);
             return [Needs(x) ? gx : Drop(gx), Needs(gamma) ? gg : Drop(gg), Needs(beta) ? gb : Drop(gb)];
         }, savedMean, savedVar);
     }
@@ -80,14 +87,13 @@ public static partial class Ops
 
     private static uint BnFlags(bool training) => Dnnl.UseScale | Dnnl.UseShift | (training ? 0 : Dnnl.UseGlobalStats);
 
-    private static unsafe DnnlPlan BnForward(int n, int c, int h, int w, float eps, bool training)
+    private static unsafe DnnlPlan BnForward(Dnnl.MemoryDesc data, int c, float eps, bool training)
     {
-        var data = DnnlRuntime.PlainDesc([n, c, h, w], Dnnl.F32);
         var vec = DnnlRuntime.PlainDesc([c], Dnnl.F32);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.batch_normalization_forward_desc_init(&desc,
             training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, &data, eps, BnFlags(training)), "batch_normalization_forward_desc_init");
-        var name = $"BatchNorm forward [{n},{c},{h},{w}]";
+        var name = $"BatchNorm forward ({c} channels)";
         return training
             ? DnnlPlan.Create(name, &desc, IntPtr.Zero,
             [
@@ -109,20 +115,19 @@ public static partial class Ops
             ]);
     }
 
-    private static unsafe DnnlPlan BnBackward(int n, int c, int h, int w, float eps, bool training)
+    private static unsafe DnnlPlan BnBackward(Dnnl.MemoryDesc data, Dnnl.MemoryDesc gyUser, int c, float eps, bool training)
     {
-        var data = DnnlRuntime.PlainDesc([n, c, h, w], Dnnl.F32);
         var vec = DnnlRuntime.PlainDesc([c], Dnnl.F32);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.batch_normalization_backward_desc_init(&desc, Dnnl.Backward, &data, &data, eps, BnFlags(training)),
             "batch_normalization_backward_desc_init");
-        var hint = DnnlPlan.GetOrCreate($"bn.fwd.{(training ? "train" : "eval")}.{n},{c},{h},{w},{eps}", () => BnForward(n, c, h, w, eps, training)).Pd;
-        return DnnlPlan.Create($"BatchNorm backward [{n},{c},{h},{w}]", &desc, hint,
+        var hint = BnForward(data, c, eps, training);
+        return DnnlPlan.Create($"BatchNorm backward ({c} channels)", &desc, hint.Pd,
         [
             SlotSpec.Fixed(Dnnl.ArgSrc, data, false),
             SlotSpec.Fixed(Dnnl.ArgMean, vec, false),
             SlotSpec.Fixed(Dnnl.ArgVariance, vec, false),
-            SlotSpec.Fixed(Dnnl.ArgDiffDst, data, false),
+            SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
             SlotSpec.Fixed(Dnnl.ArgScale, vec, false),
             SlotSpec.Fixed(Dnnl.ArgShift, vec, false),
             SlotSpec.Fixed(Dnnl.ArgDiffSrc, data, true),

@@ -26,53 +26,65 @@ public static partial class Ops
         if (oh < 1 || ow < 1) throw new ReidException($"{name}: input {x.Describe()} is smaller than the {k}x{k} kernel");
         var training = Tape.NeedsGrad(x);
         var key = $"{alg}.{n},{c},{h},{w},{k},{s},{p}";
-        var plan = DnnlPlan.GetOrCreate($"pool.fwd.{training}.{key}", () => PoolForward(n, c, h, w, oh, ow, k, s, p, alg, training));
-        var y = Tensor.Empty(n, c, oh, ow);
+        var xMd = x.Md;
+        var plan = DnnlPlan.GetOrCreate($"pool.fwd.{training}.{key}.{x.LayoutKey}", () => PoolForward(xMd, n, c, oh, ow, k, s, p, alg, training));
+        var y = Tensor.Native([n, c, oh, ow], NativeLayout.From(plan.SlotMd(1), [n, c, oh, ow]));
         var ws = training && alg == Dnnl.PoolingMax ? Tensor.Empty((int)((plan.SlotBytes(2) + 3) / 4)) : null;
-        if (ws is null) plan.Execute([x.Handle, y.Handle]);
-        else plan.Execute([x.Handle, y.Handle, ws.Handle]);
+        if (ws is null) plan.Execute([x.RawHandle, y.RawHandle]);
+        else plan.Execute([x.RawHandle, y.RawHandle, ws.RawHandle]);
         OpTrace.Add(traceName, y, [x], ("kernel_shape", new[] { k, k }), ("strides", new[] { s, s }),
             ("pads", new[] { p, p, p, p }), ("count_include_pad", countIncludePad ? 1 : 0));
         if (!training) return y;
         return Tape.Record(name, y, [x], gy =>
         {
-            var gx = Tensor.Empty(n, c, h, w);
-            var bwd = DnnlPlan.GetOrCreate($"pool.bwd.{key}", () => PoolBackward(n, c, h, w, oh, ow, k, s, p, alg));
-            if (ws is null) bwd.Execute([gy.Handle, gx.Handle]);
-            else bwd.Execute([gy.Handle, ws.Handle, gx.Handle]);
+            // The workspace of max pooling matches the forward's layouts, so backward uses those layouts too.
+            var yMd = plan.SlotMd(1);
+            var gyMd = gy.Md;
+            var bwd = DnnlPlan.GetOrCreate($"pool.bwd.{key}.{NativeLayout.From(xMd, [n, c, h, w])?.Key ?? "plain"}.{gy.LayoutKey}",
+                () => PoolBackward(xMd, yMd, gyMd, k, s, p, alg));
+            var gx = Tensor.Native([n, c, h, w], NativeLayout.From(xMd, [n, c, h, w]));
+            if (ws is null) bwd.Execute([gy.RawHandle, gx.RawHandle]);
+            else bwd.Execute([gy.RawHandle, ws.RawHandle, gx.RawHandle]);
             return [gx];
         }, ws is null ? [] : [ws]);
     }
 
-    private static unsafe DnnlPlan PoolForward(int n, int c, int h, int w, int oh, int ow, int k, int s, int p, int alg, bool training)
+    private static unsafe DnnlPlan PoolForward(Dnnl.MemoryDesc src, int n, int c, int oh, int ow, int k, int s, int p, int alg, bool training)
     {
-        var src = DnnlRuntime.PlainDesc([n, c, h, w], Dnnl.F32);
-        var dst = DnnlRuntime.PlainDesc([n, c, oh, ow], Dnnl.F32);
+        var dst = DnnlRuntime.AnyDesc([n, c, oh, ow], Dnnl.F32);
         var (strides, kernel, dil, pad) = PoolDims(k, s, p);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.pooling_v2_forward_desc_init(&desc, training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, alg,
             &src, &dst, &strides, &kernel, &dil, &pad, &pad), "pooling_v2_forward_desc_init");
-        var name = $"Pooling forward [{n},{c},{h},{w}] k{k} s{s} p{p}";
+        var name = $"Pooling forward [{n},{c},{oh},{ow}] k{k} s{s} p{p}";
         return training && alg == Dnnl.PoolingMax
             ? DnnlPlan.Create(name, &desc, IntPtr.Zero,
-                [SlotSpec.Fixed(Dnnl.ArgSrc, src, false), SlotSpec.Fixed(Dnnl.ArgDst, dst, true), SlotSpec.Raw(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, true)])
-            : DnnlPlan.Create(name, &desc, IntPtr.Zero, [SlotSpec.Fixed(Dnnl.ArgSrc, src, false), SlotSpec.Fixed(Dnnl.ArgDst, dst, true)]);
+                [SlotSpec.Fixed(Dnnl.ArgSrc, src, false), SlotSpec.Raw(Dnnl.ArgDst, Dnnl.QueryDstMd, true), SlotSpec.Raw(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, true)])
+            : DnnlPlan.Create(name, &desc, IntPtr.Zero, [SlotSpec.Fixed(Dnnl.ArgSrc, src, false), SlotSpec.Raw(Dnnl.ArgDst, Dnnl.QueryDstMd, true)]);
     }
 
-    private static unsafe DnnlPlan PoolBackward(int n, int c, int h, int w, int oh, int ow, int k, int s, int p, int alg)
+    private static unsafe DnnlPlan PoolBackward(Dnnl.MemoryDesc src, Dnnl.MemoryDesc dst, Dnnl.MemoryDesc gyUser, int k, int s, int p, int alg)
     {
-        var src = DnnlRuntime.PlainDesc([n, c, h, w], Dnnl.F32);
-        var dst = DnnlRuntime.PlainDesc([n, c, oh, ow], Dnnl.F32);
         var (strides, kernel, dil, pad) = PoolDims(k, s, p);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.pooling_v2_backward_desc_init(&desc, alg, &src, &dst, &strides, &kernel, &dil, &pad, &pad),
             "pooling_v2_backward_desc_init");
-        var hint = DnnlPlan.GetOrCreate($"pool.fwd.True.{alg}.{n},{c},{h},{w},{k},{s},{p}", () => PoolForward(n, c, h, w, oh, ow, k, s, p, alg, true));
-        var name = $"Pooling backward [{n},{c},{h},{w}] k{k} s{s} p{p}";
-        return alg == Dnnl.PoolingMax
-            ? DnnlPlan.Create(name, &desc, hint.Pd,
-                [SlotSpec.Fixed(Dnnl.ArgDiffDst, dst, false), SlotSpec.Raw(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, false), SlotSpec.Fixed(Dnnl.ArgDiffSrc, src, true)])
-            : DnnlPlan.Create(name, &desc, hint.Pd, [SlotSpec.Fixed(Dnnl.ArgDiffDst, dst, false), SlotSpec.Fixed(Dnnl.ArgDiffSrc, src, true)]);
+        var fwd = new Dnnl.OpDesc();
+        DnnlRuntime.Check(Dnnl.pooling_v2_forward_desc_init(&fwd, Dnnl.ForwardTraining, alg, &src, &dst, &strides, &kernel, &dil, &pad, &pad),
+            "pooling_v2_forward_desc_init");
+        DnnlRuntime.Check(Dnnl.primitive_desc_create(out var hint, &fwd, IntPtr.Zero, DnnlRuntime.Engine, IntPtr.Zero), "pooling hint");
+        try
+        {
+            var name = $"Pooling backward k{k} s{s} p{p}";
+            return alg == Dnnl.PoolingMax
+                ? DnnlPlan.Create(name, &desc, hint,
+                    [SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd), SlotSpec.Raw(Dnnl.ArgWorkspace, Dnnl.QueryWorkspaceMd, false), SlotSpec.Fixed(Dnnl.ArgDiffSrc, src, true)])
+                : DnnlPlan.Create(name, &desc, hint, [SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd), SlotSpec.Fixed(Dnnl.ArgDiffSrc, src, true)]);
+        }
+        finally
+        {
+            Dnnl.primitive_desc_destroy(hint);
+        }
     }
 
     private static (Dnnl.Dims, Dnnl.Dims, Dnnl.Dims, Dnnl.Dims) PoolDims(int k, int s, int p) =>

@@ -47,6 +47,7 @@ internal sealed unsafe class DnnlPlan
         public IntPtr UserMem;
         public IntPtr PrimMem;
         public IntPtr Reorder;
+        public Dnnl.MemoryDesc PrimMd;
     }
 
     private readonly Slot[] _slots;
@@ -86,7 +87,7 @@ internal sealed unsafe class DnnlPlan
                 if (primMdPtr == null) throw new ReidException($"oneDNN {name}: argument {spec.Arg} has no memory descriptor");
                 primMd = *primMdPtr;
             }
-            var slot = new Slot { Arg = spec.Arg, Output = spec.Output, PrimBytes = (long)Dnnl.memory_desc_get_size(&primMd) };
+            var slot = new Slot { Arg = spec.Arg, Output = spec.Output, PrimBytes = (long)Dnnl.memory_desc_get_size(&primMd), PrimMd = primMd };
             DnnlRuntime.Check(Dnnl.memory_create(out slot.PrimMem, &primMd, engine, IntPtr.Zero), "dnnl_memory_create");
             if (!spec.Native)
             {
@@ -108,6 +109,33 @@ internal sealed unsafe class DnnlPlan
         }
         return new DnnlPlan(name, pd, prim, slots);
     }
+
+    /// <summary>Runs a cached reorder between two layouts of the same data.</summary>
+    public static void Reorder(Dnnl.MemoryDesc from, Dnnl.MemoryDesc to, string key, IntPtr src, IntPtr dst)
+    {
+        var plan = GetOrCreate("reorder." + key, () => CreateReorder(from, to, key));
+        plan.Execute([src, dst]);
+    }
+
+    private static DnnlPlan CreateReorder(Dnnl.MemoryDesc from, Dnnl.MemoryDesc to, string key)
+    {
+        var engine = DnnlRuntime.Engine;
+        DnnlRuntime.Check(Dnnl.reorder_primitive_desc_create(out var pd, &from, engine, &to, engine, IntPtr.Zero), $"reorder {key}");
+        DnnlRuntime.Check(Dnnl.primitive_create(out var prim, pd), "dnnl_primitive_create(reorder)");
+        var slots = new Slot[2];
+        for (var i = 0; i < 2; i++)
+        {
+            var md = i == 0 ? from : to;
+            slots[i] = new Slot { Arg = i == 0 ? Dnnl.ArgSrc : Dnnl.ArgDst, Output = i == 1, PrimBytes = (long)Dnnl.memory_desc_get_size(&md) };
+            DnnlRuntime.Check(Dnnl.memory_create(out slots[i].PrimMem, &md, engine, IntPtr.Zero), "dnnl_memory_create");
+        }
+        return new DnnlPlan($"reorder {key}", pd, prim, slots) { _isReorder = true };
+    }
+
+    private bool _isReorder;
+
+    /// <summary>The primitive-side memory descriptor of a slot (the layout of a Raw output).</summary>
+    public Dnnl.MemoryDesc SlotMd(int index) => _slots[index].PrimMd;
 
     /// <summary>Bytes of the primitive-side buffer of a slot (workspace size).</summary>
     public long SlotBytes(int index) => _slots[index].PrimBytes;
@@ -139,7 +167,7 @@ internal sealed unsafe class DnnlPlan
                         {
                             pair[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgSrc, Memory = s.UserMem };
                             pair[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgDst, Memory = s.PrimMem };
-                            DnnlRuntime.Execute(s.Reorder, pair, $"reorder for {Name}");
+                            DnnlRuntime.Execute(s.Reorder, pair, $"reorder for {Name}", reorder: true);
                         }
                     }
                     else
@@ -148,14 +176,14 @@ internal sealed unsafe class DnnlPlan
                     }
                     args[i] = new Dnnl.ExecArg { Arg = s.Arg, Memory = s.PrimMem };
                 }
-                DnnlRuntime.Execute(Primitive, args, Name);
+                DnnlRuntime.Execute(Primitive, args, Name, _isReorder);
                 for (var i = 0; i < _slots.Length; i++)
                 {
                     var s = _slots[i];
                     if (!s.NeedsReorder || !s.Output) continue;
                     pair[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgSrc, Memory = s.PrimMem };
                     pair[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgDst, Memory = s.UserMem };
-                    DnnlRuntime.Execute(s.Reorder, pair, $"reorder after {Name}");
+                    DnnlRuntime.Execute(s.Reorder, pair, $"reorder after {Name}", reorder: true);
                 }
             }
             finally

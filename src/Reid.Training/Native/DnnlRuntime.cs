@@ -17,17 +17,20 @@ internal static unsafe class DnnlRuntime
     private static readonly Lazy<(IntPtr Engine, IntPtr Stream, string Version)> State = new(Init);
     private static long _executeTicks;
     private static long _executeCount;
+    private static long _reorderTicks;
 
     public static IntPtr Engine => State.Value.Engine;
     public static IntPtr Stream => State.Value.Stream;
     public static string Version => State.Value.Version;
     public static long ExecuteTicks => Interlocked.Read(ref _executeTicks);
     public static long ExecuteCount => Interlocked.Read(ref _executeCount);
+    public static long ReorderTicks => Interlocked.Read(ref _reorderTicks);
 
     public static void ResetCounters()
     {
         Interlocked.Exchange(ref _executeTicks, 0);
         Interlocked.Exchange(ref _executeCount, 0);
+        Interlocked.Exchange(ref _reorderTicks, 0);
     }
 
     private static (IntPtr, IntPtr, string) Init()
@@ -78,7 +81,7 @@ internal static unsafe class DnnlRuntime
     };
 
     /// <summary>Runs a primitive synchronously and adds the time spent to the execute counter.</summary>
-    public static void Execute(IntPtr primitive, ReadOnlySpan<Dnnl.ExecArg> args, string what)
+    public static void Execute(IntPtr primitive, ReadOnlySpan<Dnnl.ExecArg> args, string what, bool reorder = false)
     {
         var start = Stopwatch.GetTimestamp();
         int status;
@@ -87,7 +90,9 @@ internal static unsafe class DnnlRuntime
             status = Dnnl.primitive_execute(primitive, Stream, args.Length, p);
             if (status == Dnnl.Success) status = Dnnl.stream_wait(Stream);
         }
-        Interlocked.Add(ref _executeTicks, Stopwatch.GetTimestamp() - start);
+        var ticks = Stopwatch.GetTimestamp() - start;
+        Interlocked.Add(ref _executeTicks, ticks);
+        if (reorder) Interlocked.Add(ref _reorderTicks, ticks);
         Interlocked.Increment(ref _executeCount);
         Check(status, what);
     }

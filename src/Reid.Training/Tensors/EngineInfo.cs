@@ -12,6 +12,9 @@ public static class EngineInfo
     /// <summary>Time spent inside dnnl_primitive_execute (primitives and reorders) since the last reset.</summary>
     public static TimeSpan OneDnnTime => Stopwatch.GetElapsedTime(0, DnnlRuntime.ExecuteTicks);
 
+    /// <summary>Part of <see cref="OneDnnTime"/> spent in layout/precision reorders (plain f32 ↔ blocked/bf16).</summary>
+    public static TimeSpan OneDnnReorderTime => Stopwatch.GetElapsedTime(0, DnnlRuntime.ReorderTicks);
+
     /// <summary>Stopwatch ticks spent inside dnnl_primitive_execute since the last reset.</summary>
     public static long OneDnnTicks => DnnlRuntime.ExecuteTicks;
 

@@ -77,3 +77,31 @@ public class ConvTests
         }
     }
 }
+
+public class MixedPrecisionBackwardTests
+{
+    [Fact]
+    public void Bf16_conv_gradients_are_close_to_f32()
+    {
+        var rng = new Rng(4);
+        var x = Reference.Random(rng, 4, 32, 12, 6);
+        var w = Tensor.RandomNormal(rng, 0, 0.1f, 48, 32, 3, 3);
+        float[] Grads(ComputePrecision p, out float[] gw)
+        {
+            x.RequiresGrad = true; w.RequiresGrad = true; x.ZeroGrad(); w.ZeroGrad();
+            using (Precision.Use(p))
+            {
+                var y = Ops.Relu(Ops.Conv2d(x, w, null, ConvSpec.Square(2, 1)));
+                Ops.Mean(Ops.Mul(y, y)).Backward();
+            }
+            gw = w.Grad!.ToArray();
+            return x.Grad!.ToArray();
+        }
+        var gx32 = Grads(ComputePrecision.F32, out var gw32);
+        var gx16 = Grads(ComputePrecision.BF16, out var gw16);
+        static double Rel(float[] a, float[] b) =>
+            Math.Sqrt(a.Zip(b).Sum(p => Math.Pow(p.First - p.Second, 2)) / a.Sum(v => (double)v * v));
+        Assert.True(Rel(gx32, gx16) < 2e-2, $"input gradient relative error {Rel(gx32, gx16)}");
+        Assert.True(Rel(gw32, gw16) < 2e-2, $"weight gradient relative error {Rel(gw32, gw16)}");
+    }
+}
