@@ -6,7 +6,7 @@ side-by-side figure. Run with Debian's python3-torch (`scripts/setup.sh --bench`
 
 The models are written out here (not taken from torchvision/torchreid) so both sides are visibly the same
 architecture: ResNet-50 with last stride 1, or OSNet x1.0 (Zhou et al. 2019), then the ReID head (global average
-pooling, BNNeck, bias-free classifier), cross-entropy over synthetic labels, SGD with momentum.
+pooling, BNNeck, bias-free classifier; OSNet pools itself and keeps torchreid's fc layer), cross-entropy over synthetic labels, SGD with momentum.
 """
 import argparse, json, resource, time
 import torch
@@ -45,6 +45,7 @@ class ResNet50(nn.Module):
                 layers.append(Bottleneck(cin, width, stride if i == 0 else 1)); cin = width * 4
         self.layers = nn.Sequential(*layers)
         self.out_dim = 2048
+        self.pools = False
 
     def forward(self, x):
         return self.layers(self.stem(x))
@@ -109,10 +110,13 @@ class OSNet(nn.Module):
         self.conv3 = nn.Sequential(OSBlock(c[1], c[2]), OSBlock(c[2], c[2]), ConvLayer(c[2], c[2], 1), nn.AvgPool2d(2, 2))
         self.conv4 = nn.Sequential(OSBlock(c[2], c[3]), OSBlock(c[3], c[3]))
         self.conv5 = ConvLayer(c[3], c[3], 1)
-        self.out_dim = c[3]
+        self.fc = nn.Sequential(nn.Linear(c[3], 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True))
+        self.out_dim = 512
+        self.pools = True
 
     def forward(self, x):
-        return self.conv5(self.conv4(self.conv3(self.conv2(self.maxpool(self.conv1(x))))))
+        x = self.conv5(self.conv4(self.conv3(self.conv2(self.maxpool(self.conv1(x))))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
 class ReidNet(nn.Module):
@@ -123,7 +127,9 @@ class ReidNet(nn.Module):
         self.classifier = nn.Linear(backbone.out_dim, classes, bias=False)
 
     def forward(self, x):
-        f = F.adaptive_avg_pool2d(self.backbone(x), 1).flatten(1)
+        f = self.backbone(x)
+        if not self.backbone.pools:
+            f = F.adaptive_avg_pool2d(f, 1).flatten(1)
         return self.classifier(self.bnneck(f))
 
 
@@ -169,6 +175,7 @@ def main():
         "backbone": a.backbone, "batch": a.batch, "precision": a.precision, "steps": a.steps,
         "images_per_s": a.batch / median,
         "step_seconds_median": median,
+        "parameters": sum(q.numel() for q in model.parameters()),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
     text = json.dumps(result, indent=2)

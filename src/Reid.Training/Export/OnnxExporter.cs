@@ -18,6 +18,8 @@ public sealed record ExportOptions
     /// <summary>13 is enough for every op written here; ONNX Runtime 1.30 reads up to 21+.</summary>
     public int Opset { get; init; } = 17;
     public string GraphName { get; init; } = "reid";
+    /// <summary>Channel order, scale and mean/std the model was trained with; null = RGB, /255, ImageNet mean/std.</summary>
+    public Reid.Imaging.Preprocessing? Preprocessing { get; init; }
     /// <summary>Extra metadata_props (model card facts, training recipe); preprocessing keys are added by the exporter.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }
@@ -89,7 +91,7 @@ public static class OnnxExporter
             var dims = new List<Dim> { "batch" };
             for (int i = 1; i < output.Rank; i++) dims.Add(output.Dim(i));
             _b.Output(_o.OutputName, TensorElementType.Float, [.. dims]);
-            foreach (var (k, v) in Preprocessing.Metadata(_o)) _b.Metadata(k, v);
+            foreach (var (k, v) in ExportPreprocessing.Metadata(_o)) _b.Metadata(k, v);
             foreach (var (k, v) in _o.Metadata) _b.Metadata(k, v);
             return _b.Model;
         }
