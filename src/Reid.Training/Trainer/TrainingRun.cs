@@ -164,7 +164,8 @@ public sealed class TrainingRun
             }
             if (interrupted) break;
 
-            // epoch done: evaluate when due, log, checkpoint
+            // epoch done: evaluate when due, log, checkpoint (images/s counts training only, not evaluation)
+            var epochSeconds = state.EpochSeconds + epochClock.Elapsed.TotalSeconds;
             double? r1 = null, ap = null, inp = null;
             var last = epoch + 1 == t.Epochs;
             var due = cfg.Evaluation.Every > 0 && (epoch + 1) % cfg.Evaluation.Every == 0;
@@ -175,7 +176,6 @@ public sealed class TrainingRun
                 (r1, ap, inp) = (lastEval.Rank1, lastEval.MeanAP, lastEval.MeanInp);
             }
             var lr = optimizer.LearningRate(optimizer.Groups.First(g => g.Name.StartsWith("head", StringComparison.Ordinal)));
-            var epochSeconds = state.EpochSeconds + epochClock.Elapsed.TotalSeconds;
             log.Append(new EpochMetrics(epoch + 1, lr, state.MeanLoss, state.MeanParts(), state.Accuracy,
                 state.Images / Math.Max(epochSeconds, 1e-9), epochSeconds, state.DataWaitSeconds, r1, ap, inp));
             state.NextEpoch();
