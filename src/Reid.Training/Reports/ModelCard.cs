@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Reid.Training.Config;
+using Reid.Training.Trainer;
+
+namespace Reid.Training.Reports;
+
+public sealed record ModelCardFacts(
+    ExperimentConfig Config, string Command, string RecipePath, string RecipeText, string Data, string? Init, string Architecture,
+    long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile);
+
+/// <summary>
+/// The model card written next to the exported ONNX: what was trained, how (recipe and command), on what
+/// data and under which terms, how long it took on which machine, and the figures measured during training.
+/// The final holdout figures are not invented here: the card says to run `reid evaluate` on the export.
+/// </summary>
+public static class ModelCard
+{
+    public static string Write(string path, ModelCardFacts f)
+    {
+        var c = f.Config;
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine($"# Model card: {c.Name}");
+        sb.AppendLine();
+        sb.AppendLine($"- Model file: `{f.ModelFile}` (ONNX; input `images` batch x 3 x {c.Data.Height} x {c.Data.Width}, RGB, /255, ImageNet mean/std; output `embeddings` batch x {c.Architecture.EmbeddingSize}, compare with cosine distance)");
+        sb.AppendLine($"- Architecture: `{f.Architecture}` ({f.Parameters.ToString("N0", inv)} parameters)");
+        sb.AppendLine($"- Initial weights: {(f.Init is null ? "random (trained from scratch)" : $"{f.Init} — transfer learning; credit: OSNet (Zhou et al., ICCV 2019), weights from torchreid (MIT licence), trained on MSMT17")}");
+        sb.AppendLine($"- Trained by: `{f.Command}`");
+        sb.AppendLine($"- Wall time: {TimeSpan.FromSeconds(f.WallSeconds):hh\\:mm\\:ss} summed over {f.Resumes + 1} process(es) (resumed {f.Resumes} time(s))");
+        sb.AppendLine($"- Machine: {Environment.ProcessorCount} logical CPU(s), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, precision {ExperimentConfigLoader.SnakeCase(c.Training.Precision.ToString())}");
+        sb.AppendLine();
+        sb.AppendLine("## Data and its terms");
+        sb.AppendLine();
+        sb.AppendLine($"{f.Data}.");
+        sb.AppendLine();
+        sb.AppendLine("Market-1501 (Zheng et al., ICCV 2015) and MSMT17 are research data sets with non-commercial terms. " +
+                      "This model is for research and evaluation. Commercial users must retrain on data they have the rights to, " +
+                      "with `reid train --config <recipe>`.");
+        sb.AppendLine();
+        sb.AppendLine("## Figures measured during training");
+        sb.AppendLine();
+        sb.AppendLine("Validation figures are on a fold of the *training* identities (identity-disjoint from what was trained on), " +
+                      "used to choose the recipe. They are not holdout figures.");
+        sb.AppendLine();
+        sb.AppendLine("| epoch | loss | train accuracy | val Rank-1 | val mAP | images/s |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        foreach (var m in f.Metrics)
+            sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {(m.Rank1 is { } r ? r.ToString("0.000", inv) : "")} | {(m.MeanAP is { } a ? a.ToString("0.000", inv) : "")} | {m.ImagesPerSecond:0.0} |"));
+        sb.AppendLine();
+        sb.AppendLine("## Holdout figures");
+        sb.AppendLine();
+        sb.AppendLine("Measure them on the exported model (never during training), e.g. for holdout-v1:");
+        sb.AppendLine();
+        sb.AppendLine($"    ./reid evaluate --model {f.ModelFile} --dataset market1501 --root ../shared/data/market1501/bounding_box_train --split ../shared/data/market1501/splits/holdout-v1");
+        sb.AppendLine();
+        sb.AppendLine("## Recipe");
+        sb.AppendLine();
+        if (!string.IsNullOrEmpty(f.RecipePath)) sb.AppendLine($"From `{f.RecipePath}`:");
+        sb.AppendLine();
+        sb.AppendLine("```yaml");
+        sb.AppendLine(f.RecipeText.TrimEnd());
+        sb.AppendLine("```");
+        AtomicFile.WriteAllText(path, sb.ToString());
+        return path;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Reid.Core;
+
+namespace Reid.Training.Trainer;
+
+/// <summary>
+/// Where a run stands, saved in the checkpoint's extra values: the position (epoch, next batch), the seed,
+/// the running sums of the current epoch (so a resumed epoch logs the same figures), and the wall time and
+/// data-wait time summed over every process that worked on the run.
+/// </summary>
+internal sealed class RunState
+{
+    public int Seed { get; set; }
+    public int Epoch { get; set; }
+    public int Batch { get; set; }
+    public int Resumes { get; set; }
+    public double WallSeconds { get; set; }
+    public double EpochSeconds { get; set; }
+    public double DataWaitSeconds { get; set; }
+    public double TotalDataWaitSeconds { get; set; }
+    public long Images { get; set; }
+    public long Correct { get; set; }
+    public int Batches { get; set; }
+    public Dictionary<string, double> PartSums { get; } = new();
+
+    public void Add(IReadOnlyDictionary<string, double> parts, int correct, int images)
+    {
+        foreach (var (k, v) in parts) PartSums[k] = PartSums.GetValueOrDefault(k) + v;
+        Correct += correct;
+        Images += images;
+        Batches++;
+    }
+
+    public double MeanLoss => Batches == 0 ? 0 : PartSums.GetValueOrDefault("total") / Batches;
+    public double Accuracy => Images == 0 ? 0 : (double)Correct / Images;
+
+    public IReadOnlyDictionary<string, double> MeanParts() =>
+        PartSums.Where(kv => kv.Key != "total").ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(1, Batches));
+
+    public void NextEpoch()
+    {
+        Epoch++;
+        Batch = 0;
+        TotalDataWaitSeconds += DataWaitSeconds;
+        DataWaitSeconds = EpochSeconds = 0;
+        Images = Correct = 0;
+        Batches = 0;
+        PartSums.Clear();
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["seed"] = Seed, ["next_epoch"] = Epoch, ["next_batch"] = Batch, ["resumes"] = Resumes,
+        ["wall_s"] = WallSeconds, ["epoch_s"] = EpochSeconds, ["data_wait_s"] = DataWaitSeconds,
+        ["total_data_wait_s"] = TotalDataWaitSeconds, ["images"] = Images, ["correct"] = Correct, ["batches"] = Batches,
+        ["part_sums"] = new JsonObject(PartSums.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+    };
+
+    public static RunState From(JsonObject o, string source)
+    {
+        try
+        {
+            var s = new RunState
+            {
+                Seed = o["seed"]!.GetValue<int>(), Epoch = o["next_epoch"]!.GetValue<int>(), Batch = o["next_batch"]!.GetValue<int>(),
+                Resumes = o["resumes"]!.GetValue<int>() + 1, WallSeconds = o["wall_s"]!.GetValue<double>(),
+                EpochSeconds = o["epoch_s"]!.GetValue<double>(), DataWaitSeconds = o["data_wait_s"]!.GetValue<double>(),
+                TotalDataWaitSeconds = o["total_data_wait_s"]!.GetValue<double>(), Images = o["images"]!.GetValue<long>(),
+                Correct = o["correct"]!.GetValue<long>(), Batches = o["batches"]!.GetValue<int>(),
+            };
+            foreach (var (k, v) in o["part_sums"]!.AsObject()) s.PartSums[k] = v!.GetValue<double>();
+            return s;
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new ReidException($"{source}: the checkpoint has no (or a corrupt) training position; was it written by `reid train`?");
+        }
+    }
+}

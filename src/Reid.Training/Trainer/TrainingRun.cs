@@ -1,0 +1,349 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Reid.Core;
+using Reid.Evaluation;
+using Reid.Imaging;
+using Reid.Training.Autograd;
+using Reid.Training.Backbones;
+using Reid.Training.Checkpoints;
+using Reid.Training.Config;
+using Reid.Training.Data;
+using Reid.Training.Export;
+using Reid.Training.Import;
+using Reid.Training.Layers;
+using Reid.Training.Losses;
+using Reid.Training.Optim;
+using Reid.Training.Reports;
+using Reid.Training.Tensors;
+using BackbonePooling = Reid.Training.Backbones.Pooling;
+using ConfigPooling = Reid.Training.Config.Pooling;
+using EnginePrecision = Reid.Training.Tensors.Precision;
+using ExportPreprocessing = Reid.Training.Export.Preprocessing;
+
+namespace Reid.Training.Trainer;
+
+/// <summary>A snapshot for the progress display.</summary>
+public sealed record TrainProgress(
+    string Phase, int Epoch, int Epochs, int Batch, int Batches, IReadOnlyDictionary<string, double> Losses, double Accuracy,
+    double ImagesPerSecond, TimeSpan Eta, double? LastRank1, double? LastMeanAP);
+
+/// <summary>How a run ended and where its outputs are.</summary>
+public sealed record TrainResult(
+    bool Completed, int EpochsDone, string OutputDir, string CheckpointPath, string? ModelPath, string? ModelCardPath,
+    string CurvesPath, double WallSeconds, double DataWaitSeconds, double? Rank1, double? MeanAP);
+
+/// <summary>Things the command line adds to a recipe: the command (for the model card) and test hooks.</summary>
+public sealed record TrainerOptions
+{
+    public string Command { get; init; } = "reid train";
+    public string RecipePath { get; init; } = "";
+    public string RecipeText { get; init; } = "";
+    /// <summary>Skip the ONNX export and model card (tests that only look at the weights).</summary>
+    public bool Export { get; init; } = true;
+}
+
+/// <summary>
+/// The training loop. Builds the model, optimiser and schedule from the recipe, trains on P x K batches
+/// with the configured weighted losses, logs every epoch, checkpoints every epoch and at least every
+/// <c>checkpoint.every_minutes</c> (only at optimiser-step boundaries), evaluates on the validation fold,
+/// and at the end exports ONNX with a model card. Everything random derives from the run seed and the
+/// position in the run, and the checkpoint holds every piece of state, so a run resumed from any
+/// checkpoint ends bit for bit where an uninterrupted one does.
+/// </summary>
+public sealed class TrainingRun
+{
+    public const string CheckpointFile = "checkpoint.reidckpt";
+    private readonly ExperimentConfig _cfg;
+    private readonly TrainerOptions _options;
+
+    public TrainingRun(ExperimentConfig config, TrainerOptions? options = null)
+    {
+        _cfg = config;
+        _options = options ?? new TrainerOptions();
+    }
+
+    public string OutputDir => _cfg.Output;
+    public string CheckpointPath => Path.Combine(OutputDir, CheckpointFile);
+
+    public TrainResult Run(bool resume, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var cfg = _cfg;
+        var t = cfg.Training;
+        Directory.CreateDirectory(OutputDir);
+        if (!resume && File.Exists(CheckpointPath))
+            throw new ReidException($"{OutputDir} already holds a run ({CheckpointFile}); add --resume to continue it or choose another --out");
+
+        progress?.Report(new TrainProgress("loading data", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
+        var data = TrainingData.Load(cfg.Data);
+        var sampler = new PkSampler(data.Labels, t.IdentitiesPerBatch, t.ImagesPerIdentity, cfg.Seed, t.BatchesPerEpoch);
+        var batches = sampler.BatchesPerEpoch;
+        if (batches % t.Accumulation != 0)
+            throw new ReidException($"training.accumulation = {t.Accumulation} must divide the {batches} batches of an epoch (set training.batches_per_epoch)");
+
+        // The model, the loss state and the dropout stream all draw from one seeded generator, saved in checkpoints.
+        var rng = new Rng(Seeds.Of(cfg.Seed, Seeds.Model));
+        Rng.Shared = rng;
+        var model = BuildModel(cfg, data.Classes);
+        var l = cfg.Losses;
+        var training = new TrainingModel(model, data.Classes, l.Arcface.Weight > 0, l.Center.Weight > 0, rng);
+        string? initNote = null;
+        if (!cfg.Architecture.RandomInit)
+        {
+            var report = OnnxWeightImporter.Import(cfg.Architecture.Init, model.Backbone);
+            initNote = $"{Path.GetFileName(cfg.Architecture.Init)} ({report.TensorsCopied} tensors, {report.Layers} layers)";
+        }
+
+        var trainables = ModelParameters.Of(training);
+        var groups = ParameterGroups.Build(trainables, t.LearningRate * t.BackboneLrFactor, t.LearningRate, t.WeightDecay, TrainingModel.HeadPrefixes);
+        var stepsPerEpoch = batches / t.Accumulation;
+        var optimizer = BuildOptimizer(t, groups, stepsPerEpoch);
+        var accumulator = new GradientAccumulator(optimizer, t.Accumulation, t.ClipGradNorm > 0 ? t.ClipGradNorm : null);
+        var architecture = Architecture(cfg, model);
+
+        var state = new RunState { Seed = cfg.Seed };
+        if (resume && File.Exists(CheckpointPath))
+        {
+            var info = Checkpoint.Load(CheckpointPath, architecture, training, optimizer, rng);
+            state = RunState.From(info.Extra, CheckpointPath);
+            if (state.Seed != cfg.Seed)
+                throw new ReidException($"{CheckpointPath}: was trained with seed {state.Seed}, the recipe says {cfg.Seed}");
+        }
+
+        var log = new MetricsLog(OutputDir);
+        var augmenter = new Augmenter(cfg.Augmentation, cfg.Data.Height, cfg.Data.Width, ExportPreprocessing.ImageNetMean, ExportPreprocessing.ImageNetStd);
+        var runClock = Stopwatch.StartNew();
+        var lastCheckpoint = Stopwatch.StartNew();
+        var wallAtStart = state.WallSeconds;
+        var imagesThisProcess = 0L;
+        var interrupted = false;
+        EvaluationResult? lastEval = null;
+
+        var epochClock = new Stopwatch();
+        void Save()
+        {
+            state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
+            epochClock.Restart();
+            state.WallSeconds = wallAtStart + runClock.Elapsed.TotalSeconds;
+            Checkpoint.Save(CheckpointPath, architecture, training, optimizer, state.Epoch, rng, state.ToJson());
+            lastCheckpoint.Restart();
+        }
+
+        using var precision = EnginePrecision.Use(t.Precision);
+        while (state.Epoch < t.Epochs && !interrupted)
+        {
+            var epoch = state.Epoch;
+            epochClock.Restart();
+            SetBackboneFrozen(model, epoch < t.FreezeBackboneEpochs);
+            training.Train();
+            var epochBatches = sampler.Epoch(epoch);
+            using var loader = new TrainLoader(data.Train.Select(r => r.Path).ToList(), data.Labels, epochBatches, epoch, state.Batch,
+                augmenter, cfg.Seed, cfg.Data.Workers, cfg.Data.QueueBatches);
+            var waitBefore = TimeSpan.Zero;
+            while (loader.Next() is { } batch)
+            {
+                var parts = Step(training, batch, cfg, out var correct);
+                accumulator.MicroBatchDone();
+                state.Add(parts, correct, batch.Count);
+                state.Batch = batch.Index + 1;
+                imagesThisProcess += batch.Count;
+                state.DataWaitSeconds += (loader.WaitTime - waitBefore).TotalSeconds;
+                waitBefore = loader.WaitTime;
+
+                var ips = imagesThisProcess / Math.Max(runClock.Elapsed.TotalSeconds, 1e-9);
+                var remaining = ((long)(t.Epochs - epoch) * batches - state.Batch) * (long)sampler.BatchSize;
+                progress?.Report(new TrainProgress("training", epoch + 1, t.Epochs, state.Batch, batches, state.MeanParts(),
+                    state.Accuracy, ips, TimeSpan.FromSeconds(remaining / Math.Max(ips, 1e-9)), lastEval?.Rank1, lastEval?.MeanAP));
+
+                var atStepBoundary = state.Batch % t.Accumulation == 0;
+                if (atStepBoundary && state.Batch < batches)
+                {
+                    if (cancel.IsCancellationRequested) { interrupted = true; break; }
+                    if (lastCheckpoint.Elapsed.TotalMinutes >= cfg.Checkpoint.EveryMinutes) Save();
+                }
+            }
+            if (interrupted) break;
+
+            // epoch done: evaluate when due, log, checkpoint (images/s counts training only, not evaluation)
+            var epochSeconds = state.EpochSeconds + epochClock.Elapsed.TotalSeconds;
+            double? r1 = null, ap = null, inp = null;
+            var last = epoch + 1 == t.Epochs;
+            var due = cfg.Evaluation.Every > 0 && (epoch + 1) % cfg.Evaluation.Every == 0;
+            if ((due || last) && data.ValidationQuery.Count > 0)
+            {
+                progress?.Report(new TrainProgress("evaluating", epoch + 1, t.Epochs, batches, batches, state.MeanParts(), state.Accuracy, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
+                lastEval = Validate(model, data, cfg);
+                (r1, ap, inp) = (lastEval.Rank1, lastEval.MeanAP, lastEval.MeanInp);
+            }
+            var lr = optimizer.LearningRate(optimizer.Groups.First(g => g.Name.StartsWith("head", StringComparison.Ordinal)));
+            log.Append(new EpochMetrics(epoch + 1, lr, state.MeanLoss, state.MeanParts(), state.Accuracy,
+                state.Images / Math.Max(epochSeconds, 1e-9), epochSeconds, state.DataWaitSeconds, r1, ap, inp));
+            state.NextEpoch();
+            epochClock.Restart();
+            Save();
+            if (cancel.IsCancellationRequested && state.Epoch < t.Epochs) interrupted = true;
+        }
+        if (interrupted) Save();
+
+        var wall = wallAtStart + runClock.Elapsed.TotalSeconds;
+        var metrics = log.Read();
+        var curves = CurvesPage.Write(Path.Combine(OutputDir, "curves.html"), cfg.Name, metrics);
+        if (interrupted || state.Epoch < t.Epochs)
+            return new TrainResult(false, state.Epoch, OutputDir, CheckpointPath, null, null, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
+
+        string? modelPath = null, cardPath = null;
+        if (_options.Export)
+        {
+            progress?.Report(new TrainProgress("exporting", t.Epochs, t.Epochs, batches, batches, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
+            modelPath = Path.Combine(OutputDir, "model.onnx");
+            model.Eval();
+            OnnxExporter.Save(model, modelPath, new ExportOptions
+            {
+                Height = cfg.Data.Height, Width = cfg.Data.Width,
+                Metadata = new Dictionary<string, string>
+                {
+                    ["reid.recipe"] = cfg.Name, ["reid.architecture"] = architecture,
+                    ["reid.trained_on"] = data.Description, ["reid.init"] = initNote ?? "random",
+                },
+            });
+            cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
+                cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
+                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath)));
+        }
+        return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
+    }
+
+    /// <summary>One forward/backward of a batch; returns each loss part (unweighted) for the log.</summary>
+    private static Dictionary<string, double> Step(TrainingModel training, TrainBatch batch, ExperimentConfig cfg, out int correct)
+    {
+        var l = cfg.Losses;
+        var model = training.Model;
+        var parts = new Dictionary<string, double>();
+        correct = 0;
+        using var scope = new TensorScope();
+        var x = Tensor.FromArray(batch.Images, batch.Count, 3, batch.Height, batch.Width);
+        var feature = model.Head.Feature(model.Backbone.Forward(x));
+        var neck = model.Head.Neck(feature);
+        Tensor? total = null;
+        void Add(string name, Tensor loss, double weight)
+        {
+            parts[name] = loss.Item();
+            var weighted = weight == 1 ? loss : Ops.Scale(loss, (float)weight);
+            total = total is null ? weighted : Ops.Add(total, weighted);
+        }
+        if (l.CrossEntropy.Weight > 0)
+        {
+            var input = cfg.Architecture.Dropout > 0 ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true) : neck;
+            Add("ce", LossOps.CrossEntropy(model.Head.Classify(input), batch.Labels, l.CrossEntropy.LabelSmoothing, out correct), l.CrossEntropy.Weight);
+        }
+        if (l.Triplet.Weight > 0)
+        {
+            Add("triplet", LossOps.Triplet(feature, batch.Labels, l.Triplet.Margin, l.Triplet.SoftMargin, out _), l.Triplet.Weight);
+        }
+        if (l.Arcface.Weight > 0)
+        {
+            Add("arcface", LossOps.ArcFace(neck, training.ArcFaceWeight!, batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out var arcCorrect), l.Arcface.Weight);
+            if (l.CrossEntropy.Weight == 0) correct = arcCorrect;
+        }
+        float[]? featureValues = null;
+        if (l.Center.Weight > 0)
+        {
+            featureValues = feature.ToArray();
+            Add("center", LossOps.Center(feature, training.Centers!, batch.Labels), l.Center.Weight);
+        }
+        var sum = total!.Item();
+        if (!double.IsFinite(sum))
+            throw new ReidException($"training diverged: the loss is {sum} at epoch {batch.Epoch + 1}, batch {batch.Index + 1} (lower training.learning_rate or set training.clip_grad_norm)");
+        total!.Backward();
+        if (featureValues is not null)
+            CenterLoss.UpdateCenters(featureValues, batch.Count, featureValues.Length / batch.Count, training.Centers!.Data, batch.Labels, l.Center.CenterLr);
+        parts["total"] = sum;
+        return parts;
+    }
+
+    /// <summary>Rank-1/mAP on the validation fold with eval's Evaluator (cosine distance, Market-1501 protocol).</summary>
+    public static EvaluationResult Validate(ReidModel model, TrainingData data, ExperimentConfig cfg)
+    {
+        model.Eval();
+        try
+        {
+            var pre = Imaging.Preprocessing.ImageNet(cfg.Data.Height, cfg.Data.Width);
+            float[][] Embed(IReadOnlyList<Reid.Data.ImageRecord> records)
+            {
+                var result = new float[records.Count][];
+                var bs = cfg.Evaluation.BatchSize;
+                var buffer = new float[bs * pre.TensorLength];
+                for (var start = 0; start < records.Count; start += bs)
+                {
+                    var n = Math.Min(bs, records.Count - start);
+                    Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(records[start + i].Path), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+                    using var scope = new TensorScope();
+                    using var noGrad = Tape.NoGrad();
+                    var emb = model.Forward(Tensor.FromArray(buffer.AsSpan(0, n * pre.TensorLength), n, 3, pre.Height, pre.Width));
+                    var d = emb.Dim(1);
+                    var values = emb.Data;
+                    for (var i = 0; i < n; i++) result[start + i] = values.Slice(i * d, d).ToArray();
+                }
+                return result;
+            }
+            var q = Embed(data.ValidationQuery);
+            var g = Embed(data.ValidationGallery);
+            var distances = DistanceMatrix.Compute(q, g, DistanceKind.Cosine);
+            return Evaluator.Evaluate(distances, data.ValidationQuery, data.ValidationGallery, new EvaluationOptions(Verification: false));
+        }
+        finally { model.Train(); }
+    }
+
+    public static ReidModel BuildModel(ExperimentConfig cfg, int classes)
+    {
+        var a = cfg.Architecture;
+        var probe = new ModelConfig { Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 ? 1 : 2 };
+        var backboneDim = ((IBackbone)probe.CreateBackbone()).OutputDim;
+        return new ReidModel(probe with
+        {
+            Pooling = a.Pooling == ConfigPooling.Gem ? BackbonePooling.GeM : BackbonePooling.Average,
+            EmbeddingDim = a.EmbeddingSize == backboneDim ? 0 : a.EmbeddingSize,
+            BnNeck = a.Bnneck,
+            Classes = cfg.Losses.CrossEntropy.Weight > 0 ? classes : 0,
+        });
+    }
+
+    public static string BackboneName(Backbone b) => b switch
+    {
+        Backbone.MobilenetV2 => "mobilenetv2",
+        _ => ExperimentConfigLoader.SnakeCase(b.ToString()),
+    };
+
+    private static string Architecture(ExperimentConfig cfg, ReidModel model)
+    {
+        var l = cfg.Losses;
+        return model.Config.Architecture + (l.Arcface.Weight > 0 ? "+arcface" : "") + (l.Center.Weight > 0 ? "+center" : "");
+    }
+
+    private static Optimizer BuildOptimizer(TrainingConfig t, IReadOnlyList<ParameterGroup> groups, int stepsPerEpoch)
+    {
+        var s = t.Schedule;
+        var warmup = s.WarmupEpochs * stepsPerEpoch;
+        var total = (long)t.Epochs * stepsPerEpoch;
+        LearningRateSchedule schedule = s.Kind switch
+        {
+            ScheduleKind.Cosine => new WarmupCosineSchedule(warmup, total, s.WarmupFactor, s.MinFactor),
+            ScheduleKind.Step => new WarmupMultiStepSchedule(warmup, s.Milestones.Select(m => (long)m * stepsPerEpoch).ToList(), s.Gamma, s.WarmupFactor),
+            _ => new ConstantSchedule(),
+        };
+        return t.Optimizer switch
+        {
+            OptimizerKind.Sgd => new Sgd(groups, t.Momentum, t.Nesterov, schedule),
+            OptimizerKind.Adam => new Adam(groups, schedule: schedule),
+            _ => new AdamW(groups, schedule: schedule),
+        };
+    }
+
+    private static void SetBackboneFrozen(ReidModel model, bool frozen)
+    {
+        foreach (var p in model.Backbone.Parameters())
+        {
+            p.RequiresGrad = !frozen;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using Reid.Core;
+using Reid.TestSupport;
+using Reid.Training.Checkpoints;
+using Reid.Training.Config;
+using Reid.Training.Tests.Support;
+using Reid.Training.Trainer;
+
+namespace Reid.Training.Tests.Trainer;
+
+public sealed class TrainerTests
+{
+    private static string Recipe(string root, string split, string output, int epochs, int batches, string extra = "") => $"""
+        name: tiny
+        seed: 3
+        output: {output}
+        architecture: {"{"} backbone: osnet_x0_25, embedding_size: 64 {"}"}
+        data:
+          root: {root}
+          split: {split}
+          validation: {"{"} folds: 4, fold: 0 {"}"}
+          image_size: [64, 32]
+          workers: 2
+        augmentation: {"{"} pad: 2 {"}"}
+        training:
+          identities_per_batch: 4
+          images_per_identity: 4
+          epochs: {epochs}
+          batches_per_epoch: {batches}
+          optimizer: adam
+          learning_rate: 0.003
+          schedule: {"{"} kind: cosine, warmup_epochs: 1 {"}"}
+        evaluation: {"{"} every: 2, batch_size: 32 {"}"}
+        {extra}
+        """;
+
+    private static ExperimentConfig Config(TempDir dir, int ids, int epochs, int batches, string output, string extra = "")
+    {
+        var (root, split) = SyntheticPeople.Write(dir.Path, ids, 8);
+        return ExperimentConfigLoader.Parse(Recipe(Path.Combine(root, "bounding_box_train"), split, output, epochs, batches, extra), "tiny.yaml", dir.Path);
+    }
+
+    [Fact]
+    public void A_tiny_run_on_synthetic_people_lowers_its_loss_raises_accuracy_and_exports_a_model_with_card_and_curves()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 12, epochs: 6, batches: 4, output: "run");
+        var updates = 0;
+        var result = new TrainingRun(cfg, new TrainerOptions { Command = "reid train --config tiny.yaml", RecipeText = "name: tiny" })
+            .Run(resume: false, new SyncProgress(_ => updates++));
+
+        Assert.True(result.Completed);
+        Assert.True(updates > 10);
+        var rows = new MetricsLog(result.OutputDir).Read();
+        Assert.Equal(6, rows.Count);
+        Assert.True(rows[^1].Loss < rows[0].Loss * 0.8, $"loss {rows[0].Loss:F3} -> {rows[^1].Loss:F3}");
+        Assert.True(rows[^1].Accuracy > rows[0].Accuracy + 0.2, $"accuracy {rows[0].Accuracy:F3} -> {rows[^1].Accuracy:F3}");
+        Assert.Contains("ce", rows[0].Parts.Keys);
+        Assert.Contains("triplet", rows[0].Parts.Keys);
+        Assert.NotNull(rows[1].Rank1); // evaluated every 2 epochs on the held-out fold
+        Assert.Null(rows[2].Rank1);
+        Assert.InRange(rows[^1].Rank1!.Value, 0, 1);
+        Assert.True(File.Exists(result.ModelPath));
+        Assert.Contains("wall time", File.ReadAllText(result.ModelCardPath!), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("non-commercial", File.ReadAllText(result.ModelCardPath!));
+        Assert.Contains("<svg", File.ReadAllText(result.CurvesPath));
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(result.OutputDir, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void A_run_interrupted_mid_epoch_and_resumed_ends_exactly_where_an_uninterrupted_one_does()
+    {
+        using var dir = new TempDir();
+        const string extra = "losses: { center: { weight: 0.001 } }\narchitecture: { backbone: osnet_x0_25, embedding_size: 64, dropout: 0.1 }";
+        var whole = Config(dir, ids: 8, epochs: 3, batches: 3, output: "whole", extra.Split('\n')[0]);
+        whole = whole with { Architecture = whole.Architecture with { Dropout = 0.1 } };
+        var split = whole with { Output = Path.Combine(dir.Path, "split") };
+
+        var a = new TrainingRun(whole, new TrainerOptions { Export = false }).Run(false);
+        Assert.True(a.Completed);
+
+        using var cancel = new CancellationTokenSource();
+        var seen = 0;
+        var first = new TrainingRun(split, new TrainerOptions { Export = false })
+            .Run(false, new SyncProgress(p => { if (p.Phase == "training" && ++seen == 5) cancel.Cancel(); }), cancel.Token);
+        Assert.False(first.Completed);
+        Assert.Equal(1, first.EpochsDone); // stopped inside the second epoch
+
+        // starting again without --resume refuses to overwrite the run
+        Assert.Throws<ReidException>(() => new TrainingRun(split, new TrainerOptions { Export = false }).Run(false));
+        var b = new TrainingRun(split, new TrainerOptions { Export = false }).Run(true);
+        Assert.True(b.Completed);
+
+        var wa = TensorArchive.Read(a.CheckpointPath).Tensors.ToDictionary(t => t.Name);
+        var wb = TensorArchive.Read(b.CheckpointPath).Tensors.ToDictionary(t => t.Name);
+        Assert.Equal(wa.Keys.Order(), wb.Keys.Order());
+        Assert.Contains(wa.Keys, k => k.EndsWith("centers"));
+        foreach (var (name, t) in wa) Assert.True(t.Data.SequenceEqual(wb[name].Data), $"tensor {name} differs after resume");
+        var la = new MetricsLog(a.OutputDir).Read();
+        var lb = new MetricsLog(b.OutputDir).Read();
+        Assert.Equal(la.Select(r => r.Loss), lb.Select(r => r.Loss));
+        Assert.Equal(la.Select(r => r.Rank1), lb.Select(r => r.Rank1));
+    }
+
+    private sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
+}
+
+public sealed class SmokeRecipeTests
+{
+    /// <summary>The shipped smoke recipe on real Market-1501 images: the whole `reid train` path end to end.</summary>
+    [SharedFact]
+    public void The_smoke_recipe_trains_on_real_images_and_exports()
+    {
+        var recipe = Path.Combine(ProjectPaths.RepoRoot!, "configs", "train_smoke.yaml");
+        using var dir = new TempDir();
+        var cfg = ExperimentConfigLoader.Load(recipe) with { Output = dir.File("run") };
+        var result = new TrainingRun(cfg, new TrainerOptions { RecipePath = recipe, RecipeText = File.ReadAllText(recipe) }).Run(false);
+        Assert.True(result.Completed);
+        Assert.True(File.Exists(result.ModelPath));
+        var rows = new MetricsLog(result.OutputDir).Read();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.NotNull(r.Rank1));
+        Assert.All(rows, r => Assert.True(double.IsFinite(r.Loss)));
+    }
+}
