@@ -8,6 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.InfoCommand.Create();
+        yield return Commands.TrackCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.GalleryCommand.Create();
     }
