@@ -1,4 +1,5 @@
 using Reid.Imaging;
+using Reid.Inference;
 
 namespace Reid.Gallery;
 
@@ -15,6 +16,9 @@ public sealed class EmbeddingModel : IDisposable
 
     public string Id { get; }
     public int Dimension { get; }
+
+    /// <summary>The ONNX embedder behind this model, when there is one (the video pipeline shares it).</summary>
+    public Embedder? Onnx => _owner as Embedder;
 
     public EmbeddingModel(string id, int dimension, Func<IReadOnlyList<RgbImage>, float[][]> embed, IDisposable? owner = null)
     {

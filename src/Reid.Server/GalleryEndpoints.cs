@@ -10,12 +10,12 @@ namespace Reid.Server;
 /// <summary>The /api endpoints. Reads need any valid key, writes a read-write key (see <see cref="ApiKeys"/>).</summary>
 internal static class GalleryEndpoints
 {
-    public static void Map(RouteGroupBuilder read, RouteGroupBuilder write, GalleryService gallery, ServerOptions options)
+    public static void Map(RouteGroupBuilder read, RouteGroupBuilder write, GalleryService gallery, ServerOptions options, bool video)
     {
         read.MapGet("/info", (HttpContext http) => new InfoDto(gallery.Model.Id, gallery.Model.Dimension, gallery.Store.CountIdentities(),
                 gallery.Index.Count, gallery.SightingsMissingEmbedding, ThresholdDto.From(gallery.ResolveThreshold()),
                 ApiKeys.Role(http)?.ToString().ToLowerInvariant() ?? "none", options.MaxImageRequestBytes, options.MaxVideoRequestBytes,
-                false))
+                video))
             .WithSummary("The model, gallery size, active threshold and this key's role");
 
         read.MapGet("/identities", (string? q, int? offset, int? limit) =>

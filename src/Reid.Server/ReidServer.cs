@@ -22,13 +22,13 @@ public static class ReidServer
 {
     public const string RateLimitPolicy = "per-key";
 
-    public static WebApplication Build(ServerOptions options, GalleryService gallery)
+    public static WebApplication Build(ServerOptions options, GalleryService gallery, VideoJobs? video = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Reid.Server" });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxImageRequestBytes;
+            k.Limits.MaxRequestBodySize = Math.Max(options.MaxImageRequestBytes, options.MaxVideoRequestBytes);
             k.AddServerHeader = false;
         });
         builder.Logging.ClearProviders();
@@ -76,7 +76,8 @@ public static class ReidServer
 
         var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read));
         var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write));
-        GalleryEndpoints.Map(read, write, gallery, options);
+        GalleryEndpoints.Map(read, write, gallery, options, video is not null);
+        video?.Map(read, write, options, log);
         return app;
     }
 

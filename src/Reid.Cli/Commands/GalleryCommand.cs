@@ -5,6 +5,7 @@ using Reid.Data;
 using Reid.Evaluation;
 using Reid.Gallery;
 using Reid.Server;
+using Reid.Video;
 using Spectre.Console;
 
 namespace Reid.Cli.Commands;
@@ -43,6 +44,26 @@ internal static class GalleryCommand
     private static Option<string[]> Images(string name, string description) =>
         new(name) { Description = description, Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
 
+    private static (Option<string?> Video, Option<long?> From, Option<long?> To, Option<int?> Track, Option<string?> Detector) VideoOptions() => (
+        new("--video") { Description = "A video instead of images: people are detected and tracked in it" },
+        new("--from") { Description = "First frame (1-based, inclusive)" },
+        new("--to") { Description = "Last frame (inclusive)" },
+        new("--track") { Description = "Which track to enrol (default: the one seen longest)" },
+        new("--detector") { Description = "Person detector (.onnx); else REID_DETECTOR or configs/video.yaml" });
+
+    private static IReadOnlyList<PersonTrack> Track(GalleryService g, string video, long? from, long? to, string? detector)
+    {
+        using var extractor = new VideoPersonExtractor(VideoConfig.LoadDefault(), detector, g.Model.Onnx);
+        IReadOnlyList<PersonTrack> tracks = [];
+        AnsiConsole.Progress().Start(ctx =>
+        {
+            var task = ctx.AddTask($"tracking people in {Path.GetFileName(video)}", maxValue: 1);
+            tracks = extractor.Extract(video, from, to, new Progress<double>(p => task.Value = p), CancellationToken.None);
+            task.Value = 1;
+        });
+        return tracks;
+    }
+
     private static GalleryService OpenService(ParseResult parse, Option<string> data, Option<string?> model) =>
         new(GalleryStore.Open(parse.GetValue(data)!), GalleryModels.Open(parse.GetValue(model)));
 
@@ -76,15 +97,31 @@ internal static class GalleryCommand
         var (data, model, json) = (Data(), Model(), JsonOut());
         var name = new Option<string>("--name") { Description = "The person's name", Required = true };
         var images = Images("--images", "Crops of the person (files or folders)");
+        images.Required = false;
+        var (video, from, to, track, detector) = VideoOptions();
         var metadata = new Option<string?>("--metadata") { Description = "Free metadata as a JSON object" };
         var camera = new Option<string?>("--camera") { Description = "Camera the images come from" };
-        var c = new Command("enrol", "Enrol a person from one or more images (one transaction: all or nothing)") { data, model, json, name, images, metadata, camera };
+        var c = new Command("enrol", "Enrol a person from images or from a video track (one transaction: all or nothing)")
+            { data, model, json, name, images, metadata, camera, video, from, to, track, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
-            var inputs = ReadImages(parse.GetValue(images)!);
-            if (parse.GetValue(camera) is { } cam) inputs = inputs.Select(i => i with { Origin = i.Origin! with { Camera = cam } }).ToArray();
-            var r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli");
+            var actor = Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli";
+            EnrolResult r;
+            if (parse.GetValue(video) is { } videoPath)
+            {
+                var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
+                var chosen = VideoCrops.Choose(tracks, parse.GetValue(track), videoPath);
+                Console.WriteLine($"{tracks.Count} track(s); enrolling track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops)");
+                r = g.EnrolCrops(parse.GetValue(name)!, VideoCrops.From(chosen, Path.GetFileName(videoPath)), parse.GetValue(metadata), actor);
+            }
+            else
+            {
+                if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --images FILE… or --video FILE");
+                var inputs = ReadImages(paths);
+                if (parse.GetValue(camera) is { } cam) inputs = inputs.Select(i => i with { Origin = i.Origin! with { Camera = cam } }).ToArray();
+                r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), actor);
+            }
             Console.WriteLine($"enrolled {r.Identity.Name} as identity {r.Identity.Id} with {r.Sightings.Count} sighting(s) (model {g.Model.Id})");
             WriteJson(parse.GetValue(json), new { identity = r.Identity.Id, name = r.Identity.Name, sightings = r.Sightings.Select(s => s.Id), model = g.Model.Id });
             return CliRunner.Ok;
@@ -118,13 +155,35 @@ internal static class GalleryCommand
     {
         var (data, model, json, threshold) = (Data(), Model(), JsonOut(), Threshold());
         var images = Images("--image", "Probe image(s) of one person");
+        images.Required = false;
+        var (video, from, to, _, detector) = VideoOptions();
         var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
         var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
-        var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold") { data, model, json, threshold, images, k, enrolAs };
+        var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold (a video: each tracked person)")
+            { data, model, json, threshold, images, k, enrolAs, video, from, to, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
-            var r = g.Identify(ReadImages(parse.GetValue(images)!), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs));
+            if (parse.GetValue(video) is { } videoPath)
+            {
+                var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
+                var results = tracks.Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
+                foreach (var (t, res) in results)
+                    Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): " + (res.Unknown ? "UNKNOWN" : $"{res.Matches[0].Name} (#{res.Matches[0].Identity}) score {res.Matches[0].Score:F3}"));
+                WriteJson(parse.GetValue(json), new
+                {
+                    video = videoPath,
+                    tracks = results.Select(x => new
+                    {
+                        track = x.t.Id, firstFrame = x.t.FirstFrame, lastFrame = x.t.LastFrame, unknown = x.res.Unknown,
+                        matches = x.res.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold }),
+                    }),
+                    threshold = g.ResolveThreshold(parse.GetValue(threshold)).Score, model = g.Model.Id,
+                });
+                return CliRunner.Ok;
+            }
+            if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --image FILE… or --video FILE");
+            var r = g.Identify(ReadImages(paths), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs));
             var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", "");
             foreach (var (m, i) in r.Matches.Select((m, i) => (m, i)))
                 table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}", m.AboveThreshold ? "[green]match[/]" : "");

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using Reid.Core;
 using Reid.Gallery;
+using Reid.Video;
 using Reid.Server;
 
 namespace Reid.Cli.Commands;
@@ -14,9 +16,10 @@ internal static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var model = new Option<string?>("--model") { Description = "ReID model (.onnx); default: the project's default model" };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Structured JSON log lines" };
+        var detector = new Option<string?>("--detector") { Description = "Person detector (.onnx, YOLO family) for video uploads; else REID_DETECTOR or configs/video.yaml" };
         var rate = new Option<int>("--rate") { Description = "Sustained requests per second per API key", DefaultValueFactory = _ => 200 };
         var command = new Command("serve", "Run the gallery's HTTP API and web UI (enrol, verify, identify, search, browse)")
-            { data, urls, model, jsonLogs, rate };
+            { data, urls, model, jsonLogs, rate, detector };
         command.SetAction(parse =>
         {
             var dataDir = parse.GetValue(data)!;
@@ -25,7 +28,8 @@ internal static class ServeCommand
             using var embedding = GalleryModels.Open(parse.GetValue(model));
             var gallery = new GalleryService(GalleryStore.Open(dataDir), embedding);
             var admin = ApiKeys.EnsureAdminKey(gallery.Store);
-            var app = ReidServer.Build(options, gallery);
+            using var video = OpenVideo(gallery, parse.GetValue(detector), out var videoNote);
+            var app = ReidServer.Build(options, gallery, video);
             app.Start();
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
             Console.WriteLine($"reid serve: gallery {gallery.Store.DataDirectory} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
@@ -35,10 +39,27 @@ internal static class ServeCommand
             Console.WriteLine(admin is not null
                 ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
                 : $"API keys  : as before (the first one is in {keyPath} unless removed)");
+            Console.WriteLine($"video     : {videoNote}");
             foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
             app.WaitForShutdown();
             return CliRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>Video uploads need a person detector; without one the server runs for images only and says why.</summary>
+    internal static VideoJobs? OpenVideo(GalleryService gallery, string? detector, out string note)
+    {
+        try
+        {
+            var extractor = new VideoPersonExtractor(VideoConfig.LoadDefault(), detector, gallery.Model.Onnx);
+            note = $"enabled (detector {extractor.DetectorPath})";
+            return new VideoJobs(gallery, () => extractor);
+        }
+        catch (ReidException e)
+        {
+            note = $"disabled: {e.Message}";
+            return null;
+        }
     }
 }

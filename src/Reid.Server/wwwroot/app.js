@@ -104,9 +104,35 @@ function sightingCard(s, caption) {
   return el('div', { className: 'card' }, crop(s.crop, caption), el('div', {}, caption));
 }
 
+
+// ---- video: upload, poll the job's progress, then act on each tracked person ---------------------------------
+async function videoTracks(form, progress, status) {
+  const data = new FormData();
+  data.append('video', form.video.files[0]);
+  if (form.from.value) data.append('from', form.from.value);
+  if (form.to.value) data.append('to', form.to.value);
+  let job = await api('POST', '/api/video/jobs', data, progress);
+  progress.hidden = false;
+  while (job.state === 'queued' || job.state === 'running') {
+    progress.value = 100 * job.progress;
+    status.textContent = `${job.state === 'queued' ? 'waiting for another video' : 'tracking people'}… ${Math.round(100 * job.progress)}%`;
+    await new Promise(r => setTimeout(r, 500));
+    job = await api('GET', `/api/video/jobs/${job.id}`);
+  }
+  progress.hidden = true;
+  status.textContent = '';
+  if (job.state === 'failed') throw new Error(job.error);
+  if (!job.tracks.length) throw new Error('no person was tracked in those frames');
+  return job;
+}
+function trackCrops(t) {
+  return el('div', { className: 'grid small' }, ...t.crops.map(u => crop(u, `track ${t.track}`)));
+}
+
 // ---- enrolment ----------------------------------------------------------------------------------------------
 previewFiles($('#enrol-form [name=images]'), $('#enrol-preview'));
 submitWith('#enrol-form', async form => {
+  if (form.video.files.length) return enrolFromVideo(form);
   const files = form.images.files;
   if (!files.length) throw new Error('choose one or more images of the person');
   const data = new FormData();
@@ -119,6 +145,28 @@ submitWith('#enrol-form', async form => {
     el('div', { className: 'grid' }, ...r.sightings.map(s => sightingCard(s, s.source || `sighting ${s.id}`))));
   refreshInfo();
 });
+
+async function enrolFromVideo(form) {
+  if (!form.name.value) throw new Error('give the person a name');
+  const out = $('#enrol-result');
+  const status = el('p', { className: 'muted' });
+  out.replaceChildren(status);
+  const job = await videoTracks(form, $('#enrol-progress'), status);
+  out.replaceChildren(el('p', {}, `${job.tracks.length} people tracked in ${job.video}. Enrol the one who is ${form.name.value}:`),
+    ...job.tracks.map(t => {
+      const button = el('button', { type: 'button', textContent: `Enrol track ${t.track} as ${form.name.value}` });
+      button.dataset.testid = `enrol-track-${t.track}`;
+      button.addEventListener('click', async () => {
+        try {
+          const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/enrol`, (() => { const d = new FormData(); d.append('name', form.name.value); return d; })());
+          out.replaceChildren(el('p', {}, 'Enrolled ', el('strong', {}, r.identity.name), ` as identity #${r.identity.id} with ${r.sightings.length} crop(s) from the video:`),
+            el('div', { className: 'grid' }, ...r.sightings.map(s => sightingCard(s, `frame ${s.frame}`))));
+          refreshInfo();
+        } catch (e) { showMessage(e.message); }
+      });
+      return el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame} (${t.detections} detections)`), trackCrops(t), button);
+    }));
+}
 
 // ---- verification -------------------------------------------------------------------------------------------
 async function loadIdentityChoices() {
@@ -171,6 +219,7 @@ function identifyAnswer(r) {
 }
 previewFiles($('#identify-form [name=images]'), $('#identify-preview'));
 submitWith('#identify-form', async form => {
+  if (form.video.files.length) return identifyFromVideo(form);
   if (!form.images.files.length) throw new Error('choose a probe image');
   const data = new FormData();
   for (const f of form.images.files) data.append('images', f);
@@ -180,6 +229,19 @@ submitWith('#identify-form', async form => {
   $('#identify-result').replaceChildren(...identifyAnswer(r));
   if (r.enrolled) refreshInfo();
 });
+
+async function identifyFromVideo(form) {
+  const out = $('#identify-result');
+  const status = el('p', { className: 'muted' });
+  out.replaceChildren(status);
+  const job = await videoTracks(form, $('#identify-progress'), status);
+  const blocks = [];
+  for (const t of job.tracks) {
+    const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/identify`);
+    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...identifyAnswer(r)));
+  }
+  out.replaceChildren(el('p', {}, `${job.tracks.length} people tracked in ${job.video}:`), ...blocks);
+}
 
 // ---- search -------------------------------------------------------------------------------------------------
 previewFiles($('#search-form [name=images]'), $('#search-preview'));

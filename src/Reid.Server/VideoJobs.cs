@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Reid.Core;
+using Reid.Gallery;
+using Reid.Imaging;
+using Reid.Video;
+
+namespace Reid.Server;
+
+/// <summary>Turns a video person track into gallery crops with their provenance (video, frame, time, box).</summary>
+public static class VideoCrops
+{
+    public static IReadOnlyList<CropInput> From(PersonTrack track, string videoName) =>
+        track.Crops.Select(c => new CropInput(c.Image, new SightingSource(
+            Camera: track.Camera, Source: videoName, Frame: c.Observation.Frame, SourceTime: c.Observation.Timestamp,
+            Box: new Reid.Gallery.BoundingBox(c.Observation.Box.X, c.Observation.Box.Y, c.Observation.Box.Width, c.Observation.Box.Height)))).ToArray();
+
+    /// <summary>The track to enrol when a video shows several people: the requested one, else the one seen longest.</summary>
+    public static PersonTrack Choose(IReadOnlyList<PersonTrack> tracks, int? id, string videoName)
+    {
+        if (tracks.Count == 0) throw new ReidException($"{videoName}: no person was tracked in the chosen frames");
+        if (id is { } t) return tracks.FirstOrDefault(x => x.Id == t) ?? throw new ReidException($"{videoName}: no track {t} (tracks: {string.Join(", ", tracks.Select(x => x.Id))})");
+        return tracks.OrderByDescending(x => x.Observations.Count).First();
+    }
+}
+
+public enum VideoJobState { Queued, Running, Done, Failed }
+
+/// <summary>One uploaded video being turned into person tracks (progress polled by the UI).</summary>
+public sealed class VideoJob
+{
+    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+    public string VideoName { get; init; } = "";
+    public VideoJobState State { get; set; } = VideoJobState.Queued;
+    public double Progress { get; set; }
+    public string? Error { get; set; }
+    public IReadOnlyList<PersonTrack> Tracks { get; set; } = [];
+    public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>
+/// Video uploads: the file goes to a temporary folder in the data directory, one extraction runs at a time in the
+/// background (the extractor holds one detector), the page polls progress, then enrols or identifies a track.
+/// Finished jobs are kept in memory (the most recent few) and their upload is deleted as soon as it is read.
+/// </summary>
+public sealed class VideoJobs : IDisposable
+{
+    private const int KeptJobs = 16;
+    private readonly ConcurrentDictionary<string, VideoJob> _jobs = new();
+    private readonly SemaphoreSlim _one = new(1, 1);
+    private readonly Lazy<VideoPersonExtractor> _extractor;
+    private readonly GalleryService _gallery;
+    private readonly string _uploads;
+    private ILogger? _log;
+
+    public VideoJobs(GalleryService gallery, Func<VideoPersonExtractor> extractor)
+    {
+        _gallery = gallery;
+        _extractor = new Lazy<VideoPersonExtractor>(extractor, LazyThreadSafetyMode.ExecutionAndPublication);
+        _uploads = Path.Combine(gallery.Store.DataDirectory, "uploads");
+        Directory.CreateDirectory(_uploads);
+    }
+
+    public VideoJob? Get(string id) => _jobs.GetValueOrDefault(id);
+
+    public VideoJob Start(string videoName, Stream content, long? from, long? to)
+    {
+        var job = new VideoJob { VideoName = videoName };
+        var path = Path.Combine(_uploads, job.Id + ".video");
+        using (var f = File.Create(path)) content.CopyTo(f);
+        _jobs[job.Id] = job;
+        foreach (var old in _jobs.Values.OrderByDescending(j => j.Created).Skip(KeptJobs)) _jobs.TryRemove(old.Id, out _);
+        _ = Task.Run(async () =>
+        {
+            await _one.WaitAsync();
+            try
+            {
+                job.State = VideoJobState.Running;
+                job.Tracks = _extractor.Value.Extract(path, from, to, new Progress<double>(p => job.Progress = p), CancellationToken.None);
+                job.Progress = 1;
+                job.State = VideoJobState.Done;
+            }
+            catch (Exception e)
+            {
+                job.Error = e is ReidException ? e.Message : "video processing failed (logged on the server)";
+                job.State = VideoJobState.Failed;
+                if (e is not ReidException) _log?.LogError(e, "video job {Job} failed", job.Id);
+            }
+            finally
+            {
+                _one.Release();
+                File.Delete(path);
+            }
+        });
+        return job;
+    }
+
+    internal void Map(RouteGroupBuilder read, RouteGroupBuilder write, ServerOptions options, ILogger log)
+    {
+        _log = log;
+        read.MapPost("/video/jobs", async (HttpContext http) =>
+            {
+                var form = await GalleryEndpoints.ReadForm(http, options.MaxVideoRequestBytes);
+                var file = form.Files.GetFile("video") ?? throw new ReidException("no video uploaded: add a file in the 'video' field");
+                if (file.Length == 0) throw new ReidException($"{file.FileName}: empty file (0 bytes)");
+                long? Frame(string key) => string.IsNullOrWhiteSpace(form[key]) ? null
+                    : long.TryParse(form[key], out var v) && v >= 0 ? v : throw new ReidException($"'{key}' must be a frame number");
+                var (from, to) = (Frame("from"), Frame("to"));
+                if (from is { } a && to is { } b && b < a) throw new ReidException($"'to' frame {b} is before 'from' frame {a}");
+                await using var s = file.OpenReadStream();
+                var job = Start(Path.GetFileName(file.FileName), s, from, to);
+                return Results.Json(Describe(job), statusCode: 202);
+            })
+            .WithSummary("Upload a video ('video', optional 'from'/'to' frames, 1-based): starts tracking people; poll the job")
+            .DisableAntiforgery();
+
+        read.MapGet("/video/jobs/{id}", (string id) => Get(id) is { } job ? Results.Json(Describe(job)) : Results.Json(new ApiError($"video job {id} does not exist"), statusCode: 404))
+            .WithSummary("Progress and, when done, the person tracks of a video job");
+
+        read.MapGet("/video/jobs/{id}/tracks/{track:int}/crops/{index:int}", (string id, int track, int index) =>
+            {
+                var t = Track(id, track);
+                if (index < 0 || index >= t.Crops.Count) return Results.Json(new ApiError($"track {track} has no crop {index}"), statusCode: 404);
+                return Results.Bytes(ImageCodec.EncodeJpeg(t.Crops[index].Image, 90), "image/jpeg");
+            })
+            .WithSummary("A crop of a tracked person (JPEG)");
+
+        write.MapPost("/video/jobs/{id}/tracks/{track:int}/enrol", async (string id, int track, HttpContext http) =>
+            {
+                var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);
+                var t = Track(id, track);
+                var r = await Task.Run(() => _gallery.EnrolCrops(form["name"].ToString(), VideoCrops.From(t, Get(id)!.VideoName), null, ApiKeys.Actor(http)));
+                return Results.Json(new IdentityDetailDto(IdentityDto.From(r.Identity), r.Sightings.Select(SightingDto.From).ToArray()), statusCode: 201);
+            })
+            .WithSummary("Enrol a tracked person under 'name' (all of the track's crops)")
+            .DisableAntiforgery();
+
+        read.MapPost("/video/jobs/{id}/tracks/{track:int}/identify", (string id, int track) =>
+            {
+                var t = Track(id, track);
+                return IdentifyDto.From(_gallery.IdentifyCrops(VideoCrops.From(t, Get(id)!.VideoName)));
+            })
+            .WithSummary("Identify a tracked person (all of the track's crops form the probe)");
+    }
+
+    private PersonTrack Track(string id, int track)
+    {
+        var job = Get(id) ?? throw new ReidException($"video job {id} does not exist (finished jobs are kept for a while only)");
+        if (job.State != VideoJobState.Done) throw new ReidException($"video job {id} is {job.State.ToString().ToLowerInvariant()}, not done");
+        return job.Tracks.FirstOrDefault(t => t.Id == track) ?? throw new ReidException($"video job {id} has no track {track}");
+    }
+
+    private static object Describe(VideoJob j) => new
+    {
+        id = j.Id, video = j.VideoName, state = j.State.ToString().ToLowerInvariant(), progress = j.Progress, error = j.Error,
+        tracks = j.Tracks.Select(t => new
+        {
+            track = t.Id, firstFrame = t.FirstFrame, lastFrame = t.LastFrame, startTime = t.StartTime, endTime = t.EndTime,
+            detections = t.Observations.Count,
+            crops = Enumerable.Range(0, t.Crops.Count).Select(i => $"/api/video/jobs/{j.Id}/tracks/{t.Id}/crops/{i}").ToArray(),
+        }),
+    };
+
+    public void Dispose()
+    {
+        if (_extractor.IsValueCreated) _extractor.Value.Dispose();
+    }
+}

@@ -1,0 +1,178 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
+using Reid.Core;
+using Reid.Gallery;
+using Reid.Server;
+using Reid.TestSupport;
+
+namespace Reid.Browser.Tests;
+
+/// <summary>
+/// Walks every tab of the web UI in Debian's Chromium (never a downloaded browser) against a real server on
+/// 127.0.0.1 with the shared OSNet model and Market-1501 crops; screenshots go to artifacts/screenshots/.
+/// </summary>
+public class WebUiTests
+{
+    private const string Chromium = BrowserFactAttribute.Chromium;
+
+    private static string[] ImagesOf(string person, int count) =>
+        Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
+
+    private static string ScreenshotDir()
+    {
+        var dir = Path.Combine(ProjectPaths.RepoRoot ?? Path.GetTempPath(), "artifacts", "screenshots");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    [BrowserFact]
+    public async Task Every_tab_works_end_to_end_in_chromium()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        // The shared OSNet's score at FAR 1e-3 on holdout-v1, as measured by `reid gallery calibrate` (docs/BENCHMARKS.md).
+        gallery.Store.SetThreshold(new Threshold(model.Id, 0.788, 1e-3, "calibrated at FAR 0.001 on holdout-v1", DateTimeOffset.UtcNow), "test");
+        var key = ApiKeys.EnsureAdminKey(gallery.Store)!;
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery);
+        await app.StartAsync();
+        var shots = ScreenshotDir();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            var external = new List<string>();
+            var origin = ReidServer.BoundAddresses(app).First();
+            page.Request += (_, r) => { if (!r.Url.StartsWith(origin) && !r.Url.StartsWith("blob:") && !r.Url.StartsWith("data:")) external.Add(r.Url); };
+            page.Dialog += async (_, d) => await d.AcceptAsync();
+            page.SetDefaultTimeout(90_000);
+
+            await page.GotoAsync(origin + "/");
+            await page.GetByTestId("api-key").FillAsync(key);
+            await page.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("status")).ToContainTextAsync("identities");
+
+            // Enrollment: two people from their crops.
+            var anna = ImagesOf("0002", 4);
+            var ben = ImagesOf("0007", 4);
+            await page.GetByTestId("enrol-name").FillAsync("Anna");
+            await page.GetByTestId("enrol-images").SetInputFilesAsync(anna[..3]);
+            await page.GetByTestId("enrol-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync("Enrolled Anna");
+            await Assertions.Expect(page.GetByTestId("enrol-result").Locator("img")).ToHaveCountAsync(3);
+            await WaitForImages(page, "enrol-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "1-enrollment.png"), FullPage = true });
+            await page.GetByTestId("enrol-name").FillAsync("Ben");
+            await page.GetByTestId("enrol-images").SetInputFilesAsync(ben[..3]);
+            await page.GetByTestId("enrol-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync("Enrolled Ben");
+
+            // Verification: Anna's unseen crop against the claim "Anna", then against "Ben".
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Verification" }).ClickAsync();
+            await page.GetByTestId("verify-identity").SelectOptionAsync(new SelectOptionValue { Label = "Anna (#1, 3 crops)" });
+            await Assertions.Expect(page.GetByTestId("verify-samples").Locator("img")).ToHaveCountAsync(3);
+            await page.GetByTestId("verify-images").SetInputFilesAsync(anna[3]);
+            await page.GetByTestId("verify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Match: Anna");
+            await WaitForImages(page, "verify-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "2-verification.png"), FullPage = true });
+            await page.GetByTestId("verify-identity").SelectOptionAsync(new SelectOptionValue { Label = "Ben (#2, 3 crops)" });
+            await page.GetByTestId("verify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("No match: not Ben");
+
+            // Identification: Ben's unseen crop is Ben; a stranger is unknown.
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Identification" }).ClickAsync();
+            await page.GetByTestId("identify-images").SetInputFilesAsync(ben[3]);
+            await page.GetByTestId("identify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: Ben");
+            await WaitForImages(page, "identify-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "3-identification.png"), FullPage = true });
+            await page.GetByTestId("identify-images").SetInputFilesAsync(ImagesOf("0011", 1));
+            await page.GetByTestId("identify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Unknown person");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "3b-identification-unknown.png"), FullPage = true });
+
+            // Search: top-k grid, Anna's crops first.
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Search" }).ClickAsync();
+            await page.GetByTestId("search-images").SetInputFilesAsync(anna[3]);
+            await page.GetByTestId("search-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("search-result").Locator(".card")).ToHaveCountAsync(6);
+            await Assertions.Expect(page.GetByTestId("search-result").Locator(".card").First).ToContainTextAsync("Anna");
+            await WaitForImages(page, "search-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "4-search.png"), FullPage = true });
+
+            // Gallery: browse, open one, delete Ben.
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("gallery-list").Locator(".card")).ToHaveCountAsync(2);
+            await page.GetByTestId("gallery-list").Locator(".card").First.ClickAsync();
+            await Assertions.Expect(page.GetByTestId("gallery-detail").Locator("img")).ToHaveCountAsync(3);
+            await WaitForImages(page, "gallery-list");
+            await WaitForImages(page, "gallery-detail");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "5-gallery.png"), FullPage = true });
+            await page.GetByTestId("delete-2").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("gallery-list").Locator(".card")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("Erased Ben");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "6-gallery-after-delete.png"), FullPage = true });
+
+            Assert.Null(gallery.Store.GetIdentity(2));
+            Assert.Empty(external);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [BrowserFact]
+    public async Task A_wrong_key_is_reported_in_the_page()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        ApiKeys.EnsureAdminKey(gallery.Store);
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery);
+        await app.StartAsync();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium, Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");
+            await page.GetByTestId("api-key").FillAsync("reid_wrong");
+            await page.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("invalid or revoked API key");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    // Crops are fetched with the key and shown through blob URLs: wait until every one has pixels.
+    private static Task WaitForImages(IPage page, string testId) =>
+        page.WaitForFunctionAsync($"() => [...document.querySelectorAll('[data-testid=\"{testId}\"] img')].every(i => i.complete && i.naturalWidth > 0)");
+}
+
+/// <summary>A test that needs ../shared and Debian's Chromium: skipped, saying which is missing, otherwise.</summary>
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    public BrowserFactAttribute()
+    {
+        if (!SharedData.Available) Skip = SharedData.SkipReason;
+        else if (!File.Exists(Chromium)) Skip = $"{Chromium} is absent (apt-get install chromium); browser tests never download a browser";
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Reid.Gallery;
+using Reid.TestSupport;
+
+namespace Reid.Gallery.Tests;
+
+/// <summary>The `reid gallery` commands as a user runs them: a child process with the shared OSNet model.</summary>
+public class CliTests
+{
+    internal static string Market(string file) => SharedData.Path("data", "market1501", "bounding_box_train", file);
+
+    internal static string[] ImagesOf(string person, int count) =>
+        Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
+
+    internal static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reid.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["REID_SHARED"] = SharedData.Root!;
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        return Process.Start(psi)!;
+    }
+
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var p = Start(args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"reid {string.Join(' ', args)} did not finish"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [SharedFact]
+    public void Enrol_then_identify_writes_the_documented_json_best_first()
+    {
+        using var dir = new TempDir();
+        var a = ImagesOf("0002", 4);
+        var b = ImagesOf("0007", 3);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Anna", "--images", .. a[..3]]).Code);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Ben", "--images", .. b]).Code);
+        var json = dir.File("id.json");
+        var (code, output, err) = Run("gallery", "identify", "--data", dir.Path, "--image", a[3], "--json", json, "--threshold", "0.6");
+        Assert.True(code == 0, err);
+        Assert.Contains("IDENTIFIED: Anna", output);
+        var root = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.False(root.GetProperty("unknown").GetBoolean());
+        var matches = root.GetProperty("matches").EnumerateArray().ToArray();
+        Assert.Equal("Anna", matches[0].GetProperty("name").GetString());
+        Assert.True(matches[0].GetProperty("identity").GetInt64() > 0);
+        Assert.True(matches[0].GetProperty("score").GetDouble() > matches[1].GetProperty("score").GetDouble());
+
+        var list = Run("gallery", "list", "--data", dir.Path);
+        Assert.Contains("Anna", list.Out);
+        Assert.Contains("2 identities", list.Out);
+    }
+
+    [SharedFact]
+    public void User_errors_exit_1_with_one_line_and_bad_usage_exits_2()
+    {
+        using var dir = new TempDir();
+        var bad = dir.File("bad.jpg");
+        File.WriteAllBytes(bad, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 1]);
+        var r = Run("gallery", "enrol", "--data", dir.Path, "--name", "X", "--images", bad);
+        Assert.Equal(1, r.Code);
+        Assert.Contains("bad.jpg", r.Err);
+        Assert.Single(r.Err.Trim().Split('\n'));
+        Assert.Equal(1, Run("gallery", "delete", "--data", dir.Path, "--identity", "42").Code);
+        Assert.Equal(2, Run("gallery", "identify", "--image", bad).Code); // --data missing
+        Assert.Empty(GalleryStore.Open(dir.Path).ListIdentities());
+    }
+
+    [SharedFact]
+    public void Sigkill_in_the_middle_of_an_enrolment_leaves_the_store_consistent()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "keeper", "--images", .. ImagesOf("0010", 2)]).Code);
+
+        // The fault pause holds the enrolment's transaction open after each stored sighting, so the kill lands
+        // between sightings of one identity: the worst moment.
+        using var p = Start(["gallery", "enrol", "--data", dir.Path, "--name", "victim", "--images", .. ImagesOf("0011", 3)],
+            new Dictionary<string, string> { ["REID_GALLERY_FAULT_PAUSE_MS"] = "3000" });
+        string? line;
+        while ((line = p.StandardError.ReadLine()) is not null && !line.Contains("stored sighting")) { }
+        Assert.NotNull(line);
+        p.Kill(); // SIGKILL on Linux
+        p.WaitForExit();
+
+        var store = GalleryStore.Open(dir.Path);
+        Assert.Empty(store.CheckConsistency());
+        Assert.Equal(["keeper"], store.ListIdentities().Select(i => i.Name));
+        Assert.Equal(2, store.ListIdentities()[0].SightingCount);
+        Assert.Equal(2, store.ReadEmbeddings(store.ReadAudit().First().Detail.Split("model ")[1]).Count());
+
+        // Kills at arbitrary moments (no pause): each time the identity is wholly there or not at all.
+        var rng = new Random(5);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            using var q = Start(["gallery", "enrol", "--data", dir.Path, "--name", $"race{attempt}", "--images", .. ImagesOf("0012", 3)]);
+            Thread.Sleep(rng.Next(300, 2500));
+            if (!q.HasExited) q.Kill();
+            q.WaitForExit();
+            var race = GalleryStore.Open(dir.Path).ListIdentities($"race{attempt}");
+            Assert.True(race.Count == 0 || race.Single().SightingCount == 3, $"race{attempt}: partial identity");
+        }
+        Assert.Empty(GalleryStore.Open(dir.Path).CheckConsistency());
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "after", "--images", .. ImagesOf("0012", 1)]).Code);
+    }
+}

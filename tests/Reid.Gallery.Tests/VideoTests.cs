@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Reid.Server;
+using Reid.TestSupport;
+using Reid.Video;
+
+namespace Reid.Gallery.Tests;
+
+/// <summary>Video uploads through the HTTP API: tracked people become enrolable and identifiable tracks.</summary>
+public class VideoTests
+{
+    [SharedFact]
+    public async Task A_video_track_is_enrolled_then_identified_over_http()
+    {
+        await using var server = await TestServer.StartAsync(video: gallery =>
+            new VideoJobs(gallery, () => new VideoPersonExtractor(VideoConfig.LoadDefault(), SharedData.YoloxNano)));
+        using var http = server.Client(server.WriteKey);
+
+        async Task<JsonElement> Upload()
+        {
+            var form = new MultipartFormDataContent { { new StringContent("60"), "from" }, { new StringContent("110"), "to" } };
+            var video = new ByteArrayContent(await File.ReadAllBytesAsync(SharedData.Video));
+            video.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
+            form.Add(video, "video", "street.mp4");
+            var started = await http.PostAsync("/api/video/jobs", form);
+            Assert.True(started.StatusCode == HttpStatusCode.Accepted, await started.Content.ReadAsStringAsync());
+            var id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+            for (var wait = 0; wait < 600; wait++)
+            {
+                var job = JsonDocument.Parse(await http.GetStringAsync($"/api/video/jobs/{id}")).RootElement;
+                var state = job.GetProperty("state").GetString();
+                Assert.NotEqual("failed", state);
+                if (state == "done") return job;
+                await Task.Delay(500);
+            }
+            throw new TimeoutException("video job did not finish");
+        }
+
+        var first = await Upload();
+        var track = first.GetProperty("tracks")[0];
+        var crops = track.GetProperty("crops");
+        Assert.True(crops.GetArrayLength() > 0);
+        var crop = await http.GetAsync(crops[0].GetString());
+        Assert.Equal("image/jpeg", crop.Content.Headers.ContentType!.MediaType);
+
+        var jobId = first.GetProperty("id").GetString();
+        var trackId = track.GetProperty("track").GetInt32();
+        using var reader = server.Client(server.ReadKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync($"/api/video/jobs/{jobId}/tracks/{trackId}/enrol",
+            new MultipartFormDataContent { { new StringContent("walker"), "name" } })).StatusCode);
+        var enrol = await http.PostAsync($"/api/video/jobs/{jobId}/tracks/{trackId}/enrol", new MultipartFormDataContent { { new StringContent("walker"), "name" } });
+        Assert.Equal(HttpStatusCode.Created, enrol.StatusCode);
+        var sightings = JsonDocument.Parse(await enrol.Content.ReadAsStringAsync()).RootElement.GetProperty("sightings");
+        Assert.Equal(crops.GetArrayLength(), sightings.GetArrayLength());
+        Assert.Equal("street.mp4", sightings[0].GetProperty("source").GetString());
+        Assert.InRange(sightings[0].GetProperty("frame").GetInt64(), 60, 110);
+
+        var second = await Upload();
+        var answer = JsonDocument.Parse(await (await reader.PostAsync(
+            $"/api/video/jobs/{second.GetProperty("id").GetString()}/tracks/{second.GetProperty("tracks")[0].GetProperty("track").GetInt32()}/identify", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.False(answer.GetProperty("unknown").GetBoolean());
+        Assert.Equal("walker", answer.GetProperty("matches")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_video_upload_that_is_not_a_video_fails_the_job_with_a_clear_message()
+    {
+        await using var server = await TestServer.StartAsync(video: gallery =>
+            new VideoJobs(gallery, () => throw new Reid.Core.ReidException("no person detector configured")));
+        using var http = server.Client(server.WriteKey);
+        var empty = new MultipartFormDataContent { { new ByteArrayContent([]), "video", "empty.mp4" } };
+        var r = await http.PostAsync("/api/video/jobs", empty);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        var backwards = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" }, { new StringContent("50"), "from" }, { new StringContent("10"), "to" } };
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/video/jobs", backwards)).StatusCode);
+        var started = await http.PostAsync("/api/video/jobs", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" } });
+        var id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        JsonElement job;
+        do { await Task.Delay(100); job = JsonDocument.Parse(await http.GetStringAsync($"/api/video/jobs/{id}")).RootElement; }
+        while (job.GetProperty("state").GetString() is "queued" or "running");
+        Assert.Equal("failed", job.GetProperty("state").GetString());
+        Assert.Contains("detector", job.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+    }
+}
