@@ -8,6 +8,9 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.InfoCommand.Create();
+        yield return Commands.BenchCommand.Create();
+        yield return Commands.ServeCommand.Create();
+        yield return Commands.GalleryCommand.Create();
         yield return Commands.TrackCommand.Create();
     }
 }

@@ -1,0 +1,122 @@
+using Reid.Core;
+using Reid.Training.Layers;
+using Reid.Training.Tensors;
+
+namespace Reid.Training.Backbones;
+
+public enum Pooling { Average, GeM }
+
+/// <summary>What to build: a backbone by name and the ReID head on top of it. Loaded from YAML/JSON configs.</summary>
+public sealed record ModelConfig
+{
+    /// <summary>resnet18, resnet34, resnet50, osnet_x0_25, osnet_x0_5, osnet_x0_75, osnet_x1_0, mobilenetv2.</summary>
+    public string Backbone { get; init; } = "osnet_x0_25";
+    /// <summary>Stride of the last stage (ResNet, MobileNetV2): 1 is the ReID choice (Luo et al. 2019).</summary>
+    public int LastStride { get; init; } = 1;
+    public Pooling Pooling { get; init; } = Pooling.Average;
+    /// <summary>0 keeps the backbone's dimension; otherwise a bias-free linear reduction to this size.</summary>
+    public int EmbeddingDim { get; init; }
+    /// <summary>BatchNorm1d between the feature and the classifier (BNNeck); the embedding is taken after it.</summary>
+    public bool BnNeck { get; init; } = true;
+    /// <summary>Identities of the training set (classifier outputs); 0 builds no classifier (inference only).</summary>
+    public int Classes { get; init; }
+
+    public static readonly IReadOnlyList<string> KnownBackbones =
+        ["resnet18", "resnet34", "resnet50", "osnet_x0_25", "osnet_x0_5", "osnet_x0_75", "osnet_x1_0", "mobilenetv2"];
+
+    /// <summary>The backbone alone (e.g. to import an ONNX OSNet into before adding a head).</summary>
+    public Module CreateBackbone() => Backbone switch
+    {
+        "resnet18" => new ResNet(18, LastStride),
+        "resnet34" => new ResNet(34, LastStride),
+        "resnet50" => new ResNet(50, LastStride),
+        "osnet_x0_25" => new OSNet(0.25),
+        "osnet_x0_5" => new OSNet(0.5),
+        "osnet_x0_75" => new OSNet(0.75),
+        "osnet_x1_0" => new OSNet(1.0),
+        "mobilenetv2" => new MobileNetV2(1.0, LastStride),
+        _ => throw new ReidException($"unknown backbone '{Backbone}' (known: {string.Join(", ", KnownBackbones)})"),
+    };
+
+    /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
+    public string Architecture =>
+        $"{Backbone}/ls{LastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}";
+}
+
+/// <summary>
+/// The ReID head (Luo et al. 2019, "Bag of Tricks"): global pooling (average or GeM) unless the backbone
+/// pools itself, an optional linear reduction, BNNeck (BatchNorm1d whose shift is frozen) and a bias-free
+/// classifier. <see cref="Forward"/> gives the embedding (after BNNeck); <see cref="ReidModel.ForwardTrain"/>
+/// also gives the pre-BNNeck feature (for metric losses) and the logits.
+/// </summary>
+public sealed class ReidHead : Module
+{
+    private readonly Module? _pool, _reduce, _bnneck, _classifier;
+
+    public ReidHead(int inputDim, bool inputPooled, ModelConfig config)
+    {
+        if (!inputPooled) _pool = AddModule<Module>("pool", config.Pooling == Pooling.GeM ? new GeMPool2d() : new GlobalAvgPool2d());
+        var dim = inputDim;
+        if (config.EmbeddingDim > 0)
+        {
+            _reduce = AddModule("reduce", new Linear(inputDim, config.EmbeddingDim, bias: false));
+            dim = config.EmbeddingDim;
+        }
+        if (config.BnNeck)
+        {
+            _bnneck = AddModule("bnneck", new BatchNorm1d(dim));
+            // BNNeck's shift stays zero so the feature before it and after it live on the same sphere.
+            foreach (var (name, p) in _bnneck.NamedParameters())
+                if (name == "bias") p.RequiresGrad = false;
+        }
+        if (config.Classes > 0) _classifier = AddModule("classifier", new Linear(dim, config.Classes, bias: false));
+        EmbeddingDim = dim;
+    }
+
+    public int EmbeddingDim { get; }
+    public bool HasClassifier => _classifier is not null;
+
+    /// <summary>Pooled (and reduced) feature before BNNeck.</summary>
+    public Tensor Feature(Tensor backboneOutput)
+    {
+        var x = _pool is null ? backboneOutput : Ops.Flatten(_pool.Forward(backboneOutput));
+        return _reduce is null ? x : _reduce.Forward(x);
+    }
+
+    public Tensor Neck(Tensor feature) => _bnneck is null ? feature : _bnneck.Forward(feature);
+
+    public Tensor Classify(Tensor neck) =>
+        _classifier?.Forward(neck) ?? throw new ReidException("this model has no classifier (Classes = 0)");
+
+    public override Tensor Forward(Tensor input) => Neck(Feature(input));
+}
+
+/// <summary>Backbone + ReID head: the model the trainer trains and the exporter writes to ONNX.</summary>
+public sealed class ReidModel : Module
+{
+    public ReidModel(ModelConfig config)
+    {
+        Config = config;
+        Backbone = AddModule("backbone", config.CreateBackbone());
+        var b = (IBackbone)Backbone;
+        Head = AddModule("head", new ReidHead(b.OutputDim, b.Pools, config));
+    }
+
+    public ModelConfig Config { get; }
+    public Module Backbone { get; }
+    public ReidHead Head { get; }
+    public int EmbeddingDim => Head.EmbeddingDim;
+
+    /// <summary>Prefix of the head's parameter names (its own learning rate in <c>ParameterGroups.Build</c>).</summary>
+    public const string HeadPrefix = "head.";
+
+    /// <summary>Embedding (after BNNeck): what inference and the ONNX export return.</summary>
+    public override Tensor Forward(Tensor input) => Head.Forward(Backbone.Forward(input));
+
+    /// <summary>Training outputs: the feature before BNNeck (triplet/center losses) and the class logits.</summary>
+    public (Tensor Feature, Tensor Logits) ForwardTrain(Tensor images)
+    {
+        var feature = Head.Feature(Backbone.Forward(images));
+        return (feature, Head.Classify(Head.Neck(feature)));
+    }
+}

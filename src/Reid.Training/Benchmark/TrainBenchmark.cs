@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Reid.Training.Backbones;
+using Reid.Training.Layers;
+using Reid.Training.Optim;
+using Reid.Training.Tensors;
+
+namespace Reid.Training.Benchmark;
+
+public sealed record TrainBenchmarkOptions
+{
+    public string Backbone { get; init; } = "resnet50";
+    public int Batch { get; init; } = 64;
+    public ComputePrecision Precision { get; init; } = ComputePrecision.F32;
+    public int Steps { get; init; } = 5;
+    /// <summary>Untimed steps first: primitive creation, pool growth, JIT.</summary>
+    public int WarmupSteps { get; init; } = 1;
+    public int Height { get; init; } = 256;
+    public int Width { get; init; } = 128;
+    /// <summary>Market-1501's training identities.</summary>
+    public int Classes { get; init; } = 751;
+}
+
+public sealed record TrainBenchmarkResult(
+    string Backbone, int Batch, string Precision, int Steps,
+    double ImagesPerSecond, double StepSecondsMedian, double OneDnnFraction, double PeakRssMb, double PeakTensorMb,
+    long Parameters, IReadOnlyList<double> StepSeconds);
+
+/// <summary>
+/// Times full training steps (forward, cross-entropy over a BNNeck head, backward, SGD with momentum) on a
+/// synthetic batch — the same model and step as bench/pytorch/train_bench.py, so the two compare directly.
+/// onednn_fraction is the time inside dnnl_primitive_execute over the whole step time, summed over timed steps.
+/// </summary>
+public static class TrainBenchmark
+{
+    public static TrainBenchmarkResult Run(TrainBenchmarkOptions o, Action<int, double>? progress = null)
+    {
+        var config = new ModelConfig { Backbone = o.Backbone, LastStride = 1, Classes = o.Classes };
+        var model = new ReidModel(config);
+        model.Train();
+        var groups = ParameterGroups.Build(ModelParameters.Of(model), 0.01, 0.01, 5e-4, [ReidModel.HeadPrefix]);
+        var sgd = new Sgd(groups, momentum: 0.9);
+        var rng = new Rng(1);
+        using var images = Tensor.RandomNormal(rng, 0, 1, o.Batch, 3, o.Height, o.Width);
+        var oneHot = new float[o.Batch * o.Classes];
+        for (int i = 0; i < o.Batch; i++) oneHot[i * o.Classes + rng.NextInt(o.Classes)] = 1;
+        using var targets = Tensor.FromArray(oneHot, o.Batch, o.Classes);
+
+        var times = new List<double>();
+        long oneDnnTicks = 0, stepTicks = 0;
+        for (int s = 0; s < o.WarmupSteps + o.Steps; s++)
+        {
+            if (s == o.WarmupSteps) TensorPool.ResetPeak();
+            EngineInfo.ResetCounters();
+            var start = Stopwatch.GetTimestamp();
+            using (new TensorScope())
+            using (Precision.Use(o.Precision))
+            {
+                var (_, logits) = model.ForwardTrain(images);
+                // Cross-entropy: −mean over the batch of log-softmax at the true class (one-hot mask).
+                var loss = Ops.Scale(Ops.Sum(Ops.Mul(Ops.LogSoftmax(logits), targets)), -1f / o.Batch);
+                loss.Backward();
+                // Inside the scope: gradients made during Backward belong to it.
+                sgd.Step();
+                model.ZeroGrad();
+            }
+            var ticks = Stopwatch.GetTimestamp() - start;
+            if (s >= o.WarmupSteps)
+            {
+                times.Add((double)ticks / Stopwatch.Frequency);
+                stepTicks += ticks;
+                oneDnnTicks += EngineInfo.OneDnnTicks;
+                progress?.Invoke(s - o.WarmupSteps + 1, times[^1]);
+            }
+        }
+        var sorted = times.Order().ToList();
+        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        return new TrainBenchmarkResult(o.Backbone, o.Batch, o.Precision == ComputePrecision.BF16 ? "bf16" : "f32", o.Steps,
+            o.Batch / median, median, (double)oneDnnTicks / stepTicks, PeakRssMb(), TensorPool.PeakBytesInUse / 1048576.0,
+            model.ParameterCount(), times);
+    }
+
+    /// <summary>The process's peak resident set (VmHWM), in MB; NaN where /proc is not available.</summary>
+    public static double PeakRssMb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException) { }
+        return double.NaN;
+    }
+}

@@ -1,0 +1,200 @@
+using Reid.Data;
+using Reid.Training.Tensors;
+
+namespace Reid.Training.Config;
+
+// The experiment recipe as typed records. YAML keys are the snake_case names of these properties
+// (ExperimentConfigLoader binds them and names the key in every error); defaults are the values a
+// user would expect when a key is left out, so a recipe states only what it changes.
+
+/// <summary>One training run: what model, on what data, with which augmentation, schedule and losses.</summary>
+public sealed record ExperimentConfig
+{
+    public string Name { get; init; } = "experiment";
+    public int Seed { get; init; } = 1;
+    /// <summary>Run folder (checkpoints, metrics, curves, model); relative paths are relative to the recipe file.</summary>
+    public string Output { get; init; } = "runs/experiment";
+    public ArchitectureConfig Architecture { get; init; } = new();
+    public DataConfig Data { get; init; } = new();
+    public AugmentationConfig Augmentation { get; init; } = new();
+    public TrainingConfig Training { get; init; } = new();
+    public LossesConfig Losses { get; init; } = new();
+    public EvaluationConfig Evaluation { get; init; } = new();
+    public CheckpointConfig Checkpoint { get; init; } = new();
+}
+
+public enum Backbone { Resnet18, Resnet34, Resnet50, OsnetX0_25, OsnetX0_5, OsnetX0_75, OsnetX1_0, MobilenetV2 }
+public enum Pooling { Avg, Gem }
+
+public sealed record ArchitectureConfig
+{
+    public Backbone Backbone { get; init; } = Backbone.OsnetX0_25;
+    /// <summary>Size of the embedding the model outputs (a linear reduction after pooling when it differs from the backbone's width).</summary>
+    public int EmbeddingSize { get; init; } = 512;
+    public Pooling Pooling { get; init; } = Pooling.Avg;
+    /// <summary>Initial GeM exponent (learned) when pooling is gem.</summary>
+    public double GemP { get; init; } = 3.0;
+    /// <summary>Batch-norm neck (Luo et al. 2019): triplet/centre on the feature before it, softmax after it.</summary>
+    public bool Bnneck { get; init; } = true;
+    public double Dropout { get; init; }
+    /// <summary>"random" or the path of an ONNX model whose weights initialise the backbone (fine-tuning).</summary>
+    public string Init { get; init; } = "random";
+    /// <summary>ResNet only: last stage with stride 1 (the usual ReID choice: a 16x8 final map at 256x128).</summary>
+    public bool LastStride1 { get; init; } = true;
+
+    public bool RandomInit => string.Equals(Init, "random", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed record DataConfig
+{
+    public DatasetKind Dataset { get; init; } = DatasetKind.Market1501;
+    /// <summary>The data set root (for Market-1501: the folder holding bounding_box_train/; for csv: the file).</summary>
+    public string Root { get; init; } = "";
+    /// <summary>Split folder with train.txt (its query/gallery lists are never trained on); empty: the data set's own training folder.</summary>
+    public string Split { get; init; } = "";
+    public ValidationConfig Validation { get; init; } = new();
+    /// <summary>[height, width] the model sees.</summary>
+    public int[] ImageSize { get; init; } = [256, 128];
+    /// <summary>Use only the first N training identities (0 = all): for smoke runs.</summary>
+    public int MaxIdentities { get; init; }
+    /// <summary>Decode and augment workers (background threads) and the bounded queue of ready batches.</summary>
+    public int Workers { get; init; } = 2;
+    public int QueueBatches { get; init; } = 4;
+
+    public int Height => ImageSize[0];
+    public int Width => ImageSize[1];
+}
+
+/// <summary>
+/// The validation fold: the training identities are split into k identity-disjoint folds (seeded); fold
+/// <see cref="Fold"/> is held out for the periodic evaluation, the others are trained on. k = 0 trains on
+/// every training identity and skips validation (for the final model, once the recipe is chosen).
+/// </summary>
+public sealed record ValidationConfig
+{
+    public int Folds { get; init; } = 5;
+    public int Fold { get; init; }
+    /// <summary>Seed of the identity shuffle behind the folds (kept apart from the run seed so runs share folds).</summary>
+    public int Seed { get; init; } = 0;
+}
+
+public sealed record AugmentationConfig
+{
+    /// <summary>Probability of a horizontal flip.</summary>
+    public double Flip { get; init; } = 0.5;
+    /// <summary>Zero padding (pixels) before a random crop back to the image size; 0 disables.</summary>
+    public int Pad { get; init; } = 10;
+    public RandomErasingConfig RandomErasing { get; init; } = new();
+    public ColorJitterConfig ColorJitter { get; init; } = new();
+}
+
+/// <summary>Random erasing (Zhong et al. 2020): a rectangle of the normalised image replaced by the mean (0 after normalisation).</summary>
+public sealed record RandomErasingConfig
+{
+    public double Probability { get; init; } = 0.5;
+    public double MinArea { get; init; } = 0.02;
+    public double MaxArea { get; init; } = 0.4;
+    public double MinAspect { get; init; } = 0.3;
+}
+
+/// <summary>Colour jitter: each factor drawn uniformly from [1-x, 1+x]; hue shift in [-x, x] of a turn.</summary>
+public sealed record ColorJitterConfig
+{
+    public double Probability { get; init; }
+    public double Brightness { get; init; } = 0.2;
+    public double Contrast { get; init; } = 0.15;
+    public double Saturation { get; init; } = 0.1;
+    public double Hue { get; init; }
+}
+
+public enum OptimizerKind { Sgd, Adam, Adamw }
+public enum ScheduleKind { Cosine, Step, Constant }
+
+public sealed record TrainingConfig
+{
+    /// <summary>P: identities per batch.</summary>
+    public int IdentitiesPerBatch { get; init; } = 16;
+    /// <summary>K: images per identity in a batch (drawn with replacement when an identity has fewer).</summary>
+    public int ImagesPerIdentity { get; init; } = 4;
+    public int Epochs { get; init; } = 60;
+    /// <summary>Batches per epoch; 0 = as many as cover every training image once (images / (P x K)).</summary>
+    public int BatchesPerEpoch { get; init; }
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    public double LearningRate { get; init; } = 3.5e-4;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    public double WeightDecay { get; init; } = 5e-4;
+    /// <summary>Learning rate of the (pre-trained) backbone as a fraction of the head's.</summary>
+    public double BackboneLrFactor { get; init; } = 1.0;
+    /// <summary>Epochs with the backbone frozen (only the head learns) at the start of fine-tuning.</summary>
+    public int FreezeBackboneEpochs { get; init; }
+    public ScheduleConfig Schedule { get; init; } = new();
+    /// <summary>Batches whose gradients add up before one optimiser step.</summary>
+    public int Accumulation { get; init; } = 1;
+    /// <summary>Clip the global gradient L2 norm to this value; 0 disables.</summary>
+    public double ClipGradNorm { get; init; }
+    /// <summary>f32, or bf16 convolutions and matrix products with f32 master weights (the engine's mixed precision).</summary>
+    public ComputePrecision Precision { get; init; } = ComputePrecision.F32;
+}
+
+public sealed record ScheduleConfig
+{
+    public ScheduleKind Kind { get; init; } = ScheduleKind.Cosine;
+    /// <summary>Linear warmup from warmup_factor x lr to lr over these epochs.</summary>
+    public int WarmupEpochs { get; init; } = 5;
+    public double WarmupFactor { get; init; } = 0.1;
+    /// <summary>Step decay: epochs at which the rate is multiplied by gamma.</summary>
+    public int[] Milestones { get; init; } = [];
+    public double Gamma { get; init; } = 0.1;
+    /// <summary>Cosine: the floor as a fraction of the base rate.</summary>
+    public double MinFactor { get; init; } = 0.01;
+}
+
+public sealed record LossesConfig
+{
+    public CrossEntropyConfig CrossEntropy { get; init; } = new();
+    public TripletConfig Triplet { get; init; } = new();
+    public ArcFaceConfig Arcface { get; init; } = new() { Weight = 0 };
+    public CenterConfig Center { get; init; } = new() { Weight = 0 };
+}
+
+public sealed record CrossEntropyConfig
+{
+    public double Weight { get; init; } = 1.0;
+    public double LabelSmoothing { get; init; } = 0.1;
+}
+
+public sealed record TripletConfig
+{
+    public double Weight { get; init; } = 1.0;
+    public double Margin { get; init; } = 0.3;
+    /// <summary>Soft margin: log(1 + exp(d_ap - d_an)) instead of the hinge.</summary>
+    public bool SoftMargin { get; init; }
+}
+
+public sealed record ArcFaceConfig
+{
+    public double Weight { get; init; } = 1.0;
+    public double Margin { get; init; } = 0.5;
+    public double Scale { get; init; } = 30.0;
+}
+
+public sealed record CenterConfig
+{
+    public double Weight { get; init; } = 5e-4;
+    /// <summary>Rate at which the class centres follow their features.</summary>
+    public double CenterLr { get; init; } = 0.5;
+}
+
+public sealed record EvaluationConfig
+{
+    /// <summary>Evaluate on the validation fold every N epochs (and after the last); 0 = only after the last.</summary>
+    public int Every { get; init; } = 5;
+    public int BatchSize { get; init; } = 64;
+}
+
+public sealed record CheckpointConfig
+{
+    /// <summary>Also checkpoint mid-epoch when this many minutes passed since the last one.</summary>
+    public double EveryMinutes { get; init; } = 10;
+}

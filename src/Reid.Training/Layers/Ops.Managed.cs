@@ -1,0 +1,397 @@
+using System.Numerics.Tensors;
+using Reid.Core;
+using Reid.Training.Autograd;
+using Reid.Training.Tensors;
+using Tensor = Reid.Training.Tensors.Tensor;
+
+namespace Reid.Training.Layers;
+
+/// <summary>Ops written in C# (SIMD through TensorPrimitives, split across cores for large tensors).</summary>
+public static partial class Ops
+{
+    private const int ParallelThreshold = 1 << 16;
+
+    /// <summary>Runs body(start, length) over [0, count) in chunks, in parallel when count is large.</summary>
+    internal static void Chunked(int count, Action<int, int> body)
+    {
+        if (count < ParallelThreshold)
+        {
+            body(0, count);
+            return;
+        }
+        var parts = Math.Min(Environment.ProcessorCount * 4, count / (ParallelThreshold / 4));
+        var size = (count + parts - 1) / parts;
+        Parallel.For(0, parts, i =>
+        {
+            var start = i * size;
+            var len = Math.Min(size, count - start);
+            if (len > 0) body(start, len);
+        });
+    }
+
+    private static unsafe Span<float> Span(Tensor t, int start, int length) => new(t.Pointer + start, length);
+
+    /// <summary>a + b (same shape; residual connections).</summary>
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
+        var y = Tensor.Empty(a.ShapeArray());
+        Chunked(a.Count, (s, n) => TensorPrimitives.Add(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
+        OpTrace.Add("Add", y, [a, b]);
+        return Tape.Record("Add", y, [a, b], g => [g, g]);
+    }
+
+    /// <summary>a − b (same shape).</summary>
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        if (!a.SameShape(b)) throw new ReidException($"Sub: {a.Describe()} and {b.Describe()} differ in shape");
+        var y = Tensor.Empty(a.ShapeArray());
+        Chunked(a.Count, (s, n) => TensorPrimitives.Subtract(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
+        OpTrace.Add("Sub", y, [a, b]);
+        return Tape.Record("Sub", y, [a, b], g =>
+        {
+            var gb = Tensor.Empty(b.ShapeArray());
+            TensorPrimitives.Negate(g.Data, gb.Data);
+            return [g, gb];
+        });
+    }
+
+    /// <summary>x · s for a constant s.</summary>
+    public static Tensor Scale(Tensor x, float s)
+    {
+        var y = Tensor.Empty(x.ShapeArray());
+        Chunked(x.Count, (st, n) => TensorPrimitives.Multiply(Span(x, st, n), s, Span(y, st, n)));
+        OpTrace.Add("Mul", y, [x], ("scalar", s));
+        return Tape.Record("Scale", y, [x], g =>
+        {
+            var gx = Tensor.Empty(x.ShapeArray());
+            TensorPrimitives.Multiply(g.Data, s, gx.Data);
+            return [gx];
+        });
+    }
+
+    /// <summary>
+    /// a ⊙ b where b has a's shape, is a single value, or broadcasts over trailing axes — e.g. a [N,C,H,W] and
+    /// a channel gate b [N,C,1,1] or [1,C,1,1] (squeeze-excitation, OSNet aggregation gates).
+    /// </summary>
+    public static Tensor Mul(Tensor a, Tensor b)
+    {
+        var (outer, inner, bDivisor) = Broadcast(a, b);
+        var y = Tensor.Empty(a.ShapeArray());
+        // a viewed as [outer, inner]; row r multiplies by b[r % bDivisor] (or elementwise when inner == 1 and same shape).
+        if (a.SameShape(b))
+            Chunked(a.Count, (s, n) => TensorPrimitives.Multiply(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
+        else
+        {
+            var bd = b;
+            Parallel.For(0, outer, r => TensorPrimitives.Multiply(Span(a, r * inner, inner), bd.Data[r % bDivisor], Span(y, r * inner, inner)));
+        }
+        OpTrace.Add("Mul", y, [a, b]);
+        return Tape.Record("Mul", y, [a, b], g =>
+        {
+            Tensor? ga = null, gb = null;
+            if (Needs(a))
+            {
+                ga = Tensor.Empty(a.ShapeArray());
+                if (a.SameShape(b)) TensorPrimitives.Multiply(g.Data, b.Data, ga.Data);
+                else Parallel.For(0, outer, r => TensorPrimitives.Multiply(Span(g, r * inner, inner), b.Data[r % bDivisor], Span(ga, r * inner, inner)));
+            }
+            if (Needs(b))
+            {
+                gb = Tensor.Zeros(b.ShapeArray());
+                if (a.SameShape(b)) TensorPrimitives.Multiply(g.Data, a.Data, gb.Data);
+                else
+                {
+                    var rows = new float[outer];
+                    Parallel.For(0, outer, r => rows[r] = TensorPrimitives.Dot(Span(g, r * inner, inner), Span(a, r * inner, inner)));
+                    var gbd = gb.Data;
+                    for (var r = 0; r < outer; r++) gbd[r % bDivisor] += rows[r];
+                }
+            }
+            return [ga, gb];
+        });
+    }
+
+    /// <summary>How b broadcasts onto a: a is seen as [outer, inner] rows, row r uses b[r % bDivisor].</summary>
+    private static (int Outer, int Inner, int BDivisor) Broadcast(Tensor a, Tensor b)
+    {
+        if (a.SameShape(b)) return (a.Count, 1, a.Count);
+        if (b.Count == 1) return (1, a.Count, 1);
+        if (b.Rank == a.Rank)
+        {
+            // b = [B0, ..., Bk, 1, ..., 1] where each Bi equals a's size or (leading axes only) 1.
+            var last = b.Rank - 1;
+            while (last >= 0 && b.Dim(last) == 1) last--;
+            var ok = last >= 0;
+            var lead = 0;
+            while (ok && lead <= last && b.Dim(lead) == 1) lead++;
+            for (var i = lead; ok && i <= last; i++) ok = b.Dim(i) == a.Dim(i);
+            if (ok)
+            {
+                var inner = 1;
+                for (var i = last + 1; i < a.Rank; i++) inner *= a.Dim(i);
+                var outer = a.Count / inner;
+                return (outer, inner, b.Count);
+            }
+        }
+        throw new ReidException($"Mul: {b.Describe()} does not broadcast onto {a.Describe()} (use the same shape, a scalar or a [N,C,1,1] gate)");
+    }
+
+    /// <summary>Sum of all elements, as a 1-element tensor.</summary>
+    public static Tensor Sum(Tensor x)
+    {
+        var y = Tensor.Scalar(TensorPrimitives.Sum(x.Data));
+        OpTrace.Add("ReduceSum", y, [x], ("keepdims", 0));
+        return Tape.Record("Sum", y, [x], g => [Tensor.Full(g.Data[0], x.ShapeArray())]);
+    }
+
+    /// <summary>Mean of all elements, as a 1-element tensor.</summary>
+    public static Tensor Mean(Tensor x)
+    {
+        if (x.Count == 0) throw new ReidException($"Mean of empty {x.Describe()}");
+        var y = Tensor.Scalar(TensorPrimitives.Sum(x.Data) / x.Count);
+        OpTrace.Add("ReduceMean", y, [x], ("keepdims", 0));
+        return Tape.Record("Mean", y, [x], g => [Tensor.Full(g.Data[0] / x.Count, x.ShapeArray())]);
+    }
+
+    /// <summary>Concatenates along an axis (channels: axis 1); other axes must agree.</summary>
+    public static Tensor Concat(int axis, params Tensor[] xs)
+    {
+        if (xs.Length == 0) throw new ReidException("Concat needs at least one tensor");
+        var first = xs[0];
+        var a = first.NormalizeAxis(axis);
+        var total = 0;
+        foreach (var t in xs)
+        {
+            var ok = t.Rank == first.Rank;
+            for (var i = 0; ok && i < t.Rank; i++) ok = i == a || t.Dim(i) == first.Dim(i);
+            if (!ok) throw new ReidException($"Concat on axis {a}: {t.Describe()} does not match {first.Describe()}");
+            total += t.Dim(a);
+        }
+        var shape = first.ShapeArray();
+        shape[a] = total;
+        var outer = 1;
+        for (var i = 0; i < a; i++) outer *= shape[i];
+        var innerUnit = 1;
+        for (var i = a + 1; i < shape.Length; i++) innerUnit *= shape[i];
+        var y = Tensor.Empty(shape);
+        var rowOut = total * innerUnit;
+        Parallel.For(0, outer, r =>
+        {
+            var offset = 0;
+            foreach (var t in xs)
+            {
+                var len = t.Dim(a) * innerUnit;
+                Span(t, r * len, len).CopyTo(Span(y, r * rowOut + offset, len));
+                offset += len;
+            }
+        });
+        OpTrace.Add("Concat", y, xs, ("axis", a));
+        return Tape.Record("Concat", y, xs, g =>
+        {
+            var grads = new Tensor?[xs.Length];
+            var offset = 0;
+            for (var j = 0; j < xs.Length; j++)
+            {
+                var t = xs[j];
+                var len = t.Dim(a) * innerUnit;
+                if (Needs(t))
+                {
+                    var gt = Tensor.Empty(t.ShapeArray());
+                    var off = offset;
+                    Parallel.For(0, outer, r => Span(g, r * rowOut + off, len).CopyTo(Span(gt, r * len, len)));
+                    grads[j] = gt;
+                }
+                offset += len;
+            }
+            return grads;
+        });
+    }
+
+    /// <summary>Mean over H·W: [N,C,H,W] → [N,C,1,1].</summary>
+    public static Tensor GlobalAvgPool(Tensor x)
+    {
+        if (x.Rank != 4) throw new ReidException($"GlobalAvgPool expects [N,C,H,W] but got {x.Describe()}");
+        int rows = x.Dim(0) * x.Dim(1), hw = x.Dim(2) * x.Dim(3);
+        var y = Tensor.Empty(x.Dim(0), x.Dim(1), 1, 1);
+        var inv = 1f / hw;
+        Parallel.For(0, rows, r => y.Data[r] = TensorPrimitives.Sum(Span(x, r * hw, hw)) * inv);
+        OpTrace.Add("GlobalAveragePool", y, [x]);
+        return Tape.Record("GlobalAvgPool", y, [x], g =>
+        {
+            var gx = Tensor.Empty(x.ShapeArray());
+            Parallel.For(0, rows, r => Span(gx, r * hw, hw).Fill(g.Data[r] * inv));
+            return [gx];
+        });
+    }
+
+    /// <summary>
+    /// Generalised-mean pooling (Radenović et al.): (mean over H·W of clamp(x, eps)^p)^(1/p), [N,C,H,W] →
+    /// [N,C,1,1]; p is a 1-element tensor (learnable in GeMPool2d).
+    /// </summary>
+    public static Tensor GeM(Tensor x, Tensor p, float eps = 1e-6f)
+    {
+        if (x.Rank != 4) throw new ReidException($"GeM expects [N,C,H,W] but got {x.Describe()}");
+        if (p.Count != 1) throw new ReidException($"GeM exponent must be a single value, got {p.Describe()}");
+        var pv = p.Data[0];
+        if (!(pv > 0)) throw new ReidException($"GeM exponent must be positive, got {pv}");
+        int rows = x.Dim(0) * x.Dim(1), hw = x.Dim(2) * x.Dim(3);
+        var y = Tensor.Empty(x.Dim(0), x.Dim(1), 1, 1);
+        var means = new double[rows];
+        Parallel.For(0, rows, r =>
+        {
+            var src = Span(x, r * hw, hw);
+            double acc = 0;
+            foreach (var v in src) acc += Math.Pow(Math.Max(v, eps), pv);
+            means[r] = acc / hw;
+            y.Data[r] = (float)Math.Pow(means[r], 1.0 / pv);
+        });
+        OpTrace.Add("GeM", y, [x, p], ("eps", eps));
+        return Tape.Record("GeM", y, [x, p], g =>
+        {
+            Tensor? gx = Needs(x) ? Tensor.Empty(x.ShapeArray()) : null;
+            var gpRows = new double[rows];
+            Parallel.For(0, rows, r =>
+            {
+                var src = Span(x, r * hw, hw);
+                var m = means[r];
+                var yv = Math.Pow(m, 1.0 / pv);
+                var gy = (double)g.Data[r];
+                // y = m^(1/p), m = mean(c^p): dy/dc = y / (m · hw) · c^(p−1); dy/dp = y · (−ln m / p² + E[c^p ln c] / (p·m))
+                double eLog = 0;
+                for (var i = 0; i < hw; i++)
+                {
+                    var c = Math.Max(src[i], eps);
+                    var cp = Math.Pow(c, pv);
+                    eLog += cp * Math.Log(c);
+                    if (gx is not null) gx.Data[r * hw + i] = src[i] > eps ? (float)(gy * yv / (m * hw) * cp / c) : 0f;
+                }
+                eLog /= hw;
+                gpRows[r] = gy * yv * (-Math.Log(m) / (pv * pv) + eLog / (pv * m));
+            });
+            Tensor? gp = null;
+            if (Needs(p)) gp = Tensor.Scalar((float)gpRows.Sum()).Reshape(p.ShapeArray()).Detach();
+            return [gx, gp];
+        });
+    }
+
+    /// <summary>Rows of x [N,D] divided by their L2 norm (at least eps).</summary>
+    public static Tensor L2Normalize(Tensor x, float eps = 1e-12f)
+    {
+        if (x.Rank != 2) throw new ReidException($"L2Normalize expects [N,D] but got {x.Describe()}");
+        int n = x.Dim(0), d = x.Dim(1);
+        var norms = new float[n];
+        var y = Tensor.Empty(n, d);
+        Parallel.For(0, n, r =>
+        {
+            norms[r] = Math.Max(TensorPrimitives.Norm(Span(x, r * d, d)), eps);
+            TensorPrimitives.Divide(Span(x, r * d, d), norms[r], Span(y, r * d, d));
+        });
+        OpTrace.Add("LpNormalization", y, [x], ("axis", -1), ("p", 2));
+        return Tape.Record("L2Normalize", y, [x], g =>
+        {
+            var gx = Tensor.Empty(n, d);
+            Parallel.For(0, n, r =>
+            {
+                // dx = (g − y·(y·g)) / ‖x‖ (when the norm is above eps)
+                var gy = Span(g, r * d, d);
+                var yr = Span(y, r * d, d);
+                var gr = Span(gx, r * d, d);
+                var dot = TensorPrimitives.Dot(yr, gy);
+                TensorPrimitives.MultiplyAdd(yr, -dot, gy, gr);
+                TensorPrimitives.Divide(gr, norms[r], gr);
+            });
+            return [gx];
+        });
+    }
+
+    /// <summary>Softmax over the last axis of [N,D].</summary>
+    public static Tensor Softmax(Tensor x)
+    {
+        if (x.Rank != 2) throw new ReidException($"Softmax expects [N,D] but got {x.Describe()}");
+        int n = x.Dim(0), d = x.Dim(1);
+        var y = Tensor.Empty(n, d);
+        Parallel.For(0, n, r => TensorPrimitives.SoftMax(Span(x, r * d, d), Span(y, r * d, d)));
+        OpTrace.Add("Softmax", y, [x], ("axis", -1));
+        return Tape.Record("Softmax", y, [x], g =>
+        {
+            var gx = Tensor.Empty(n, d);
+            Parallel.For(0, n, r =>
+            {
+                var yr = Span(y, r * d, d);
+                var gr = Span(g, r * d, d);
+                var dot = TensorPrimitives.Dot(yr, gr);
+                var o = Span(gx, r * d, d);
+                TensorPrimitives.Subtract(gr, dot, o);
+                TensorPrimitives.Multiply(o, yr, o);
+            });
+            return [gx];
+        });
+    }
+
+    /// <summary>Log-softmax over the last axis of [N,D] (numerically stable).</summary>
+    public static Tensor LogSoftmax(Tensor x)
+    {
+        if (x.Rank != 2) throw new ReidException($"LogSoftmax expects [N,D] but got {x.Describe()}");
+        int n = x.Dim(0), d = x.Dim(1);
+        var y = Tensor.Empty(n, d);
+        Parallel.For(0, n, r =>
+        {
+            var xr = Span(x, r * d, d);
+            var yr = Span(y, r * d, d);
+            var max = TensorPrimitives.Max(xr);
+            TensorPrimitives.Subtract(xr, max, yr);
+            double sum = 0;
+            foreach (var v in yr) sum += Math.Exp(v);
+            TensorPrimitives.Subtract(yr, (float)Math.Log(sum), yr);
+        });
+        OpTrace.Add("LogSoftmax", y, [x], ("axis", -1));
+        return Tape.Record("LogSoftmax", y, [x], g =>
+        {
+            var gx = Tensor.Empty(n, d);
+            Parallel.For(0, n, r =>
+            {
+                // dx = g − softmax · Σg
+                var gr = Span(g, r * d, d);
+                var yr = Span(y, r * d, d);
+                var o = Span(gx, r * d, d);
+                var sg = TensorPrimitives.Sum(gr);
+                TensorPrimitives.Exp(yr, o);
+                TensorPrimitives.MultiplyAdd(o, -sg, gr, o);
+            });
+            return [gx];
+        });
+    }
+
+    /// <summary>Inverted dropout: zeroes a fraction p of values and scales the rest by 1/(1−p); identity when not training.</summary>
+    public static Tensor Dropout(Tensor x, float p, bool training, Rng? rng = null)
+    {
+        if (p < 0 || p >= 1) throw new ReidException($"Dropout probability must be in [0, 1), got {p}");
+        if (!training || p == 0)
+        {
+            var same = Tensor.Empty(x.ShapeArray());
+            x.Data.CopyTo(same.Data);
+            OpTrace.Add("Dropout", same, [x], ("ratio", p));
+            return Tape.Record("Dropout", same, [x], g => [g]);
+        }
+        rng ??= Rng.Shared;
+        var mask = Tensor.Empty(x.ShapeArray());
+        var keep = 1f / (1 - p);
+        var md = mask.Data;
+        for (var i = 0; i < md.Length; i++) md[i] = rng.NextDouble() >= p ? keep : 0f;
+        var y = Tensor.Empty(x.ShapeArray());
+        TensorPrimitives.Multiply(x.Data, md, y.Data);
+        OpTrace.Add("Dropout", y, [x], ("ratio", p));
+        if (!Tape.NeedsGrad(x))
+        {
+            mask.Dispose();
+            return y;
+        }
+        return Tape.Record("Dropout", y, [x], g =>
+        {
+            var gx = Tensor.Empty(x.ShapeArray());
+            TensorPrimitives.Multiply(g.Data, mask.Data, gx.Data);
+            return [gx];
+        }, mask);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using Reid.Core;
+using Reid.Training.Tensors;
+
+namespace Reid.Training.Native;
+
+/// <summary>One argument of a primitive: the layout the caller holds and the layout the primitive wants.</summary>
+internal readonly struct SlotSpec
+{
+    public readonly int Arg;
+    public readonly Dnnl.MemoryDesc UserMd;
+    public readonly int Query;
+    public readonly int QueryIndex;
+    public readonly bool Output;
+    public readonly bool Native;
+
+    private SlotSpec(int arg, Dnnl.MemoryDesc userMd, int query, int queryIndex, bool output, bool native)
+    {
+        Arg = arg; UserMd = userMd; Query = query; QueryIndex = queryIndex; Output = output; Native = native;
+    }
+
+    public static SlotSpec In(int arg, Dnnl.MemoryDesc userMd, int query, int index = 0) => new(arg, userMd, query, index, false, false);
+    public static SlotSpec Out(int arg, Dnnl.MemoryDesc userMd, int query, int index = 0) => new(arg, userMd, query, index, true, false);
+
+    /// <summary>An argument whose layout is fully defined by the caller (1-D statistics, plain-only ops).</summary>
+    public static SlotSpec Fixed(int arg, Dnnl.MemoryDesc md, bool output) => new(arg, md, 0, 0, output, false);
+
+    /// <summary>An argument held in the primitive's own layout (workspaces), never reordered.</summary>
+    public static SlotSpec Raw(int arg, int query, bool output, int index = 0) => new(arg, default, query, index, output, true);
+}
+
+/// <summary>
+/// A created primitive plus, for each argument whose caller layout differs from the layout the primitive
+/// picked (blocked formats, bf16), a reorder in and/or out through a pooled scratch buffer. Plans are cached
+/// by a key describing shapes and settings because creating primitive descriptors and JIT kernels is slow.
+/// </summary>
+internal sealed unsafe class DnnlPlan
+{
+    private static readonly ConcurrentDictionary<string, DnnlPlan> Cache = new();
+
+    private sealed class Slot
+    {
+        public int Arg;
+        public bool Output;
+        public bool NeedsReorder;
+        public long PrimBytes;
+        public IntPtr UserMem;
+        public IntPtr PrimMem;
+        public IntPtr Reorder;
+    }
+
+    private readonly Slot[] _slots;
+    private readonly Lock _gate = new();
+    public readonly IntPtr Pd;
+    public readonly IntPtr Primitive;
+    public readonly string Name;
+    public readonly string Implementation;
+
+    public static int CachedCount => Cache.Count;
+
+    private DnnlPlan(string name, IntPtr pd, IntPtr primitive, Slot[] slots)
+    {
+        Name = name; Pd = pd; Primitive = primitive; _slots = slots;
+        Implementation = DnnlRuntime.ImplInfo(pd);
+    }
+
+    public static DnnlPlan GetOrCreate(string key, Func<DnnlPlan> create) => Cache.GetOrAdd(key, _ => create());
+
+    /// <summary>Creates the primitive descriptor from an initialised operation descriptor.</summary>
+    public static DnnlPlan Create(string name, Dnnl.OpDesc* desc, IntPtr hint, ReadOnlySpan<SlotSpec> specs)
+    {
+        var engine = DnnlRuntime.Engine;
+        var status = Dnnl.primitive_desc_create(out var pd, desc, IntPtr.Zero, engine, hint);
+        if (status != Dnnl.Success)
+            throw new ReidException($"oneDNN has no implementation for {name} (status {DnnlRuntime.StatusName(status)})");
+        DnnlRuntime.Check(Dnnl.primitive_create(out var prim, pd), $"dnnl_primitive_create({name})");
+        var slots = new Slot[specs.Length];
+        for (var i = 0; i < specs.Length; i++)
+        {
+            var spec = specs[i];
+            Dnnl.MemoryDesc primMd;
+            if (spec.Query == 0) primMd = spec.UserMd;
+            else
+            {
+                var primMdPtr = Dnnl.primitive_desc_query_md(pd, spec.Query, spec.QueryIndex);
+                if (primMdPtr == null) throw new ReidException($"oneDNN {name}: argument {spec.Arg} has no memory descriptor");
+                primMd = *primMdPtr;
+            }
+            var slot = new Slot { Arg = spec.Arg, Output = spec.Output, PrimBytes = (long)Dnnl.memory_desc_get_size(&primMd) };
+            DnnlRuntime.Check(Dnnl.memory_create(out slot.PrimMem, &primMd, engine, IntPtr.Zero), "dnnl_memory_create");
+            if (!spec.Native)
+            {
+                var userMd = spec.UserMd;
+                slot.NeedsReorder = Dnnl.memory_desc_equal(&userMd, &primMd) == 0;
+                if (slot.NeedsReorder)
+                {
+                    DnnlRuntime.Check(Dnnl.memory_create(out slot.UserMem, &userMd, engine, IntPtr.Zero), "dnnl_memory_create");
+                    IntPtr rpd;
+                    var rs = spec.Output
+                        ? Dnnl.reorder_primitive_desc_create(out rpd, &primMd, engine, &userMd, engine, IntPtr.Zero)
+                        : Dnnl.reorder_primitive_desc_create(out rpd, &userMd, engine, &primMd, engine, IntPtr.Zero);
+                    DnnlRuntime.Check(rs, $"dnnl_reorder_primitive_desc_create({name})");
+                    DnnlRuntime.Check(Dnnl.primitive_create(out slot.Reorder, rpd), "dnnl_primitive_create(reorder)");
+                    Dnnl.primitive_desc_destroy(rpd);
+                }
+            }
+            slots[i] = slot;
+        }
+        return new DnnlPlan(name, pd, prim, slots);
+    }
+
+    /// <summary>Bytes of the primitive-side buffer of a slot (workspace size).</summary>
+    public long SlotBytes(int index) => _slots[index].PrimBytes;
+
+    /// <summary>
+    /// Runs the primitive on caller buffers given in slot order. Inputs in another layout are reordered into
+    /// scratch first, outputs are reordered back after; every reorder and the primitive itself count as
+    /// time inside oneDNN.
+    /// </summary>
+    public void Execute(ReadOnlySpan<IntPtr> handles)
+    {
+        if (handles.Length != _slots.Length) throw new InvalidOperationException($"{Name}: {handles.Length} buffers for {_slots.Length} arguments");
+        lock (_gate)
+        {
+            Span<Dnnl.ExecArg> args = stackalloc Dnnl.ExecArg[_slots.Length];
+            Span<Dnnl.ExecArg> pair = stackalloc Dnnl.ExecArg[2];
+            var scratch = new PooledBuffer[_slots.Length];
+            try
+            {
+                for (var i = 0; i < _slots.Length; i++)
+                {
+                    var s = _slots[i];
+                    if (s.NeedsReorder)
+                    {
+                        scratch[i] = new PooledBuffer(s.PrimBytes);
+                        Dnnl.memory_set_data_handle(s.PrimMem, scratch[i].Pointer);
+                        Dnnl.memory_set_data_handle(s.UserMem, handles[i]);
+                        if (!s.Output)
+                        {
+                            pair[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgSrc, Memory = s.UserMem };
+                            pair[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgDst, Memory = s.PrimMem };
+                            DnnlRuntime.Execute(s.Reorder, pair, $"reorder for {Name}");
+                        }
+                    }
+                    else
+                    {
+                        Dnnl.memory_set_data_handle(s.PrimMem, handles[i]);
+                    }
+                    args[i] = new Dnnl.ExecArg { Arg = s.Arg, Memory = s.PrimMem };
+                }
+                DnnlRuntime.Execute(Primitive, args, Name);
+                for (var i = 0; i < _slots.Length; i++)
+                {
+                    var s = _slots[i];
+                    if (!s.NeedsReorder || !s.Output) continue;
+                    pair[0] = new Dnnl.ExecArg { Arg = Dnnl.ArgSrc, Memory = s.PrimMem };
+                    pair[1] = new Dnnl.ExecArg { Arg = Dnnl.ArgDst, Memory = s.UserMem };
+                    DnnlRuntime.Execute(s.Reorder, pair, $"reorder after {Name}");
+                }
+            }
+            finally
+            {
+                foreach (var b in scratch) b.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Reid.Core;
+
+namespace Reid.Training.Native;
+
+/// <summary>
+/// The process-wide oneDNN CPU engine and stream, the version check, error translation and the counter of
+/// time spent inside dnnl_primitive_execute (the benchmark's onednn_fraction).
+/// </summary>
+internal static unsafe class DnnlRuntime
+{
+    public const int SupportedMajor = 2;
+    private const string InstallHint =
+        "install oneDNN 2.x: on Debian/Ubuntu `sudo apt-get install libdnnl2` (or run scripts/setup.sh)";
+
+    private static readonly Lazy<(IntPtr Engine, IntPtr Stream, string Version)> State = new(Init);
+    private static long _executeTicks;
+    private static long _executeCount;
+
+    public static IntPtr Engine => State.Value.Engine;
+    public static IntPtr Stream => State.Value.Stream;
+    public static string Version => State.Value.Version;
+    public static long ExecuteTicks => Interlocked.Read(ref _executeTicks);
+    public static long ExecuteCount => Interlocked.Read(ref _executeCount);
+
+    public static void ResetCounters()
+    {
+        Interlocked.Exchange(ref _executeTicks, 0);
+        Interlocked.Exchange(ref _executeCount, 0);
+    }
+
+    private static (IntPtr, IntPtr, string) Init()
+    {
+        Dnnl.Version v;
+        try
+        {
+            v = *Dnnl.version();
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new ReidException($"oneDNN library libdnnl.so.2 not found ({e.Message.Split('\n')[0]}); {InstallHint}", e);
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            throw new ReidException($"libdnnl.so.2 lacks dnnl_version; {InstallHint}", e);
+        }
+        var text = $"{v.Major}.{v.Minor}.{v.Patch}";
+        CheckVersion(v.Major, text);
+        Check(Dnnl.engine_create(out var engine, Dnnl.EngineCpu, 0), "dnnl_engine_create");
+        Check(Dnnl.stream_create(out var stream, engine, Dnnl.StreamDefaultFlags), "dnnl_stream_create");
+        return (engine, stream, text);
+    }
+
+    /// <summary>oneDNN 3.x removed the *_desc_init functions and changed memory descriptors; 1.x lacks pooling_v2.</summary>
+    public static void CheckVersion(int major, string text)
+    {
+        if (major != SupportedMajor)
+            throw new ReidException($"oneDNN {text} is loaded but the training engine needs oneDNN {SupportedMajor}.x " +
+                                    $"(its C API changed in 3.0); {InstallHint}");
+    }
+
+    public static void Check(int status, string what)
+    {
+        if (status != Dnnl.Success)
+            throw new ReidException($"oneDNN call {what} failed with status {StatusName(status)}");
+    }
+
+    public static string StatusName(int status) => status switch
+    {
+        1 => "out_of_memory",
+        2 => "invalid_arguments",
+        3 => "unimplemented",
+        4 => "iterator_ends",
+        5 => "runtime_error",
+        6 => "not_required",
+        _ => status.ToString(),
+    };
+
+    /// <summary>Runs a primitive synchronously and adds the time spent to the execute counter.</summary>
+    public static void Execute(IntPtr primitive, ReadOnlySpan<Dnnl.ExecArg> args, string what)
+    {
+        var start = Stopwatch.GetTimestamp();
+        int status;
+        fixed (Dnnl.ExecArg* p = args)
+        {
+            status = Dnnl.primitive_execute(primitive, Stream, args.Length, p);
+            if (status == Dnnl.Success) status = Dnnl.stream_wait(Stream);
+        }
+        Interlocked.Add(ref _executeTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Increment(ref _executeCount);
+        Check(status, what);
+    }
+
+    public static Dnnl.MemoryDesc PlainDesc(ReadOnlySpan<int> shape, int dataType)
+    {
+        var dims = new Dnnl.Dims();
+        for (var i = 0; i < shape.Length; i++) dims[i] = shape[i];
+        var md = new Dnnl.MemoryDesc();
+        Check(Dnnl.memory_desc_init_by_tag(&md, shape.Length, &dims, dataType, PlainTag(shape.Length)), "dnnl_memory_desc_init_by_tag");
+        return md;
+    }
+
+    public static Dnnl.MemoryDesc AnyDesc(ReadOnlySpan<int> shape, int dataType)
+    {
+        var dims = new Dnnl.Dims();
+        for (var i = 0; i < shape.Length; i++) dims[i] = shape[i];
+        var md = new Dnnl.MemoryDesc();
+        Check(Dnnl.memory_desc_init_by_tag(&md, shape.Length, &dims, dataType, Dnnl.TagAny), "dnnl_memory_desc_init_by_tag(any)");
+        return md;
+    }
+
+    public static Dnnl.MemoryDesc TaggedDesc(ReadOnlySpan<int> shape, int dataType, int tag)
+    {
+        var dims = new Dnnl.Dims();
+        for (var i = 0; i < shape.Length; i++) dims[i] = shape[i];
+        var md = new Dnnl.MemoryDesc();
+        Check(Dnnl.memory_desc_init_by_tag(&md, shape.Length, &dims, dataType, tag), "dnnl_memory_desc_init_by_tag");
+        return md;
+    }
+
+    private static int PlainTag(int rank) => rank switch
+    {
+        1 => Dnnl.TagA,
+        2 => Dnnl.TagAB,
+        3 => Dnnl.TagABC,
+        4 => Dnnl.TagABCD,
+        5 => Dnnl.TagABCDE,
+        _ => throw new ReidException($"oneDNN plain layout for rank {rank} is not supported"),
+    };
+
+    public static Dnnl.Dims ToDims(params int[] values)
+    {
+        var d = new Dnnl.Dims();
+        for (var i = 0; i < values.Length; i++) d[i] = values[i];
+        return d;
+    }
+
+    public static string ImplInfo(IntPtr pd)
+    {
+        byte* s = null;
+        if (Dnnl.primitive_desc_query(pd, Dnnl.QueryImplInfoStr, 0, &s) != Dnnl.Success || s == null) return "?";
+        return Marshal.PtrToStringAnsi((IntPtr)s) ?? "?";
+    }
+}

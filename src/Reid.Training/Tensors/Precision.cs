@@ -1,0 +1,42 @@
+namespace Reid.Training.Tensors;
+
+/// <summary>Arithmetic used inside convolutions and matrix products. Weights and activations stay f32.</summary>
+public enum ComputePrecision
+{
+    F32,
+    /// <summary>bf16 inputs and weights (converted by oneDNN reorders), f32 accumulation and outputs.</summary>
+    BF16,
+}
+
+/// <summary>
+/// The precision convolutions and matrix products use on this thread. Backward uses the precision that was
+/// active when the forward op ran. Other ops (normalisation, activations, pooling) always run in f32.
+/// </summary>
+public static class Precision
+{
+    [ThreadStatic] private static ComputePrecision? _current;
+
+    public static ComputePrecision Current => _current ?? Default;
+
+    /// <summary>Process-wide default (f32).</summary>
+    public static ComputePrecision Default { get; set; } = ComputePrecision.F32;
+
+    /// <summary>Switches precision on this thread until disposed: <c>using (Precision.Use(ComputePrecision.BF16)) { ... }</c>.</summary>
+    public static IDisposable Use(ComputePrecision precision)
+    {
+        var previous = _current;
+        _current = precision;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(ComputePrecision? previous) : IDisposable
+    {
+        private bool _done;
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            _current = previous;
+        }
+    }
+}

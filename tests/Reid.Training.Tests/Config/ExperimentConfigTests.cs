@@ -1,0 +1,194 @@
+using Reid.Core;
+using Reid.TestSupport;
+using Reid.Training.Config;
+
+namespace Reid.Training.Tests.Config;
+
+public sealed class ExperimentConfigTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public ExperimentConfigTests()
+    {
+        Directory.CreateDirectory(_dir.File("data"));
+        Directory.CreateDirectory(_dir.File("split"));
+        File.WriteAllText(_dir.File("split/train.txt"), "0001_c1s1_000151_01.jpg\n");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Base => "data:\n  root: data\n  split: split\n";
+
+    private ExperimentConfig Parse(string yaml) => ExperimentConfigLoader.Parse(yaml, "test.yaml", _dir.Path);
+
+    private string Error(string yaml) => Assert.Throws<ReidException>(() => Parse(yaml)).Message;
+
+    [Fact]
+    public void A_full_recipe_binds_every_section_into_typed_values()
+    {
+        var c = Parse("""
+            name: full
+            seed: 7
+            output: out/run
+            architecture:
+              backbone: osnet_x0_5
+              embedding_size: 256
+              pooling: gem
+              bnneck: false
+              dropout: 0.2
+            data:
+              root: data
+              split: split
+              validation: { folds: 4, fold: 3 }
+              image_size: [128, 64]
+            augmentation:
+              flip: 0.25
+              pad: 4
+              random_erasing: { probability: 0.3, min_area: 0.05, max_area: 0.2 }
+              color_jitter: { probability: 0.5, brightness: 0.3, hue: 0.05 }
+            training:
+              identities_per_batch: 8
+              images_per_identity: 2
+              epochs: 30
+              optimizer: sgd
+              learning_rate: 0.01
+              nesterov: yes
+              backbone_lr_factor: 0.1
+              accumulation: 2
+              clip_grad_norm: 5
+              precision: bf16
+              schedule: { kind: step, milestones: [10, 20], gamma: 0.5, warmup_epochs: 2 }
+            losses:
+              cross_entropy: { weight: 1, label_smoothing: 0.2 }
+              triplet: { weight: 0.5, margin: 0.4, soft_margin: true }
+              arcface: { weight: 1, margin: 0.35, scale: 64 }
+              center: { weight: 0.001 }
+            evaluation: { every: 3 }
+            """);
+        Assert.Equal("full", c.Name);
+        Assert.Equal(7, c.Seed);
+        Assert.Equal(Path.Combine(_dir.Path, "out", "run"), c.Output);
+        Assert.Equal(Backbone.OsnetX0_5, c.Architecture.Backbone);
+        Assert.Equal(256, c.Architecture.EmbeddingSize);
+        Assert.Equal(Pooling.Gem, c.Architecture.Pooling);
+        Assert.False(c.Architecture.Bnneck);
+        Assert.True(c.Architecture.RandomInit);
+        Assert.Equal(Path.Combine(_dir.Path, "data"), c.Data.Root);
+        Assert.Equal((4, 3), (c.Data.Validation.Folds, c.Data.Validation.Fold));
+        Assert.Equal((128, 64), (c.Data.Height, c.Data.Width));
+        Assert.Equal(0.3, c.Augmentation.RandomErasing.Probability);
+        Assert.Equal(0.3, c.Augmentation.RandomErasing.MinAspect); // untouched keys keep their defaults
+        Assert.Equal(0.05, c.Augmentation.ColorJitter.Hue);
+        Assert.Equal(OptimizerKind.Sgd, c.Training.Optimizer);
+        Assert.True(c.Training.Nesterov);
+        Assert.Equal(Reid.Training.Tensors.ComputePrecision.BF16, c.Training.Precision);
+        Assert.Equal(ScheduleKind.Step, c.Training.Schedule.Kind);
+        Assert.Equal([10, 20], c.Training.Schedule.Milestones);
+        Assert.True(c.Losses.Triplet.SoftMargin);
+        Assert.Equal(64, c.Losses.Arcface.Scale);
+        Assert.Equal(0.001, c.Losses.Center.Weight);
+        Assert.Equal(3, c.Evaluation.Every);
+    }
+
+    [Fact]
+    public void Defaults_are_a_usable_bag_of_tricks_recipe()
+    {
+        var c = Parse(Base);
+        Assert.Equal(Backbone.OsnetX0_25, c.Architecture.Backbone);
+        Assert.Equal((16, 4), (c.Training.IdentitiesPerBatch, c.Training.ImagesPerIdentity));
+        Assert.Equal(0.1, c.Losses.CrossEntropy.LabelSmoothing);
+        Assert.Equal(0, c.Losses.Arcface.Weight);
+        Assert.Equal(5, c.Data.Validation.Folds);
+    }
+
+    [Fact]
+    public void An_unknown_enum_value_names_the_key_and_the_allowed_values()
+    {
+        var e = Error(Base + "training:\n  optimizer: adagrad\n");
+        Assert.Contains("training.optimizer", e);
+        Assert.Contains("'adagrad'", e);
+        Assert.Contains("sgd, adam, adamw", e);
+        Assert.Contains("line 5", e);
+
+        e = Error(Base + "architecture:\n  backbone: vgg16\n");
+        Assert.Contains("architecture.backbone", e);
+        Assert.Contains("osnet_x0_25", e);
+        Assert.Contains("mobilenet_v2", e);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_an_error_naming_it_and_the_keys_allowed_there()
+    {
+        var e = Error(Base + "training:\n  lerning_rate: 0.1\n");
+        Assert.Contains("unknown key 'training.lerning_rate'", e);
+        Assert.Contains("learning_rate", e);
+    }
+
+    [Theory]
+    [InlineData("training:\n  learning_rate: fast\n", "training.learning_rate", "not a number")]
+    [InlineData("training:\n  epochs: 2.5\n", "training.epochs", "not an integer")]
+    [InlineData("architecture:\n  bnneck: maybe\n", "architecture.bnneck", "not true or false")]
+    [InlineData("training: 3\n", "training", "expected a section")]
+    [InlineData("training:\n  learning_rate: -1\n", "training.learning_rate", "out of range")]
+    [InlineData("losses:\n  cross_entropy: { label_smoothing: 1.0 }\n", "losses.cross_entropy.label_smoothing", "[0, 1)")]
+    [InlineData("data:\n  root: data\n  split: split\n  validation: { folds: 5, fold: 5 }\n", "data.validation.fold", "[0, 4]")]
+    [InlineData("data:\n  root: data\n  split: split\n  validation: { folds: 1 }\n", "data.validation.folds", "at least 2")]
+    [InlineData("data:\n  root: data\n  split: split\n  image_size: [256]\n", "data.image_size", "[height, width]")]
+    [InlineData("training:\n  schedule: { kind: step }\n", "training.schedule.milestones", "at least one")]
+    [InlineData("training:\n  epochs: 10\n  schedule: { kind: step, milestones: [5, 12] }\n", "training.schedule.milestones[1]", "[1, 9]")]
+    [InlineData("training:\n  images_per_identity: 1\n", "training.images_per_identity", "positive")]
+    [InlineData("losses:\n  cross_entropy: { weight: 0 }\n  triplet: { weight: 0 }\n", "losses", "every weight is 0")]
+    [InlineData("losses:\n  arcface: { weight: 1, margin: 2 }\n", "losses.arcface.margin", "out of range")]
+    [InlineData("architecture:\n  init: missing.onnx\n", "architecture.init", "not found")]
+    [InlineData("architecture:\n  init: weights.pt\n", "architecture.init", "'random' or the path of an .onnx")]
+    public void Bad_values_name_the_key_and_what_is_allowed(string section, string key, string hint)
+    {
+        var yaml = section.StartsWith("data:") ? section : Base + section;
+        var e = Error(yaml);
+        Assert.Contains(key, e);
+        Assert.Contains(hint, e);
+        Assert.StartsWith("test.yaml:", e);
+    }
+
+    [Fact]
+    public void Missing_data_folders_are_named()
+    {
+        var e = Error("data:\n  root: nowhere\n  split: alsonowhere\n");
+        Assert.Contains("data.root: folder", e);
+        Assert.Contains("nowhere", e);
+        Assert.Contains("train.txt", e);
+    }
+
+    [Fact]
+    public void Several_problems_are_reported_together()
+    {
+        var e = Error(Base + "training:\n  epochs: 0\n  learning_rate: 0\n");
+        Assert.Contains("training.epochs", e);
+        Assert.Contains("training.learning_rate", e);
+    }
+
+    [Fact]
+    public void Malformed_yaml_and_duplicate_keys_are_user_errors()
+    {
+        Assert.Contains("not valid YAML", Error("training: [1, 2\n"));
+        Assert.Contains("Duplicate key", Error(Base + "seed: 1\nseed: 2\n"));
+    }
+
+    [Fact]
+    public void Load_reports_a_missing_file_and_resolves_paths_against_the_recipe_folder()
+    {
+        Assert.Throws<ReidException>(() => ExperimentConfigLoader.Load(_dir.File("none.yaml")));
+        File.WriteAllText(_dir.File("r.yaml"), Base + "output: runs/a\n");
+        var c = ExperimentConfigLoader.Load(_dir.File("r.yaml"));
+        Assert.Equal(Path.Combine(_dir.Path, "runs", "a"), c.Output);
+        Assert.Equal(Path.Combine(_dir.Path, "split"), c.Data.Split);
+    }
+
+    [Theory]
+    [InlineData("EmbeddingSize", "embedding_size")]
+    [InlineData("OsnetX0_25", "osnet_x0_25")]
+    [InlineData("MobilenetV2", "mobilenet_v2")]
+    [InlineData("Resnet50", "resnet50")]
+    [InlineData("Bf16", "bf16")]
+    public void Keys_are_snake_case(string name, string snake) => Assert.Equal(snake, ExperimentConfigLoader.SnakeCase(name));
+}
