@@ -8,5 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.InfoCommand.Create();
+        yield return Commands.ExtractCommand.Create();
+        yield return Commands.EvaluateCommand.Create();
+        yield return Commands.SearchCommand.Create();
     }
 }

@@ -36,7 +36,7 @@ public static class HtmlReport
             th { background: #f3f3f3; }
             .charts { display: flex; flex-wrap: wrap; gap: 1em; }
             .row { display: flex; align-items: flex-start; gap: 4px; margin: 6px 0; }
-            .cell { text-align: center; font-size: 10px; width: 70px; }
+            .cell { text-align: center; font-size: 10px; width: 70px; overflow-wrap: anywhere; }
             .cell img { width: 64px; height: 128px; object-fit: contain; border: 3px solid #999; background: #eee; }
             .q img { border-color: {{Blue}}; } .hit img { border-color: {{Green}}; } .miss img { border-color: {{Red}}; }
             .gap { width: 14px; }

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Reid.Core;
+using Reid.Evaluation;
+using Reid.Evaluation.Report;
+using Spectre.Console;
+using static Reid.Cli.Commands.EmbeddingCommandSupport;
+
+namespace Reid.Cli.Commands;
+
+/// <summary>
+/// `reid evaluate`: embeds a data set's query and gallery images, ranks the gallery for each query and scores
+/// it with the Market-1501 protocol (CMC, mAP, mINP, verification), optionally re-ranked, with JSON, top-k CSV
+/// and an HTML report.
+/// </summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("evaluate", "Score a ReID model on a data set with the Market-1501 protocol (CMC, mAP, mINP, ROC)");
+        var model = Model();
+        var data = new DatasetOptions(rootRequired: true);
+        var rerank = new Option<bool>("--rerank") { Description = "k-reciprocal re-ranking (Zhong et al. 2017; k1=20, k2=6, lambda=0.3)" };
+        var flip = Flip();
+        var metric = new Option<string>("--metric") { Description = "cosine | euclidean", DefaultValueFactory = _ => "cosine" };
+        metric.AcceptOnlyFromAmong("cosine", "euclidean");
+        var json = Json();
+        var report = new Option<string?>("--report") { Description = "Write a self-contained HTML report into this folder" };
+        var ranks = new Option<string?>("--ranks") { Description = "Write each query's top-k gallery images as CSV" };
+        var topK = new Option<int>("--top-k") { Description = "Ranked gallery images kept per query (--ranks, report)", DefaultValueFactory = _ => 50 };
+        var skipBad = SkipBad();
+        var batch = Batch();
+        command.Options.Add(model);
+        data.AddTo(command);
+        foreach (var o in new Option[] { rerank, flip, metric, json, report, ranks, topK, skipBad, batch }) command.Options.Add(o);
+
+        command.SetAction(p =>
+        {
+            var clock = Stopwatch.StartNew();
+            var seconds = new JsonObject();
+            void Lap(string what) { seconds[what] = Math.Round(clock.Elapsed.TotalSeconds, 3); clock.Restart(); }
+            if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
+
+            var dataset = data.Load(p);
+            var modelPath = ModelPath(p, model);
+            using var embedder = OpenModel(modelPath, p.GetValue(flip), p.GetValue(batch));
+            Lap("load");
+            var embedded = EmbedWithProgress(embedder, [("query", dataset.Query), ("gallery", dataset.Gallery)], p.GetValue(batch), p.GetValue(skipBad));
+            var (query, gallery) = (embedded[0], embedded[1]);
+            if (query.Records.Count == 0 || gallery.Records.Count == 0) throw new ReidException("no readable query or gallery images left");
+            Lap("embed");
+
+            var kind = p.GetValue(metric) == "euclidean" ? DistanceKind.Euclidean : DistanceKind.Cosine;
+            var appearance = DistanceMatrix.Compute(query.Embeddings, gallery.Embeddings, kind);
+            Lap("distance");
+            // The matrix that ranks: appearance, then each optional stage in turn (spatial-temporal fusion slots in here).
+            var ranking = appearance;
+            if (p.GetValue(rerank))
+            {
+                var qq = DistanceMatrix.Compute(query.Embeddings, query.Embeddings, kind);
+                var gg = DistanceMatrix.Compute(gallery.Embeddings, gallery.Embeddings, kind);
+                ranking = ReRanker.Apply(ranking, qq, gg);
+                Lap("rerank");
+            }
+
+            var options = new EvaluationOptions(TopK: p.GetValue(topK), Verification: false);
+            // Verification thresholds must hold for one pair on its own, so they come from the appearance distance.
+            var result = Evaluator.Evaluate(ranking, query.Records, gallery.Records, options)
+                with { Verification = Verification.Compute(appearance, query.Records, gallery.Records) };
+            Lap("evaluate");
+
+            PrintSummary(result);
+            var settings = new List<KeyValuePair<string, string>>
+            {
+                new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
+                new("root", p.GetValue(data.Root)!), new("split", p.GetValue(data.Split) ?? "-"),
+                new("queries / gallery", $"{query.Records.Count:N0} / {gallery.Records.Count:N0}"),
+                new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"),
+                new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", (query.Bad.Count + gallery.Bad.Count).ToString()),
+            };
+            if (p.GetValue(ranks) is { } ranksPath) RankListCsv.Write(ranksPath, result, query.Records, gallery.Records, p.GetValue(topK));
+            if (p.GetValue(report) is { } reportDir)
+            {
+                var page = HtmlReport.Write(reportDir, result, query.Records, gallery.Records, new ReportOptions($"reid evaluate — {Path.GetFileName(modelPath)} on {dataset.Name}", settings));
+                Console.Error.WriteLine($"report: {page}");
+            }
+            Lap("outputs");
+            if (p.GetValue(json) is { } jsonPath)
+            {
+                var j = EvaluationJson.ToJson(result);
+                j["model"] = modelPath;
+                j["model_id"] = embedder.ModelId;
+                j["dataset"] = dataset.Name;
+                j["queries"] = query.Records.Count;
+                j["gallery"] = gallery.Records.Count;
+                j["rerank"] = p.GetValue(rerank);
+                j["flip"] = p.GetValue(flip);
+                j["bad_images"] = query.Bad.Count + gallery.Bad.Count;
+                j["seconds"] = seconds;
+                EvaluationJson.Write(jsonPath, j);
+            }
+            return CliRunner.Ok;
+        });
+        return command;
+    }
+
+    private static void PrintSummary(EvaluationResult r)
+    {
+        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string k, string v) => table.AddRow(k, v);
+        Row("Rank-1", $"{r.Rank1:0.0000}"); Row("Rank-5", $"{r.Rank5:0.0000}"); Row("Rank-10", $"{r.Rank10:0.0000}");
+        Row("mAP", $"{r.MeanAP:0.0000}"); Row("mINP", $"{r.MeanInp:0.0000}");
+        Row("valid queries", $"{r.ValidQueries}"); Row("skipped queries", $"{r.SkippedQueries}");
+        if (r.Verification is { } v)
+        {
+            Row("ROC AUC", $"{v.Auc:0.0000}");
+            foreach (var op in v.OperatingPoints) Row($"TAR @ FAR {op.TargetFar:0e0} (threshold)", $"{op.Tar:0.0000} ({op.Threshold:0.0000})");
+        }
+        AnsiConsole.Write(table);
+    }
+}

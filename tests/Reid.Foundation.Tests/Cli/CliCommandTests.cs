@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using Reid.Data;
+using Reid.Foundation.Tests.Evaluation;
+using Reid.TestSupport;
+
+namespace Reid.Foundation.Tests.Cli;
+
+/// <summary>`reid evaluate`, `reid extract` and `reid search` end to end on synthetic data with a tiny ONNX model.</summary>
+public sealed class CliCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly string _model;
+    private readonly string _market;
+
+    public CliCommandTests()
+    {
+        _model = ReidProcess.WriteMeanColourModel(_dir.File("mean.onnx"));
+        _market = PipelineTests.WriteMarketFolder(_dir.File("market"), people: 5);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void EvaluateWritesTheAgreedJson()
+    {
+        var json = _dir.File("out/result.json");
+        var r = ReidProcess.Run("evaluate", "--model", _model, "--dataset", "market1501", "--root", _market, "--json", json,
+                                "--report", _dir.File("report"), "--ranks", _dir.File("ranks.csv"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var o = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        foreach (var key in new[] { "rank1", "rank5", "rank10", "map", "minp" })
+        {
+            var v = o[key]!.GetValue<double>();
+            Assert.InRange(v, 0, 1);
+        }
+        Assert.Equal(5, o["valid_queries"]!.GetValue<int>());
+        Assert.Equal(0, o["skipped_queries"]!.GetValue<int>());
+        Assert.Equal(1.0, o["rank1"]!.GetValue<double>());
+        Assert.True(File.Exists(_dir.File("report/index.html")));
+        Assert.True(File.Exists(_dir.File("ranks.csv")));
+        Assert.Contains("Rank-1", r.Stdout);
+    }
+
+    [Fact]
+    public void EvaluateTakesASplitAndRerank()
+    {
+        var split = Directory.CreateDirectory(_dir.File("split")).FullName;
+        var all = Directory.GetFiles(_market, "*.png", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(_market, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        File.WriteAllLines(Path.Combine(split, "query.txt"), all.Where(f => f.StartsWith("query/")));
+        File.WriteAllLines(Path.Combine(split, "gallery.txt"), all.Where(f => !f.StartsWith("query/")));
+        var json = _dir.File("split.json");
+        var r = ReidProcess.Run("evaluate", "--model", _model, "--dataset", "market1501", "--root", _market, "--split", split,
+                                "--rerank", "--flip", "--json", json);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var o = JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal(5, o["valid_queries"]!.GetValue<int>());
+        Assert.True(o["rerank"]!.GetValue<bool>());
+        Assert.True(o["flip"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void ABadImageIsAOneLineErrorOrACountedWarning()
+    {
+        var bad = Directory.GetFiles(Path.Combine(_market, "bounding_box_test")).Order(StringComparer.Ordinal).First();
+        File.WriteAllBytes(bad, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]);   // a JPEG cut short
+        var r = ReidProcess.Run("evaluate", "--model", _model, "--root", _market);
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("reid:"));
+        Assert.Contains(Path.GetFileName(bad), line);
+
+        var json = _dir.File("skip.json");
+        r = ReidProcess.Run("evaluate", "--model", _model, "--root", _market, "--skip-bad", "--json", json);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("skipped 1 unreadable image", r.Stderr);
+        Assert.Equal(1, JsonNode.Parse(File.ReadAllText(json))!["bad_images"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData(2, "evaluate", "--no-such-option")]
+    [InlineData(2, "evaluate", "--metric", "manhattan", "--root", ".")]
+    [InlineData(1, "evaluate", "--root", "/no/such/folder")]
+    [InlineData(1, "search", "q.jpg", "--gallery", "/no/such/folder")]
+    [InlineData(2, "extract")]
+    public void ExitCodesFollowTheContract(int code, params string[] args)
+    {
+        var r = ReidProcess.Run([.. args, "--model", _model]);
+        Assert.True(code == r.ExitCode, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.StartsWith("reid:", r.Stderr.TrimStart());
+    }
+
+    [Fact]
+    public void MissingModelNamesIt()
+    {
+        var r = ReidProcess.Run("evaluate", "--model", _dir.File("nope.onnx"), "--root", _market);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("nope.onnx", r.Stderr);
+    }
+
+    [Fact]
+    public void ExtractWritesAReadableEmbeddingsFileAndSearchFindsTheSamePerson()
+    {
+        var emb = _dir.File("e/all.emb");
+        var r = ReidProcess.Run("extract", "--model", _model, "--root", _market, "--out", emb);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var contents = EmbeddingFile.Read(emb);
+        Assert.Equal(15, contents.Records.Count);
+        Assert.All(contents.Embeddings, e => Assert.Equal(1.0, Math.Sqrt(e.Sum(x => (double)x * x)), 4));
+        Assert.Equal(5, contents.Records.Select(x => x.PersonId).Distinct().Count());
+
+        var query = Directory.GetFiles(Path.Combine(_market, "query")).Order(StringComparer.Ordinal).First();
+        var json = _dir.File("search.json");
+        r = ReidProcess.Run("search", query, "--gallery", Path.Combine(_market, "bounding_box_test"), "--model", _model, "--top-k", "3", "--json", json);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var matches = JsonNode.Parse(File.ReadAllText(json))!["results"]![0]!["matches"]!.AsArray();
+        Assert.Equal(3, matches.Count);
+        var person = Path.GetFileName(query)[..4];
+        Assert.StartsWith(person, Path.GetFileName(matches[0]!["image"]!.GetValue<string>()));
+    }
+}
