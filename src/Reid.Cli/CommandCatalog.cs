@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return Commands.ExtractCommand.Create();
         yield return Commands.EvaluateCommand.Create();
         yield return Commands.SearchCommand.Create();
+        yield return Commands.StCommand.Create();
     }
 }
