@@ -19,5 +19,6 @@ internal static class CommandCatalog
         yield return Commands.TrackCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.GalleryCommand.Create();
+        yield return Commands.StCommand.Create();
     }
 }

@@ -39,11 +39,11 @@ public class FusionFitterTests
     {
         var (records, embeddings) = Walkers();
         var grid = new FusionGrid { SmoothingSeconds = [10, 40], Gamma0 = [5], Lambda1 = [2, 20], Gamma1 = [10, 100, 1000] };
-        var fit = FusionFitter.Fit(records, embeddings, grid, new FoldOptions(0.25, 5));
-        Assert.Equal(20, fit.FoldIdentities);
-        Assert.Equal(60, fit.FitIdentities);
-        Assert.Equal(60, fit.FoldQueries);        // one per identity and camera
-        Assert.Equal(120, fit.FoldGallery);
+        var fit = FusionFitter.Fit(records, embeddings, grid, new FoldOptions(4, 5));
+        Assert.Equal(4, fit.Folds);
+        Assert.Equal(80, fit.Identities);
+        Assert.Equal(240, fit.FoldQueries);       // every identity is held out once: one query per identity and camera
+        Assert.Equal(480, fit.FoldGallery);
         Assert.Equal(12, fit.Combinations);
         Assert.True(fit.Appearance.MeanAP < 0.9, $"appearance alone too easy: {fit.Appearance.MeanAP}");
         Assert.True(fit.Fused.MeanAP > fit.Appearance.MeanAP + 0.05, $"fused {fit.Fused.MeanAP} vs appearance {fit.Appearance.MeanAP}");
@@ -54,6 +54,6 @@ public class FusionFitterTests
     public void Too_few_identities_for_a_fold_is_a_user_error()
     {
         var (records, embeddings) = Walkers(people: 3);
-        Assert.Throws<Reid.Core.ReidException>(() => FusionFitter.Fit(records, embeddings, fold: new FoldOptions(0.2)));
+        Assert.Throws<Reid.Core.ReidException>(() => FusionFitter.Fit(records, embeddings, folding: new FoldOptions(3)));
     }
 }

@@ -21,6 +21,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Score a ReID model on a data set with the Market-1501 protocol (CMC, mAP, mINP, ROC)");
         var model = Model();
         var data = new DatasetOptions(rootRequired: true);
+        var st = new Option<string?>("--st") { Description = "Fuse with a spatial-temporal model (from `reid st learn`) before ranking and re-ranking" };
         var rerank = new Option<bool>("--rerank") { Description = "k-reciprocal re-ranking (Zhong et al. 2017; k1=20, k2=6, lambda=0.3)" };
         var flip = Flip();
         var metric = new Option<string>("--metric") { Description = "cosine | euclidean", DefaultValueFactory = _ => "cosine" };
@@ -33,7 +34,7 @@ internal static class EvaluateCommand
         var batch = Batch();
         command.Options.Add(model);
         data.AddTo(command);
-        foreach (var o in new Option[] { rerank, flip, metric, json, report, ranks, topK, skipBad, batch }) command.Options.Add(o);
+        foreach (var o in new Option[] { st, rerank, flip, metric, json, report, ranks, topK, skipBad, batch }) command.Options.Add(o);
 
         command.SetAction(p =>
         {
@@ -43,6 +44,7 @@ internal static class EvaluateCommand
             if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
 
             var dataset = data.Load(p);
+            var stModel = p.GetValue(st) is { } stFile ? SpatialTemporal.SpatialTemporalModel.Load(stFile) : null;
             var modelPath = ModelPath(p, model);
             using var embedder = OpenModel(modelPath, p.GetValue(flip), p.GetValue(batch));
             Lap("load");
@@ -60,8 +62,13 @@ internal static class EvaluateCommand
             {
                 var qq = DistanceMatrix.Compute(query.Embeddings, query.Embeddings, kind);
                 var gg = DistanceMatrix.Compute(gallery.Embeddings, gallery.Embeddings, kind);
-                ranking = ReRanker.Apply(ranking, qq, gg);
+                ranking = stModel is not null ? StCommand.Rank(stModel, ranking, query.Records, gallery.Records, qq, gg) : ReRanker.Apply(ranking, qq, gg);
                 Lap("rerank");
+            }
+            else if (stModel is not null)
+            {
+                ranking = StCommand.Rank(stModel, ranking, query.Records, gallery.Records, null, null);
+                Lap("st");
             }
 
             var options = new EvaluationOptions(TopK: p.GetValue(topK), Verification: false);
@@ -76,7 +83,7 @@ internal static class EvaluateCommand
                 new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
                 new("root", p.GetValue(data.Root)!), new("split", p.GetValue(data.Split) ?? "-"),
                 new("queries / gallery", $"{query.Records.Count:N0} / {gallery.Records.Count:N0}"),
-                new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"),
+                new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"), new("spatial-temporal", p.GetValue(st) ?? "no"),
                 new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", (query.Bad.Count + gallery.Bad.Count).ToString()),
             };
             if (p.GetValue(ranks) is { } ranksPath) RankListCsv.Write(ranksPath, result, query.Records, gallery.Records, p.GetValue(topK));
@@ -95,6 +102,7 @@ internal static class EvaluateCommand
                 j["queries"] = query.Records.Count;
                 j["gallery"] = gallery.Records.Count;
                 j["rerank"] = p.GetValue(rerank);
+                j["st"] = p.GetValue(st);
                 j["flip"] = p.GetValue(flip);
                 j["bad_images"] = query.Bad.Count + gallery.Bad.Count;
                 j["seconds"] = seconds;
