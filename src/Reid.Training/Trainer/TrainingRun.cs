@@ -19,7 +19,6 @@ using Reid.Training.Tensors;
 using BackbonePooling = Reid.Training.Backbones.Pooling;
 using ConfigPooling = Reid.Training.Config.Pooling;
 using EnginePrecision = Reid.Training.Tensors.Precision;
-using ExportPreprocessing = Reid.Training.Export.Preprocessing;
 
 namespace Reid.Training.Trainer;
 
@@ -53,6 +52,10 @@ public sealed record TrainerOptions
 /// </summary>
 public sealed class TrainingRun
 {
+    // The normalisation every model in this project is trained with (and written into its ONNX metadata).
+    private static readonly float[] ImageNetMean = [Reid.Imaging.Preprocessing.ImageNetMean.Item1, Reid.Imaging.Preprocessing.ImageNetMean.Item2, Reid.Imaging.Preprocessing.ImageNetMean.Item3];
+    private static readonly float[] ImageNetStd = [Reid.Imaging.Preprocessing.ImageNetStd.Item1, Reid.Imaging.Preprocessing.ImageNetStd.Item2, Reid.Imaging.Preprocessing.ImageNetStd.Item3];
+
     public const string CheckpointFile = "checkpoint.reidckpt";
     private readonly ExperimentConfig _cfg;
     private readonly TrainerOptions _options;
@@ -111,7 +114,7 @@ public sealed class TrainingRun
         }
 
         var log = new MetricsLog(OutputDir);
-        var augmenter = new Augmenter(cfg.Augmentation, cfg.Data.Height, cfg.Data.Width, ExportPreprocessing.ImageNetMean, ExportPreprocessing.ImageNetStd);
+        var augmenter = new Augmenter(cfg.Augmentation, cfg.Data.Height, cfg.Data.Width, ImageNetMean, ImageNetStd);
         var runClock = Stopwatch.StartNew();
         var lastCheckpoint = Stopwatch.StartNew();
         var wallAtStart = state.WallSeconds;
