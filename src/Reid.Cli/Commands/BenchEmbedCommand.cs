@@ -54,12 +54,12 @@ internal static class BenchEmbedCommand
     }
 
     public sealed record BatchFigures(int Batch, double PipelineImagesPerS, double InferenceImagesPerS,
-        double InferenceGflops, double FractionOfPeak1Thread, double FractionOfPeak2Threads,
+        double InferenceGflops, double FractionOfPeakOneThread, double FractionOfPeakTwoThreads,
         double[] PipelineRounds, double[] InferenceRounds);
 
     public sealed record EmbedBenchmark(string Model, string ModelId, string OrtVersion, int Images, int Rounds,
         int IntraOpThreads, int Processors, string InputSize, int Dimension, double GmacsPerImage, double GflopsPerImage,
-        string PeakIsa, double PeakGflops1Thread, double PeakGflops2Threads, string FractionNote,
+        string PeakIsa, double PeakGflopsOneThread, double PeakGflopsTwoThreads, string FractionNote,
         double LoadAverageBefore, double LoadAverageAfter, IReadOnlyList<BatchFigures> Results);
 
     private static EmbedBenchmark Run(string modelPath, int[] batches, string? imageDir, int count, int rounds, int threads)
@@ -140,11 +140,11 @@ internal static class BenchEmbedCommand
     {
         AnsiConsole.MarkupLineInterpolated($"model [bold]{r.Model}[/] ({r.ModelId}), input {r.InputSize}, {r.Dimension}-d, ORT {r.OrtVersion}");
         AnsiConsole.MarkupLineInterpolated($"{r.GmacsPerImage:F3} GMAC = {r.GflopsPerImage:F3} GFLOP per image (Conv/Gemm/MatMul)");
-        AnsiConsole.MarkupLineInterpolated($"FMA peak ({r.PeakIsa}): {r.PeakGflops1Thread:F1} GFLOP/s on 1 thread, {r.PeakGflops2Threads:F1} on 2");
+        AnsiConsole.MarkupLineInterpolated($"FMA peak ({r.PeakIsa}): {r.PeakGflopsOneThread:F1} GFLOP/s on 1 thread, {r.PeakGflopsTwoThreads:F1} on 2");
         var table = new Table().AddColumns("batch", "decode+preprocess+infer img/s", "infer img/s", "GFLOP/s", "of 1-thread peak", "of 2-thread peak");
         foreach (var f in r.Results)
             table.AddRow(f.Batch.ToString(), f.PipelineImagesPerS.ToString("F1"), f.InferenceImagesPerS.ToString("F1"),
-                f.InferenceGflops.ToString("F1"), f.FractionOfPeak1Thread.ToString("P1"), f.FractionOfPeak2Threads.ToString("P1"));
+                f.InferenceGflops.ToString("F1"), f.FractionOfPeakOneThread.ToString("P1"), f.FractionOfPeakTwoThreads.ToString("P1"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"{r.Images} crops x {r.Rounds} rounds, medians; load average {r.LoadAverageBefore:F2} before, {r.LoadAverageAfter:F2} after");
     }
