@@ -9,5 +9,9 @@ internal static class CommandCatalog
     {
         yield return Commands.InfoCommand.Create();
         yield return Commands.TrainCommand.Create();
+        yield return Commands.BenchCommand.Create();
+        yield return Commands.ServeCommand.Create();
+        yield return Commands.GalleryCommand.Create();
+        yield return Commands.TrackCommand.Create();
     }
 }

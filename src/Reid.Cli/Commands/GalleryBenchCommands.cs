@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Reid.Core;
+using Reid.Gallery;
+using Reid.Server;
+using Spectre.Console;
+
+namespace Reid.Cli.Commands;
+
+/// <summary>`reid gallery bench-search` (exact search vs memory bandwidth) and `reid gallery loadtest` (HTTP load from a second process).</summary>
+internal static class GalleryBenchCommands
+{
+    public static Command BenchSearch()
+    {
+        var sizes = new Option<int[]>("--sizes") { Description = "Stored embeddings", DefaultValueFactory = _ => [10_000, 100_000, 1_000_000], AllowMultipleArgumentsPerToken = true };
+        var dim = new Option<int>("--dim") { Description = "Embedding length", DefaultValueFactory = _ => 512 };
+        var queries = new Option<int>("--queries") { Description = "Timed queries per size", DefaultValueFactory = _ => 100 };
+        var half = new Option<bool>("--half") { Description = "Also measure fp16 storage" };
+        var threads = new Option<int>("--threads") { Description = "Cores one query may use", DefaultValueFactory = _ => 1 };
+        var json = new Option<string?>("--json") { Description = "Write the figures as JSON" };
+        var c = new Command("bench-search", "Benchmark exact top-50 search on synthetic embeddings: queries/s, p50/p99, fraction of memory bandwidth")
+            { sizes, dim, queries, half, threads, json };
+        c.SetAction(parse =>
+        {
+            var results = new List<SearchBenchmarkResult>();
+            var table = new Table().AddColumns("stored", "dtype", "queries/s", "p50 ms", "p99 ms", "scan GB/s", "memory GB/s", "bound q/s", "of bound");
+            foreach (var n in parse.GetValue(sizes)!)
+            foreach (var h in parse.GetValue(half) ? new[] { false, true } : [false])
+            {
+                var r = SearchBenchmark.Run(n, parse.GetValue(dim), h, parse.GetValue(queries), parallelism: parse.GetValue(threads));
+                results.Add(r);
+                table.AddRow($"{n:N0}", h ? "fp16" : "fp32", $"{r.QueriesPerSecond:F1}", $"{r.P50Ms:F2}", $"{r.P99Ms:F2}", $"{r.ScannedGBPerSecond:F1}",
+                    $"{r.MemoryReadGBPerSecond:F1}", $"{r.BandwidthBoundQps:F1}", $"{r.FractionOfBandwidth:P0}");
+                GC.Collect();
+            }
+            AnsiConsole.Write(table);
+            GalleryCommand.WriteJson(parse.GetValue(json), new { machine = MachineNote(), results });
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    internal static string MachineNote() =>
+        $"{Environment.ProcessorCount} cores; load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (shared machine)";
+
+    public static Command LoadTest()
+    {
+        var url = new Option<string>("--url") { Description = "Server base URL (127.0.0.1 only)", Required = true };
+        var key = new Option<string>("--key") { Description = "A read-write API key", Required = true };
+        var images = new Option<string>("--images") { Description = "Folder of person crops to enrol and probe with", Required = true };
+        var duration = new Option<double>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 60 };
+        var identifiers = new Option<int>("--identify-clients") { Description = "Concurrent identify clients", DefaultValueFactory = _ => 3 };
+        var enrollers = new Option<int>("--enrol-clients") { Description = "Concurrent enrol clients", DefaultValueFactory = _ => 1 };
+        var json = new Option<string?>("--json") { Description = "Write the figures as JSON" };
+        var c = new Command("loadtest", "Concurrent identify + enrol against a running `reid serve`; checks no enrolment was lost")
+            { url, key, images, duration, identifiers, enrollers, json };
+        c.SetAction(parse =>
+        {
+            var baseUri = new Uri(parse.GetValue(url)!);
+            if (!baseUri.IsLoopback) throw new ReidException($"load tests only against a loopback server (127.0.0.1), not {baseUri.Host}");
+            var files = Directory.Exists(parse.GetValue(images)) ? Directory.EnumerateFiles(parse.GetValue(images)!, "*.jpg").Order().Take(2000).ToArray() : [];
+            if (files.Length == 0) throw new ReidException($"{parse.GetValue(images)}: no .jpg images");
+            var result = LoadGenerator.Run(baseUri, parse.GetValue(key)!, files, TimeSpan.FromSeconds(parse.GetValue(duration)),
+                parse.GetValue(identifiers), parse.GetValue(enrollers)).GetAwaiter().GetResult();
+            Console.WriteLine(JsonSerializer.Serialize(result, GalleryCommand.Json));
+            GalleryCommand.WriteJson(parse.GetValue(json), result);
+            return result.Errors == 0 && result.LostEnrolments == 0 ? CliRunner.Ok : CliRunner.UserError;
+        });
+        return c;
+    }
+}
+
+public sealed record LoadTestResult(double Seconds, int IdentifyClients, int EnrolClients, int Requests, double RequestsPerSecond,
+    double P50Ms, double P99Ms, int Identifies, double IdentifyP50Ms, double IdentifyP99Ms, int Enrolments, double EnrolP50Ms, double EnrolP99Ms,
+    int Errors, IReadOnlyDictionary<string, int> ErrorKinds, int LostEnrolments, string Machine);
+
+/// <summary>The HTTP load: identify clients post one probe each time, enrol clients post a new identity of two crops each time.</summary>
+internal static class LoadGenerator
+{
+    public static async Task<LoadTestResult> Run(Uri baseUri, string key, string[] files, TimeSpan duration, int identifyClients, int enrolClients)
+    {
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(120) };
+        http.DefaultRequestHeaders.Add(ApiKeys.Header, key);
+        var bytes = files.Select(File.ReadAllBytes).ToArray();
+        var run = $"load-{DateTime.UtcNow:HHmmss}-{Environment.ProcessId}";
+        var identify = new ConcurrentBag<double>();
+        var enrol = new ConcurrentBag<double>();
+        var errors = new ConcurrentDictionary<string, int>();
+        var enrolled = new ConcurrentBag<long>();
+        var deadline = Stopwatch.StartNew();
+
+        MultipartFormDataContent Form(int[] picks, string? name)
+        {
+            var form = new MultipartFormDataContent();
+            if (name is not null) form.Add(new StringContent(name), "name");
+            foreach (var p in picks)
+            {
+                var part = new ByteArrayContent(bytes[p]);
+                part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+                form.Add(part, "images", Path.GetFileName(files[p]));
+            }
+            return form;
+        }
+
+        async Task Client(int seed, bool enrols)
+        {
+            var rng = new Random(seed);
+            var n = 0;
+            while (deadline.Elapsed < duration)
+            {
+                var t = Stopwatch.GetTimestamp();
+                try
+                {
+                    var name = $"{run}-{seed}-{n++}";
+                    using var r = enrols
+                        ? await http.PostAsync("/api/identities", Form([rng.Next(bytes.Length), rng.Next(bytes.Length)], name))
+                        : await http.PostAsync("/api/identify", Form([rng.Next(bytes.Length)], null));
+                    var ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                    if (!r.IsSuccessStatusCode) { errors.AddOrUpdate($"HTTP {(int)r.StatusCode}", 1, (_, c) => c + 1); continue; }
+                    if (enrols)
+                    {
+                        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+                        enrolled.Add(doc.RootElement.GetProperty("identity").GetProperty("id").GetInt64());
+                        enrol.Add(ms);
+                    }
+                    else identify.Add(ms);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+                {
+                    errors.AddOrUpdate(e.GetType().Name, 1, (_, c) => c + 1);
+                }
+            }
+        }
+
+        var clients = Enumerable.Range(0, identifyClients).Select(i => Task.Run(() => Client(i, false)))
+            .Concat(Enumerable.Range(0, enrolClients).Select(i => Task.Run(() => Client(1000 + i, true)))).ToArray();
+        await Task.WhenAll(clients);
+        var seconds = deadline.Elapsed.TotalSeconds;
+
+        // Every acknowledged enrolment must be in the gallery, by id and with our run's name.
+        var stored = new HashSet<long>();
+        for (var offset = 0; ; offset += 1000)
+        {
+            using var doc = JsonDocument.Parse(await http.GetStringAsync($"/api/identities?q={run}&offset={offset}&limit=1000"));
+            foreach (var i in doc.RootElement.EnumerateArray()) stored.Add(i.GetProperty("id").GetInt64());
+            if (doc.RootElement.GetArrayLength() < 1000) break;
+        }
+        var lost = enrolled.Count(id => !stored.Contains(id));
+
+        var all = identify.Concat(enrol).ToArray();
+        return new LoadTestResult(seconds, identifyClients, enrolClients, all.Length, all.Length / seconds,
+            Percentile(all, 0.5), Percentile(all, 0.99), identify.Count, Percentile(identify, 0.5), Percentile(identify, 0.99),
+            enrol.Count, Percentile(enrol, 0.5), Percentile(enrol, 0.99), errors.Values.Sum(), errors, lost, GalleryBenchCommands.MachineNote());
+    }
+
+    private static double Percentile(IEnumerable<double> values, double p)
+    {
+        var a = values.Order().ToArray();
+        return a.Length == 0 ? double.NaN : Math.Round(a[Math.Min(a.Length - 1, (int)Math.Ceiling(a.Length * p) - 1)], 2);
+    }
+}

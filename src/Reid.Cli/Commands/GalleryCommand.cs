@@ -1,0 +1,295 @@
+using System.CommandLine;
+using System.Text.Json;
+using Reid.Core;
+using Reid.Data;
+using Reid.Evaluation;
+using Reid.Gallery;
+using Reid.Server;
+using Spectre.Console;
+
+namespace Reid.Cli.Commands;
+
+/// <summary>
+/// `reid gallery …`: the stored gallery from the command line (enrol, verify, identify, search, list, delete,
+/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR; answers can go to --json FILE.
+/// </summary>
+internal static class GalleryCommand
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var command = new Command("gallery", "The persistent gallery of identities: enrol, verify, identify, search, list, delete, reembed");
+        command.Subcommands.Add(Enrol());
+        command.Subcommands.Add(Verify());
+        command.Subcommands.Add(Identify());
+        command.Subcommands.Add(Search());
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Delete());
+        command.Subcommands.Add(Reembed());
+        command.Subcommands.Add(Keys());
+        command.Subcommands.Add(Calibrate());
+        command.Subcommands.Add(GalleryBenchCommands.BenchSearch());
+        command.Subcommands.Add(GalleryBenchCommands.LoadTest());
+        return command;
+    }
+
+    // ---- shared options ----------------------------------------------------------------------------------
+    private static Option<string> Data() => new("--data") { Description = "Gallery directory", Required = true };
+    private static Option<string?> Model() => new("--model") { Description = "ReID model (.onnx); default: the project's default model" };
+    private static Option<string?> JsonOut() => new("--json") { Description = "Also write the answer as JSON to this file" };
+    private static Option<double?> Threshold() => new("--threshold") { Description = "Decision threshold (cosine) overriding the calibrated one" };
+
+    private static Option<string[]> Images(string name, string description) =>
+        new(name) { Description = description, Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+
+    private static GalleryService OpenService(ParseResult parse, Option<string> data, Option<string?> model) =>
+        new(GalleryStore.Open(parse.GetValue(data)!), GalleryModels.Open(parse.GetValue(model)));
+
+    /// <summary>Files named on the command line; a folder stands for the JPEG/PNG files in it.</summary>
+    internal static IReadOnlyList<ImageInput> ReadImages(IEnumerable<string> paths)
+    {
+        var files = new List<string>();
+        foreach (var p in paths)
+        {
+            if (Directory.Exists(p))
+                files.AddRange(Directory.EnumerateFiles(p).Where(f => f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)
+                    || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).Order());
+            else if (File.Exists(p)) files.Add(p);
+            else throw new ReidException($"{p}: no such file or folder");
+        }
+        if (files.Count == 0) throw new ReidException("no JPEG or PNG image found in the given paths");
+        return files.Select(f => new ImageInput(f, File.ReadAllBytes(f), new SightingSource(Source: Path.GetFileName(f)))).ToArray();
+    }
+
+    internal static void WriteJson(string? path, object value)
+    {
+        if (string.IsNullOrEmpty(path)) return;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
+    }
+
+    // ---- subcommands -------------------------------------------------------------------------------------
+    private static Command Enrol()
+    {
+        var (data, model, json) = (Data(), Model(), JsonOut());
+        var name = new Option<string>("--name") { Description = "The person's name", Required = true };
+        var images = Images("--images", "Crops of the person (files or folders)");
+        var metadata = new Option<string?>("--metadata") { Description = "Free metadata as a JSON object" };
+        var camera = new Option<string?>("--camera") { Description = "Camera the images come from" };
+        var c = new Command("enrol", "Enrol a person from one or more images (one transaction: all or nothing)") { data, model, json, name, images, metadata, camera };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            var inputs = ReadImages(parse.GetValue(images)!);
+            if (parse.GetValue(camera) is { } cam) inputs = inputs.Select(i => i with { Origin = i.Origin! with { Camera = cam } }).ToArray();
+            var r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli");
+            Console.WriteLine($"enrolled {r.Identity.Name} as identity {r.Identity.Id} with {r.Sightings.Count} sighting(s) (model {g.Model.Id})");
+            WriteJson(parse.GetValue(json), new { identity = r.Identity.Id, name = r.Identity.Name, sightings = r.Sightings.Select(s => s.Id), model = g.Model.Id });
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Verify()
+    {
+        var (data, model, json, threshold) = (Data(), Model(), JsonOut(), Threshold());
+        var identity = new Option<long>("--identity") { Description = "The claimed identity's id", Required = true };
+        var images = Images("--image", "Probe image(s) of one person");
+        var c = new Command("verify", "Is the probe the claimed identity? (match / no match, score, threshold)") { data, model, json, threshold, identity, images };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            var r = g.Verify(parse.GetValue(identity), ReadImages(parse.GetValue(images)!), parse.GetValue(threshold));
+            Console.WriteLine($"{(r.Match ? "MATCH" : "NO MATCH")}: {r.Identity.Name} (#{r.Identity.Id}) score {r.Score:F3} " +
+                              $"(mean {r.MeanScore:F3}) threshold {r.Threshold.Score:F3} [{r.Threshold.Source}]");
+            WriteJson(parse.GetValue(json), new
+            {
+                match = r.Match, identity = r.Identity.Id, name = r.Identity.Name, score = r.Score, meanScore = r.MeanScore,
+                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId,
+            });
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Identify()
+    {
+        var (data, model, json, threshold) = (Data(), Model(), JsonOut(), Threshold());
+        var images = Images("--image", "Probe image(s) of one person");
+        var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
+        var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
+        var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold") { data, model, json, threshold, images, k, enrolAs };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            var r = g.Identify(ReadImages(parse.GetValue(images)!), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs));
+            var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", "");
+            foreach (var (m, i) in r.Matches.Select((m, i) => (m, i)))
+                table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}", m.AboveThreshold ? "[green]match[/]" : "");
+            AnsiConsole.Write(table);
+            Console.WriteLine(r.Unknown ? $"UNKNOWN (nobody reaches {r.Threshold.Score:F3} [{r.Threshold.Source}])" : $"IDENTIFIED: {r.Matches[0].Name} (#{r.Matches[0].Identity})");
+            if (r.Enrolled is { } e) Console.WriteLine($"enrolled the unknown person as {e.Name} (#{e.Id})");
+            WriteJson(parse.GetValue(json), new
+            {
+                unknown = r.Unknown,
+                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold }),
+                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id,
+            });
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Search()
+    {
+        var (data, model, json) = (Data(), Model(), JsonOut());
+        var images = Images("--image", "Probe image(s) of one person");
+        var k = new Option<int>("--k") { Description = "How many sightings", DefaultValueFactory = _ => 50 };
+        var c = new Command("search", "The top-k stored sightings most similar to the probe") { data, model, json, images, k };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            var hits = g.Search(ReadImages(parse.GetValue(images)!), parse.GetValue(k));
+            var table = new Table().AddColumns("rank", "score", "identity", "name", "sighting", "camera", "source");
+            foreach (var (h, i) in hits.Select((h, i) => (h, i)))
+                table.AddRow($"{i + 1}", $"{h.Score:F3}", $"{h.Identity}", Markup.Escape(h.Name), $"{h.SightingId}",
+                    Markup.Escape(h.Sighting.Origin.Camera ?? ""), Markup.Escape(h.Sighting.Origin.Source ?? ""));
+            AnsiConsole.Write(table);
+            WriteJson(parse.GetValue(json), hits.Select(h => new { sighting = h.SightingId, identity = h.Identity, name = h.Name, score = h.Score, camera = h.Sighting.Origin.Camera, source = h.Sighting.Origin.Source }));
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command List()
+    {
+        var (data, json) = (Data(), JsonOut());
+        var q = new Option<string?>("--name") { Description = "Only names containing this" };
+        var c = new Command("list", "The identities in the gallery") { data, json, q };
+        c.SetAction(parse =>
+        {
+            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var list = store.ListIdentities(parse.GetValue(q));
+            var table = new Table().AddColumns("id", "name", "sightings", "created");
+            foreach (var i in list) table.AddRow($"{i.Id}", Markup.Escape(i.Name), $"{i.SightingCount}", i.Created.ToString("u"));
+            AnsiConsole.Write(table);
+            Console.WriteLine($"{list.Count} identities; embeddings per model: " +
+                              string.Join(", ", store.EmbeddingCounts().Select(kv => $"{kv.Key}: {kv.Value}")));
+            WriteJson(parse.GetValue(json), list.Select(i => new { identity = i.Id, name = i.Name, sightings = i.SightingCount, created = i.Created }));
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Delete()
+    {
+        var data = Data();
+        var identity = new Option<long>("--identity") { Description = "The identity to erase", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the audit log)" };
+        var c = new Command("delete", "Erase an identity with its sightings, crops and embeddings (logged)") { data, identity, reason };
+        c.SetAction(parse =>
+        {
+            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var id = parse.GetValue(identity);
+            if (!store.DeleteIdentity(id, Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli", parse.GetValue(reason)))
+                throw new IdentityNotFoundException(id);
+            Console.WriteLine($"erased identity {id} with its sightings, crops and embeddings");
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Reembed()
+    {
+        var (data, model, json) = (Data(), Model(), JsonOut());
+        var c = new Command("reembed", "Compute embeddings of the stored crops with another model (the old ones are kept apart)") { data, model, json };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            ReembedResult? result = null;
+            AnsiConsole.Progress().Start(ctx =>
+            {
+                var task = ctx.AddTask($"embedding with {g.Model.Id}", maxValue: Math.Max(1, g.SightingsMissingEmbedding));
+                result = g.Reembed(new Progress<(int Done, int Total)>(p => task.Value = p.Done));
+                task.Value = task.MaxValue;
+            });
+            Console.WriteLine($"model {result!.ModelId}: embedded {result.Embedded} sighting(s); {result.AlreadyDone} already had one");
+            WriteJson(parse.GetValue(json), result);
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Calibrate()
+    {
+        var (data, model, json) = (Data(), Model(), JsonOut());
+        var dataset = new Option<string>("--dataset") { Description = "Labelled data set kind (market1501, cuhk03, folders, csv)", DefaultValueFactory = _ => "market1501" };
+        var root = new Option<string>("--root") { Description = "Data set root", Required = true };
+        var split = new Option<string?>("--split") { Description = "Folder with query.txt and gallery.txt" };
+        var far = new Option<double>("--far") { Description = "False-accept rate the threshold is chosen at", DefaultValueFactory = _ => 1e-3 };
+        var c = new Command("calibrate", "Choose the model's decision threshold: the score at a false-accept rate on a labelled split (stored with the model id)")
+            { data, model, json, dataset, root, split, far };
+        c.SetAction(parse =>
+        {
+            var g = OpenService(parse, data, model);
+            var set = DatasetLoader.Load(new DatasetSpec(DatasetLoader.ParseKind(parse.GetValue(dataset)!), parse.GetValue(root)!, parse.GetValue(split)));
+            EmbeddedImages? q = null, gal = null;
+            AnsiConsole.Progress().Start(ctx =>
+            {
+                var tq = ctx.AddTask("embedding queries", maxValue: set.Query.Count);
+                q = DatasetEmbedding.Run(set.Query, g.Model.Embed, progress: n => tq.Value = n);
+                var tg = ctx.AddTask("embedding gallery", maxValue: set.Gallery.Count);
+                gal = DatasetEmbedding.Run(set.Gallery, g.Model.Embed, progress: n => tg.Value = n);
+            });
+            var v = Verification.Compute(DistanceMatrix.Compute(q!.Embeddings, gal!.Embeddings, DistanceKind.Cosine), q.Records, gal.Records);
+            var point = v.AtFar(parse.GetValue(far));
+            if (!float.IsFinite(point.Threshold)) throw new ReidException("the split has too few pairs to reach that false-accept rate");
+            var source = FormattableString.Invariant($"calibrated at FAR {point.Far:0.#####} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(split) ?? parse.GetValue(root)!))} (TAR {point.Tar:0.000})");
+            g.Store.SetThreshold(new Threshold(g.Model.Id, point.Threshold, point.Far, source, DateTimeOffset.UtcNow), "cli");
+            Console.WriteLine(FormattableString.Invariant($"model {g.Model.Id}: threshold {point.Threshold:F4} at FAR {point.Far:0.#####} (target {point.TargetFar:0.#####}), TAR {point.Tar:F3}, AUC {v.Auc:F4}; {v.Genuine.Length:N0} genuine / {v.Impostor.Length:N0} impostor pairs"));
+            WriteJson(parse.GetValue(json), new { model = g.Model.Id, threshold = point.Threshold, far = point.Far, targetFar = point.TargetFar, tar = point.Tar, auc = v.Auc, genuinePairs = v.Genuine.Length, impostorPairs = v.Impostor.Length });
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command Keys()
+    {
+        var keys = new Command("keys", "API keys of `reid serve` (stored hashed): add, list, revoke");
+        var data = Data();
+        var role = new Option<string>("--role") { Description = "read (search/verify/identify) or write (also enrol/delete)", DefaultValueFactory = _ => "read" };
+        role.AcceptOnlyFromAmong("read", "write");
+        var label = new Option<string>("--label") { Description = "Who or what the key is for", DefaultValueFactory = _ => "key" };
+        var add = new Command("add", "Create a key and print it (shown once)") { data, role, label };
+        add.SetAction(parse =>
+        {
+            var store = GalleryStore.Open(parse.GetValue(data)!);
+            Console.WriteLine(store.CreateApiKey(parse.GetValue(label)!, parse.GetValue(role) == "write" ? KeyRole.Write : KeyRole.Read, "cli"));
+            return CliRunner.Ok;
+        });
+        var listData = Data();
+        var list = new Command("list", "The keys (never their secrets)") { listData };
+        list.SetAction(parse =>
+        {
+            foreach (var k in GalleryStore.Open(parse.GetValue(listData)!).ListApiKeys())
+                Console.WriteLine($"{k.Id}\t{k.Role.ToString().ToLowerInvariant()}\t{(k.Revoked ? "revoked" : "active")}\t{k.Created:u}\t{k.Label}");
+            return CliRunner.Ok;
+        });
+        var revokeData = Data();
+        var id = new Option<long>("--id") { Description = "Key id (from `keys list`)", Required = true };
+        var revoke = new Command("revoke", "Revoke a key") { revokeData, id };
+        revoke.SetAction(parse =>
+        {
+            if (!GalleryStore.Open(parse.GetValue(revokeData)!).RevokeApiKey(parse.GetValue(id), "cli"))
+                throw new ReidException($"no active key {parse.GetValue(id)}");
+            Console.WriteLine($"revoked key {parse.GetValue(id)}");
+            return CliRunner.Ok;
+        });
+        keys.Subcommands.Add(add);
+        keys.Subcommands.Add(list);
+        keys.Subcommands.Add(revoke);
+        return keys;
+    }
+}

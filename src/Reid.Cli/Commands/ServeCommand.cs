@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Reid.Gallery;
+using Reid.Server;
+
+namespace Reid.Cli.Commands;
+
+/// <summary>`reid serve`: the HTTP API and web UI over a gallery directory (loopback only unless --urls says otherwise).</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Gallery directory (created if missing)", DefaultValueFactory = _ => "gallery-data" };
+        var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var model = new Option<string?>("--model") { Description = "ReID model (.onnx); default: the project's default model" };
+        var jsonLogs = new Option<bool>("--json-logs") { Description = "Structured JSON log lines" };
+        var rate = new Option<int>("--rate") { Description = "Sustained requests per second per API key", DefaultValueFactory = _ => 200 };
+        var command = new Command("serve", "Run the gallery's HTTP API and web UI (enrol, verify, identify, search, browse)")
+            { data, urls, model, jsonLogs, rate };
+        command.SetAction(parse =>
+        {
+            var dataDir = parse.GetValue(data)!;
+            var options = new ServerOptions(dataDir, parse.GetValue(urls)!, PermitsPerSecond: parse.GetValue(rate),
+                Burst: 2 * parse.GetValue(rate), JsonLogs: parse.GetValue(jsonLogs));
+            using var embedding = GalleryModels.Open(parse.GetValue(model));
+            var gallery = new GalleryService(GalleryStore.Open(dataDir), embedding);
+            var admin = ApiKeys.EnsureAdminKey(gallery.Store);
+            var app = ReidServer.Build(options, gallery);
+            app.Start();
+            var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
+            Console.WriteLine($"reid serve: gallery {gallery.Store.DataDirectory} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
+            Console.WriteLine($"model     : {embedding.Id} ({embedding.Dimension}-d)");
+            if (gallery.SightingsMissingEmbedding is > 0 and var missing)
+                Console.WriteLine($"warning   : {missing} sightings have no embedding for this model; run `reid gallery reembed --data {dataDir}`");
+            Console.WriteLine(admin is not null
+                ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
+                : $"API keys  : as before (the first one is in {keyPath} unless removed)");
+            foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
+            app.WaitForShutdown();
+            return CliRunner.Ok;
+        });
+        return command;
+    }
+}

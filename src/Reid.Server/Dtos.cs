@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Reid.Gallery;
+
+namespace Reid.Server;
+
+/// <summary>JSON shapes of the API. Crops are referenced by URL (fetched with the same API key).</summary>
+public sealed record IdentityDto(long Id, string Name, DateTimeOffset Created, JsonElement Metadata, int Sightings, string? Thumbnail)
+{
+    public static IdentityDto From(Identity i) => new(i.Id, i.Name, i.Created, ParseMetadata(i.MetadataJson), i.SightingCount,
+        i.FirstSightingId is { } s ? SightingDto.CropUrl(s) : null);
+
+    private static JsonElement ParseMetadata(string json)
+    {
+        try { using var d = JsonDocument.Parse(json); return d.RootElement.Clone(); }
+        catch (JsonException) { using var d = JsonDocument.Parse("{}"); return d.RootElement.Clone(); }
+    }
+}
+
+public sealed record SightingDto(long Id, long Identity, string? Camera, DateTimeOffset? CapturedAt, string? Source, long? Frame,
+    double? SourceTime, BoundingBox? Box, int Width, int Height, string Crop)
+{
+    public static string CropUrl(long id) => $"/api/sightings/{id}/crop";
+
+    public static SightingDto From(Sighting s) => new(s.Id, s.IdentityId, s.Origin.Camera, s.Origin.CapturedAt, s.Origin.Source,
+        s.Origin.Frame, s.Origin.SourceTime, s.Origin.Box, s.CropWidth, s.CropHeight, CropUrl(s.Id));
+}
+
+public sealed record IdentityDetailDto(IdentityDto Identity, IReadOnlyList<SightingDto> Sightings);
+
+public sealed record ThresholdDto(double Score, string Source, double? Far)
+{
+    public static ThresholdDto From(ThresholdUsed t) => new(t.Score, t.Source, t.Far);
+}
+
+public sealed record VerifyDto(bool Match, float Score, float MeanScore, ThresholdDto Threshold, string Model, IdentityDto Identity,
+    IReadOnlyList<SightingDto> Samples);
+
+public sealed record MatchDto(long Identity, string Name, float Score, float MeanScore, int Sightings, bool AboveThreshold, string? Crop);
+
+public sealed record IdentifyDto(bool Unknown, IReadOnlyList<MatchDto> Matches, ThresholdDto Threshold, string Model, IdentityDto? Enrolled)
+{
+    public static IdentifyDto From(IdentifyResult r) => new(r.Unknown,
+        r.Matches.Select(m => new MatchDto(m.Identity, m.Name, m.Score, m.MeanScore, m.Sightings, m.AboveThreshold,
+            m.BestSightingId > 0 ? SightingDto.CropUrl(m.BestSightingId) : null)).ToArray(),
+        ThresholdDto.From(r.Threshold), r.ModelId, r.Enrolled is null ? null : IdentityDto.From(r.Enrolled));
+}
+
+public sealed record SearchHitDto(long Sighting, long Identity, string Name, float Score, SightingDto Detail);
+
+public sealed record InfoDto(string Model, int Dimension, int Identities, int Indexed, int MissingEmbeddings, ThresholdDto Threshold,
+    string Role, long MaxImageRequestBytes, long MaxVideoRequestBytes, bool Video);

@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Reid.Core;
+using Reid.Gallery;
+
+namespace Reid.Server;
+
+/// <summary>The /api endpoints. Reads need any valid key, writes a read-write key (see <see cref="ApiKeys"/>).</summary>
+internal static class GalleryEndpoints
+{
+    public static void Map(RouteGroupBuilder read, RouteGroupBuilder write, GalleryService gallery, ServerOptions options)
+    {
+        read.MapGet("/info", (HttpContext http) => new InfoDto(gallery.Model.Id, gallery.Model.Dimension, gallery.Store.CountIdentities(),
+                gallery.Index.Count, gallery.SightingsMissingEmbedding, ThresholdDto.From(gallery.ResolveThreshold()),
+                ApiKeys.Role(http)?.ToString().ToLowerInvariant() ?? "none", options.MaxImageRequestBytes, options.MaxVideoRequestBytes,
+                false))
+            .WithSummary("The model, gallery size, active threshold and this key's role");
+
+        read.MapGet("/identities", (string? q, int? offset, int? limit) =>
+                gallery.List(q, Math.Max(0, offset ?? 0), Math.Clamp(limit ?? 200, 1, 1000)).Select(IdentityDto.From).ToArray())
+            .WithSummary("List identities (filter by name with q)");
+
+        read.MapGet("/identities/{id:long}", (long id) =>
+            {
+                var identity = gallery.Store.GetIdentity(id) ?? throw new IdentityNotFoundException(id);
+                return new IdentityDetailDto(IdentityDto.From(identity), gallery.Store.GetSightings(id).Select(SightingDto.From).ToArray());
+            })
+            .WithSummary("One identity with its sightings");
+
+        read.MapGet("/sightings/{id:long}/crop", (long id) =>
+                gallery.Store.GetCrop(id) is { } jpeg ? Results.Bytes(jpeg, "image/jpeg") : Results.Json(new ApiError($"sighting {id} does not exist"), statusCode: 404))
+            .WithSummary("The stored crop (JPEG) of a sighting");
+
+        write.MapPost("/identities", async (HttpContext http) =>
+            {
+                var form = await ReadForm(http, options.MaxImageRequestBytes);
+                var name = form["name"].ToString();
+                var metadata = form["metadata"].ToString();
+                var images = await Images(form, http.RequestAborted);
+                var result = await Task.Run(() => gallery.Enrol(name, images, string.IsNullOrWhiteSpace(metadata) ? null : metadata, ApiKeys.Actor(http)));
+                return Results.Json(new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray()),
+                    statusCode: 201);
+            })
+            .WithSummary("Enrol a new identity: multipart with 'name', optional 'metadata' (JSON object) and one or more 'images'")
+            .DisableAntiforgery();
+
+        write.MapPost("/identities/{id:long}/sightings", async (long id, HttpContext http) =>
+            {
+                var form = await ReadForm(http, options.MaxImageRequestBytes);
+                var images = await Images(form, http.RequestAborted);
+                var result = await Task.Run(() => gallery.AddSightings(id, images, ApiKeys.Actor(http)));
+                return new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray());
+            })
+            .WithSummary("Add images to an existing identity")
+            .DisableAntiforgery();
+
+        write.MapDelete("/identities/{id:long}", (long id, string? reason, HttpContext http) =>
+                gallery.Delete(id, ApiKeys.Actor(http), reason)
+                    ? Results.Json(new { deleted = id })
+                    : Results.Json(new ApiError($"identity {id} does not exist"), statusCode: 404))
+            .WithSummary("Erase an identity with its sightings, crops and embeddings (logged in the audit table)");
+
+        read.MapPost("/verify", async (HttpContext http) =>
+            {
+                var form = await ReadForm(http, options.MaxImageRequestBytes);
+                if (!long.TryParse(form["identity"], out var id)) throw new ReidException("verify needs the claimed 'identity' (a number)");
+                var threshold = OptionalDouble(form, "threshold");
+                var images = await Images(form, http.RequestAborted);
+                var r = await Task.Run(() => gallery.Verify(id, images, threshold));
+                var samples = gallery.Store.GetSightings(id).Take(12).Select(SightingDto.From).ToArray();
+                return new VerifyDto(r.Match, r.Score, r.MeanScore, ThresholdDto.From(r.Threshold), r.ModelId, IdentityDto.From(r.Identity), samples);
+            })
+            .WithSummary("Is the probe ('images') the claimed 'identity'? Match, score and threshold")
+            .DisableAntiforgery();
+
+        read.MapPost("/identify", async (HttpContext http) =>
+            {
+                var form = await ReadForm(http, options.MaxImageRequestBytes);
+                var enrolAs = form["enrolUnknownAs"].ToString();
+                if (!string.IsNullOrWhiteSpace(enrolAs) && ApiKeys.Role(http) != KeyRole.Write)
+                    return Results.Json(new ApiError("enrolling an unknown person needs a read-write key"), statusCode: 403);
+                var k = OptionalInt(form, "k");
+                var threshold = OptionalDouble(form, "threshold");
+                var images = await Images(form, http.RequestAborted);
+                var r = await Task.Run(() => gallery.Identify(images, k, threshold, string.IsNullOrWhiteSpace(enrolAs) ? null : enrolAs, ApiKeys.Actor(http)));
+                return Results.Json(IdentifyDto.From(r));
+            })
+            .WithSummary("Who is the probe ('images')? Ranked identities, or unknown below the threshold; 'enrolUnknownAs' enrols an unknown probe (write key)")
+            .DisableAntiforgery();
+
+        read.MapPost("/search", async (HttpContext http) =>
+            {
+                var form = await ReadForm(http, options.MaxImageRequestBytes);
+                var k = OptionalInt(form, "k");
+                var images = await Images(form, http.RequestAborted);
+                var hits = await Task.Run(() => gallery.Search(images, k));
+                return hits.Select(h => new SearchHitDto(h.SightingId, h.Identity, h.Name, h.Score, SightingDto.From(h.Sighting))).ToArray();
+            })
+            .WithSummary("The top-k (default 50) most similar stored sightings")
+            .DisableAntiforgery();
+
+    }
+
+    internal static async Task<IFormCollection> ReadForm(HttpContext http, long limit)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit;
+        if (http.Request.ContentLength > limit)
+            throw new BadHttpRequestException($"upload of {http.Request.ContentLength} bytes exceeds the limit of {limit} bytes", 413);
+        if (!http.Request.HasFormContentType)
+            throw new BadHttpRequestException("expected a multipart/form-data upload (fields and 'images' files)", 415);
+        return await http.Request.ReadFormAsync(http.RequestAborted);
+    }
+
+    internal static async Task<IReadOnlyList<ImageInput>> Images(IFormCollection form, CancellationToken ct)
+    {
+        var files = form.Files.Where(f => f.Name is "images" or "image").ToArray();
+        if (files.Length == 0) throw new ReidException("no image uploaded: add one or more files in the 'images' field");
+        var list = new List<ImageInput>(files.Length);
+        foreach (var f in files)
+        {
+            var bytes = new byte[f.Length];
+            await using (var s = f.OpenReadStream()) await s.ReadExactlyAsync(bytes, ct);
+            list.Add(new ImageInput(string.IsNullOrEmpty(f.FileName) ? "upload" : f.FileName, bytes));
+        }
+        return list;
+    }
+
+    private static int? OptionalInt(IFormCollection form, string key) =>
+        string.IsNullOrWhiteSpace(form[key]) ? null
+        : int.TryParse(form[key], out var v) ? v : throw new ReidException($"'{key}' must be a whole number");
+
+    private static double? OptionalDouble(IFormCollection form, string key) =>
+        string.IsNullOrWhiteSpace(form[key]) ? null
+        : double.TryParse(form[key], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+        : throw new ReidException($"'{key}' must be a number");
+}

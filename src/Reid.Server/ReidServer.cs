@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Reid.Core;
+using Reid.Gallery;
+
+namespace Reid.Server;
+
+/// <summary>
+/// The HTTP API and web UI over one <see cref="GalleryService"/>: minimal-API endpoints under /api (JSON answers,
+/// multipart uploads), /health, the OpenAPI document at /openapi/v1.json, and the single-page UI at /.
+/// </summary>
+public static class ReidServer
+{
+    public const string RateLimitPolicy = "per-key";
+
+    public static WebApplication Build(ServerOptions options, GalleryService gallery)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Reid.Server" });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxImageRequestBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Logging.ClearProviders();
+        if (options.JsonLogs) builder.Logging.AddJsonConsole();
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.Configure<FormOptions>(f =>
+        {
+            f.MultipartBodyLengthLimit = options.MaxVideoRequestBytes;
+            f.ValueCountLimit = 64;
+        });
+        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.NumberHandling =
+            System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
+        builder.Services.AddOpenApi();
+        builder.Services.AddRateLimiter(r =>
+        {
+            r.RejectionStatusCode = 429;
+            r.OnRejected = async (ctx, ct) =>
+                await ctx.HttpContext.Response.WriteAsJsonAsync(new ApiError("rate limit exceeded: slow down"), ct);
+            r.AddPolicy(RateLimitPolicy, http => RateLimitPartition.GetTokenBucketLimiter(
+                ApiKeys.Presented(http.Request) ?? http.Connection.RemoteIpAddress?.ToString() ?? "anonymous",
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = options.Burst,
+                    TokensPerPeriod = options.PermitsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                }));
+        });
+        builder.Services.AddSingleton(gallery);
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Reid.Server");
+        app.Use((http, next) => HandleErrors(http, next, log));
+        app.UseRateLimiter();
+        app.MapOpenApi();
+        StaticAssets.Map(app);
+        app.MapGet("/health", () => Results.Json(new
+        {
+            status = "ok",
+            model = gallery.Model.Id,
+            indexed = gallery.Index.Count,
+        })).WithSummary("Liveness: ok when the server answers");
+
+        var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read));
+        var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write));
+        GalleryEndpoints.Map(read, write, gallery, options);
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
+    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+
+    // One place turns exceptions into answers: user errors (bad image, unknown identity, oversized body) are 4xx
+    // with their message; anything else is logged and a 500 without internals. Every request is logged once.
+    private static async Task HandleErrors(HttpContext http, RequestDelegate next, ILogger log)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await next(http);
+        }
+        catch (Exception e) when (!http.Response.HasStarted && Classify(e) is { } status)
+        {
+            http.Response.Clear();
+            http.Response.StatusCode = status.Code;
+            await http.Response.WriteAsJsonAsync(new ApiError(status.Message));
+            if (status.Code >= 500) log.LogError(e, "unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+        }
+        finally
+        {
+            log.LogInformation("{Method} {Path} -> {Status} in {ElapsedMs:F1} ms ({Actor})", http.Request.Method,
+                http.Request.Path.Value, http.Response.StatusCode, clock.Elapsed.TotalMilliseconds, ApiKeys.Actor(http));
+        }
+    }
+
+    private static (int Code, string Message)? Classify(Exception e) => e switch
+    {
+        OperationCanceledException => null,
+        BadHttpRequestException b when b.StatusCode == 413 => (413, "request body too large: " + b.Message),
+        BadHttpRequestException b => (b.StatusCode, b.Message),
+        IdentityNotFoundException n => (404, n.Message),
+        ReidException r => (400, r.Message),
+        InvalidDataException d => (400, "malformed request: " + d.Message),
+        IOException io when io.Message.Contains("body too large", StringComparison.OrdinalIgnoreCase) => (413, io.Message),
+        _ => (500, "internal error (logged on the server)"),
+    };
+}

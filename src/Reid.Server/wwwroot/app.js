@@ -1,0 +1,236 @@
+// reid gallery UI: plain JavaScript, no external resources. Every call carries the API key from the header
+// field (kept in localStorage); crops are fetched with the key and shown through blob URLs.
+'use strict';
+const $ = (sel, root = document) => root.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const e = Object.assign(document.createElement(tag), props);
+  for (const c of children) e.append(c);
+  return e;
+};
+const state = { info: null, key: localStorage.getItem('reid.key') || '' };
+
+function showMessage(text, kind = 'error') {
+  const m = $('#message');
+  m.textContent = text; m.className = kind === 'info' ? 'info' : ''; m.hidden = !text;
+}
+
+// XMLHttpRequest rather than fetch: it reports upload progress for large files.
+function api(method, path, form, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, path);
+    xhr.setRequestHeader('X-Api-Key', state.key);
+    if (progress) {
+      progress.hidden = false; progress.removeAttribute('value');
+      xhr.upload.onprogress = e => { if (e.lengthComputable) progress.value = 100 * e.loaded / e.total; };
+      xhr.upload.onload = () => progress.removeAttribute('value'); // uploaded: the server is working
+    }
+    xhr.onload = () => {
+      if (progress) progress.hidden = true;
+      let body = null;
+      try { body = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { body = { error: xhr.responseText }; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new Error((body && body.error) || `HTTP ${xhr.status}`));
+    };
+    xhr.onerror = () => { if (progress) progress.hidden = true; reject(new Error('the server did not answer')); };
+    xhr.send(form || null);
+  });
+}
+
+const cropCache = new Map();
+function crop(url, alt = '') {
+  const img = el('img', { alt, loading: 'lazy' });
+  if (!url) return img;
+  const cached = cropCache.get(url);
+  if (cached) { img.src = cached; return img; }
+  fetch(url, { headers: { 'X-Api-Key': state.key } })
+    .then(r => r.ok ? r.blob() : Promise.reject())
+    .then(b => { const u = URL.createObjectURL(b); cropCache.set(url, u); img.src = u; })
+    .catch(() => { img.alt = 'crop unavailable'; });
+  return img;
+}
+
+const fmt = x => (Math.round(x * 1000) / 1000).toFixed(3);
+function scoreBar(score) {
+  return el('div', { className: 'bar' }, el('div', { style: `width:${Math.max(0, Math.min(1, score)) * 100}%` }));
+}
+
+function previewFiles(input, target) {
+  input.addEventListener('change', () => {
+    target.replaceChildren(...[...input.files].filter(f => f.type.startsWith('image/')).slice(0, 24)
+      .map(f => el('img', { src: URL.createObjectURL(f), alt: f.name })));
+  });
+}
+
+async function refreshInfo() {
+  try {
+    state.info = await api('GET', '/api/info');
+    const i = state.info;
+    $('#status').textContent = `model ${i.model.slice(0, 24)} · ${i.identities} identities · ${i.indexed} sightings indexed · ` +
+      `threshold ${fmt(i.threshold.score)} (${i.threshold.source}) · ${i.role} key`;
+    if (i.missingEmbeddings > 0) showMessage(`${i.missingEmbeddings} sightings have no embedding for this model: run reid gallery reembed`, 'info');
+    document.querySelectorAll('.video-only').forEach(f => f.hidden = !i.video);
+    return true;
+  } catch (e) {
+    $('#status').textContent = 'not connected';
+    showMessage(`Cannot use the API: ${e.message}. Paste an API key above (the first one is in the data directory's admin.key).`);
+    return false;
+  }
+}
+
+// ---- tabs ---------------------------------------------------------------------------------------------------
+function openTab(name) {
+  document.querySelectorAll('#tabs button').forEach(b => b.classList.toggle('active', b.dataset.tab === name));
+  document.querySelectorAll('.tab').forEach(t => t.classList.toggle('active', t.id === `tab-${name}`));
+  showMessage('');
+  if (name === 'verify') loadIdentityChoices();
+  if (name === 'gallery') loadGallery();
+}
+document.querySelectorAll('#tabs button').forEach(b => b.addEventListener('click', () => openTab(b.dataset.tab)));
+
+function busy(form, on) { form.querySelectorAll('button[type=submit]').forEach(b => b.disabled = on); }
+
+function submitWith(formSel, handler) {
+  const form = $(formSel);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    showMessage('');
+    busy(form, true);
+    try { await handler(form); } catch (e) { showMessage(e.message); } finally { busy(form, false); }
+  });
+}
+
+function sightingCard(s, caption) {
+  return el('div', { className: 'card' }, crop(s.crop, caption), el('div', {}, caption));
+}
+
+// ---- enrolment ----------------------------------------------------------------------------------------------
+previewFiles($('#enrol-form [name=images]'), $('#enrol-preview'));
+submitWith('#enrol-form', async form => {
+  const files = form.images.files;
+  if (!files.length) throw new Error('choose one or more images of the person');
+  const data = new FormData();
+  data.append('name', form.name.value);
+  if (form.notes.value) data.append('metadata', JSON.stringify({ notes: form.notes.value }));
+  for (const f of files) data.append('images', f);
+  const r = await api('POST', '/api/identities', data, $('#enrol-progress'));
+  $('#enrol-result').replaceChildren(
+    el('p', {}, `Enrolled `, el('strong', {}, r.identity.name), ` as identity #${r.identity.id} with ${r.sightings.length} crop(s):`),
+    el('div', { className: 'grid' }, ...r.sightings.map(s => sightingCard(s, s.source || `sighting ${s.id}`))));
+  refreshInfo();
+});
+
+// ---- verification -------------------------------------------------------------------------------------------
+async function loadIdentityChoices() {
+  const select = $('#verify-form [name=identity]');
+  const current = select.value;
+  const list = await api('GET', '/api/identities?limit=1000').catch(e => { showMessage(e.message); return []; });
+  select.replaceChildren(el('option', { value: '', textContent: '— choose —' }),
+    ...list.map(i => el('option', { value: i.id, textContent: `${i.name} (#${i.id}, ${i.sightings} crops)` })));
+  if (current) select.value = current;
+  showSamples();
+}
+async function showSamples() {
+  const id = $('#verify-form [name=identity]').value;
+  const target = $('#verify-samples');
+  if (!id) { target.replaceChildren(); return; }
+  const d = await api('GET', `/api/identities/${id}`);
+  target.replaceChildren(...d.sightings.slice(0, 12).map(s => crop(s.crop, d.identity.name)));
+}
+$('#verify-form [name=identity]').addEventListener('change', () => showSamples().catch(e => showMessage(e.message)));
+previewFiles($('#verify-form [name=images]'), $('#verify-preview'));
+submitWith('#verify-form', async form => {
+  if (!form.identity.value) throw new Error('choose the claimed identity');
+  const data = new FormData(form);
+  if (!form.threshold.value) data.delete('threshold');
+  const r = await api('POST', '/api/verify', data, $('#verify-progress'));
+  $('#verify-result').replaceChildren(
+    el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Match: ${r.identity.name}` : `No match: not ${r.identity.name}` }),
+    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.meanScore)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
+    scoreBar(r.score),
+    el('p', { className: 'muted' }, 'Claimed identity\'s samples:'),
+    el('div', { className: 'grid small' }, ...r.samples.map(s => crop(s.crop, r.identity.name))));
+});
+
+// ---- identification -----------------------------------------------------------------------------------------
+function matchCards(matches) {
+  return el('div', { className: 'grid' }, ...matches.map(m => {
+    const card = el('div', { className: `card${m.aboveThreshold ? ' match' : ''}` }, crop(m.crop, m.name),
+      el('div', {}, el('strong', {}, m.name), ` #${m.identity}`),
+      el('div', { className: 'score' }, `score ${fmt(m.score)}`), scoreBar(m.score),
+      el('div', { className: 'muted' }, `mean ${fmt(m.meanScore)} over ${m.sightings}`));
+    return card;
+  }));
+}
+function identifyAnswer(r) {
+  const head = r.unknown
+    ? el('div', { className: 'verdict no', textContent: r.enrolled ? `Unknown — enrolled as ${r.enrolled.name} (#${r.enrolled.id})` : 'Unknown person' })
+    : el('div', { className: 'verdict yes', textContent: `Identified: ${r.matches[0].name}` });
+  return [head, el('p', { className: 'muted' }, `threshold ${fmt(r.threshold.score)} (${r.threshold.source}); closest identities:`),
+    r.matches.length ? matchCards(r.matches) : el('p', {}, 'The gallery is empty.')];
+}
+previewFiles($('#identify-form [name=images]'), $('#identify-preview'));
+submitWith('#identify-form', async form => {
+  if (!form.images.files.length) throw new Error('choose a probe image');
+  const data = new FormData();
+  for (const f of form.images.files) data.append('images', f);
+  data.append('k', form.k.value);
+  if (form.enrolUnknownAs.value) data.append('enrolUnknownAs', form.enrolUnknownAs.value);
+  const r = await api('POST', '/api/identify', data, $('#identify-progress'));
+  $('#identify-result').replaceChildren(...identifyAnswer(r));
+  if (r.enrolled) refreshInfo();
+});
+
+// ---- search -------------------------------------------------------------------------------------------------
+previewFiles($('#search-form [name=images]'), $('#search-preview'));
+submitWith('#search-form', async form => {
+  const hits = await api('POST', '/api/search', new FormData(form), $('#search-progress'));
+  $('#search-result').replaceChildren(...hits.map((h, i) => el('div', { className: 'card' }, crop(h.detail.crop, h.name),
+    el('div', {}, `${i + 1}. `, el('strong', {}, h.name), ` #${h.identity}`),
+    el('div', { className: 'score' }, fmt(h.score)), scoreBar(h.score))));
+  if (!hits.length) $('#search-result').append(el('p', {}, 'The gallery is empty.'));
+});
+
+// ---- gallery ------------------------------------------------------------------------------------------------
+async function loadGallery() {
+  const q = $('#gallery-form [name=q]').value;
+  const list = await api('GET', `/api/identities?limit=1000&q=${encodeURIComponent(q)}`).catch(e => { showMessage(e.message); return []; });
+  $('#gallery-list').replaceChildren(...list.map(i => {
+    const del = el('button', { className: 'danger', textContent: 'Delete', type: 'button' });
+    del.dataset.testid = `delete-${i.id}`;
+    del.addEventListener('click', async ev => {
+      ev.stopPropagation();
+      if (!confirm(`Erase ${i.name} (#${i.id}) with all ${i.sightings} crops and embeddings?`)) return;
+      try {
+        await api('DELETE', `/api/identities/${i.id}?reason=${encodeURIComponent('deleted in the web UI')}`);
+        showMessage(`Erased ${i.name} (#${i.id}).`, 'info');
+        $('#gallery-detail').replaceChildren();
+        await loadGallery(); refreshInfo();
+      } catch (e) { showMessage(e.message); }
+    });
+    const card = el('div', { className: 'card clickable' }, crop(i.thumbnail, i.name), el('div', {}, el('strong', {}, i.name)),
+      el('div', { className: 'muted' }, `#${i.id} · ${i.sightings} crops`), del);
+    card.dataset.identity = i.id;
+    card.addEventListener('click', () => showIdentity(i.id).catch(e => showMessage(e.message)));
+    return card;
+  }));
+  if (!list.length) $('#gallery-list').append(el('p', {}, q ? 'No identity matches.' : 'The gallery is empty: enrol someone.'));
+}
+async function showIdentity(id) {
+  const d = await api('GET', `/api/identities/${id}`);
+  const meta = Object.keys(d.identity.metadata || {}).length ? JSON.stringify(d.identity.metadata) : '';
+  $('#gallery-detail').replaceChildren(el('h3', {}, `${d.identity.name} (#${d.identity.id})`),
+    el('p', { className: 'muted' }, `enrolled ${new Date(d.identity.created).toLocaleString()} ${meta}`),
+    el('div', { className: 'grid' }, ...d.sightings.map(s => sightingCard(s, [s.camera, s.source].filter(Boolean).join(' · ') || `#${s.id}`))));
+}
+submitWith('#gallery-form', loadGallery);
+
+// ---- start --------------------------------------------------------------------------------------------------
+$('#api-key').value = state.key;
+$('#key-form').addEventListener('submit', async ev => {
+  ev.preventDefault();
+  state.key = $('#api-key').value.trim();
+  localStorage.setItem('reid.key', state.key);
+  if (await refreshInfo()) showMessage('Connected.', 'info');
+});
+refreshInfo();

@@ -1,0 +1,71 @@
+namespace Reid.Video.Tracking;
+
+/// <summary>
+/// The tracker's thresholds. Defaults were set by judgement and the MOT17 frames, not on TUD-Stadtmitte
+/// (which is kept for scoring); configs/video.yaml carries the same values.
+/// </summary>
+public sealed record TrackerConfig
+{
+    /// <summary>Match by appearance (DeepSORT-like) as well as motion; false gives the SORT/ByteTrack-like baseline.</summary>
+    public bool UseAppearance { get; init; } = true;
+
+    /// <summary>Detections at or above this score are associated first and may start tracks.</summary>
+    public float HighScore { get; init; } = 0.5f;
+
+    /// <summary>Detections between this and <see cref="HighScore"/> only extend existing tracks (ByteTrack's second pass).</summary>
+    public float LowScore { get; init; } = 0.1f;
+
+    /// <summary>An unmatched detection starts a tentative track only at or above this score.</summary>
+    public float NewTrackScore { get; init; } = 0.6f;
+
+    /// <summary>Motion-only pairs need at least this IoU between the predicted box and the detection.</summary>
+    public float MinIou { get; init; } = 0.3f;
+
+    /// <summary>Low-score detections need this IoU with a track's predicted box.</summary>
+    public float LowScoreMinIou { get; init; } = 0.5f;
+
+    /// <summary>Appearance pairs farther apart than this cosine distance are never matched.</summary>
+    public double MaxCosineDistance { get; init; } = 0.3;
+
+    /// <summary>Weight of the cosine distance against 1 − IoU in the cost of an appearance pair.</summary>
+    public double AppearanceWeight { get; init; } = 0.75;
+
+    /// <summary>Reject pairs outside the Kalman filter's 95% gate (Mahalanobis distance).</summary>
+    public bool MahalanobisGate { get; init; } = true;
+
+    /// <summary>Consecutive matches before a tentative track is confirmed.</summary>
+    public int ConfirmHits { get; init; } = 3;
+
+    /// <summary>How long a lost track may stay unmatched before it is deleted, in seconds.</summary>
+    public double MaxLostSeconds { get; init; } = 2.0;
+
+    /// <summary>Momentum of the per-track moving average of embeddings.</summary>
+    public double EmbeddingMomentum { get; init; } = 0.9;
+
+    /// <summary>A matched track is re-embedded when its last embedding is older than this, in seconds.</summary>
+    public double ReembedSeconds { get; init; } = 1.0;
+
+    /// <summary>
+    /// A detection that overlaps exactly one recently updated, confirmed track with at least this IoU (and no
+    /// other track or detection competes for it) is matched without computing its embedding.
+    /// </summary>
+    public float UnambiguousIou { get; init; } = 0.6f;
+
+    /// <summary>Kalman noise: position and velocity standard deviations as fractions of the box height.</summary>
+    public double KalmanPositionWeight { get; init; } = 1.0 / 20;
+    public double KalmanVelocityWeight { get; init; } = 1.0 / 160;
+
+    public void Validate()
+    {
+        static void Check(bool ok, string what) { if (!ok) throw new Core.ReidException($"tracker config: {what}"); }
+        Check(LowScore is >= 0 and <= 1 && HighScore is >= 0 and <= 1 && LowScore <= HighScore, "need 0 ≤ lowScore ≤ highScore ≤ 1");
+        Check(NewTrackScore >= HighScore && NewTrackScore <= 1, "need highScore ≤ newTrackScore ≤ 1");
+        Check(MinIou is > 0 and < 1 && LowScoreMinIou is > 0 and < 1 && UnambiguousIou is > 0 and <= 1, "IoU thresholds must be in (0, 1)");
+        Check(MaxCosineDistance is > 0 and <= 2, "maxCosineDistance must be in (0, 2]");
+        Check(AppearanceWeight is >= 0 and <= 1, "appearanceWeight must be in [0, 1]");
+        Check(EmbeddingMomentum is >= 0 and < 1, "embeddingMomentum must be in [0, 1)");
+        Check(ConfirmHits >= 1, "confirmHits must be ≥ 1");
+        Check(MaxLostSeconds >= 0 && ReembedSeconds > 0, "maxLostSeconds ≥ 0 and reembedSeconds > 0");
+        Check(KalmanPositionWeight > 0 && KalmanVelocityWeight > 0, "Kalman weights must be > 0");
+    }
+}

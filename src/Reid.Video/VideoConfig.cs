@@ -1,0 +1,143 @@
+using Reid.Core;
+using Reid.Video.Detectors;
+using Reid.Video.Tracking;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Reid.Video;
+
+/// <summary>How frames of the detector's input are prepared.</summary>
+public enum DetectorPreprocessing
+{
+    /// <summary>Follow the output layout: YOLOX layouts get <see cref="Yolox"/>, YOLOv5/v8 <see cref="Ultralytics"/>.</summary>
+    Auto,
+    /// <summary>BGR pixels 0-255, letterboxed to the top-left corner, pad 114 (the YOLOX reference).</summary>
+    Yolox,
+    /// <summary>RGB pixels / 255, letterboxed to the centre, pad 114 (the Ultralytics reference).</summary>
+    Ultralytics,
+}
+
+/// <summary>The person detector: an ONNX model of the YOLO family.</summary>
+public sealed record DetectorConfig
+{
+    /// <summary>Path of the ONNX detector. Relative paths are resolved against the config file's folder.</summary>
+    public string? Model { get; init; }
+    public YoloLayout Layout { get; init; } = YoloLayout.Auto;
+    public DetectorPreprocessing Preprocessing { get; init; } = DetectorPreprocessing.Auto;
+    /// <summary>Class index of "person" (0 in COCO).</summary>
+    public int PersonClass { get; init; }
+    /// <summary>Lowest score kept; the tracker's low-score pass needs boxes below its high threshold.</summary>
+    public float ScoreThreshold { get; init; } = 0.1f;
+    public float NmsIou { get; init; } = 0.45f;
+    /// <summary>Boxes shorter than this (pixels, in the frame) are dropped: too small to re-identify.</summary>
+    public float MinHeight { get; init; } = 16;
+    /// <summary>ONNX Runtime intra-op threads (0 = its default).</summary>
+    public int Threads { get; init; }
+
+    public void Validate()
+    {
+        if (ScoreThreshold is < 0 or > 1) throw new ReidException("detector.scoreThreshold must be in [0, 1]");
+        if (NmsIou is <= 0 or > 1) throw new ReidException("detector.nmsIou must be in (0, 1]");
+        if (PersonClass < 0) throw new ReidException("detector.personClass must be ≥ 0");
+        if (MinHeight < 0 || Threads < 0) throw new ReidException("detector.minHeight and detector.threads must be ≥ 0");
+    }
+}
+
+/// <summary>The ReID model that embeds person crops.</summary>
+public sealed record AppearanceConfig
+{
+    /// <summary>Path of the ReID ONNX model; null = the project's default model.</summary>
+    public string? Model { get; init; }
+    public int BatchSize { get; init; } = 16;
+    public int Threads { get; init; }
+}
+
+/// <summary>What <see cref="VideoPersonExtractor"/> keeps of each track.</summary>
+public sealed record ExtractionConfig
+{
+    /// <summary>Tracks with fewer detections are dropped (fragments and false positives).</summary>
+    public int MinTrackLength { get; init; } = 5;
+    /// <summary>At most this many crops are kept per track, spread evenly over its life.</summary>
+    public int MaxCropsPerTrack { get; init; } = 32;
+}
+
+/// <summary>Everything the video pipeline reads from configs/video.yaml.</summary>
+public sealed record VideoConfig
+{
+    public DetectorConfig Detector { get; init; } = new();
+    public TrackerConfig Tracker { get; init; } = new();
+    public AppearanceConfig Appearance { get; init; } = new();
+    public ExtractionConfig Extraction { get; init; } = new();
+
+    /// <summary>The environment variable that names the detector model when neither config nor command line does.</summary>
+    public const string DetectorEnvironmentVariable = "REID_DETECTOR";
+
+    public static VideoConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new ReidException($"video config not found: {path}");
+        VideoConfig config;
+        try
+        {
+            var yaml = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+            config = yaml.Deserialize<VideoConfig?>(File.ReadAllText(path)) ?? new VideoConfig();
+        }
+        catch (YamlException e)
+        {
+            throw new ReidException($"{path}: line {e.Start.Line}: {(e.InnerException ?? e).Message}");
+        }
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        config = config with
+        {
+            Detector = config.Detector with { Model = Resolve(config.Detector.Model, dir) },
+            Appearance = config.Appearance with { Model = Resolve(config.Appearance.Model, dir) },
+        };
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>configs/video.yaml of the repository when present, else the built-in defaults.</summary>
+    public static VideoConfig LoadDefault()
+    {
+        var path = ProjectPaths.RepoRoot is { } root ? Path.Combine(root, "configs", "video.yaml") : null;
+        return path is not null && File.Exists(path) ? Load(path) : new VideoConfig();
+    }
+
+    public void Validate()
+    {
+        Detector.Validate();
+        Tracker.Validate();
+        if (Appearance.BatchSize < 1) throw new ReidException("appearance.batchSize must be ≥ 1");
+        if (Extraction.MinTrackLength < 1 || Extraction.MaxCropsPerTrack < 1)
+            throw new ReidException("extraction.minTrackLength and extraction.maxCropsPerTrack must be ≥ 1");
+    }
+
+    /// <summary>
+    /// The detector model to use: <paramref name="overridePath"/> (--detector), else the config's, else
+    /// REID_DETECTOR. Throws a ReidException that says what to get and how to point at it when none exists.
+    /// </summary>
+    public string ResolveDetectorModel(string? overridePath = null)
+    {
+        var candidates = new[]
+        {
+            (overridePath, "--detector"),
+            (Detector.Model, "detector.model in the video config"),
+            (Environment.GetEnvironmentVariable(DetectorEnvironmentVariable), DetectorEnvironmentVariable),
+        };
+        foreach (var (path, source) in candidates)
+        {
+            if (string.IsNullOrWhiteSpace(path)) continue;
+            if (File.Exists(path)) return Path.GetFullPath(path);
+            throw new ReidException($"the person detector named by {source} does not exist: {path}. {Advice}");
+        }
+        throw new ReidException($"no person detector is configured. {Advice}");
+    }
+
+    public const string Advice =
+        "reid does not ship third-party detector weights: get an ONNX person detector of the YOLO family, e.g. YOLOX-Nano " +
+        "(yolox_nano.onnx from the Megvii-BaseDetection/YOLOX GitHub releases, Apache-2.0) or a YOLOv5/YOLOv8 ONNX export, " +
+        "then point at it with --detector PATH, the REID_DETECTOR environment variable, or detector.model in configs/video.yaml";
+
+    private static string? Resolve(string? path, string dir) =>
+        string.IsNullOrWhiteSpace(path) ? null : Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(dir, path));
+}

@@ -1,0 +1,135 @@
+using Reid.Core;
+using Reid.Gallery;
+using Reid.Imaging;
+using Reid.TestSupport;
+using static Reid.Gallery.Tests.Fixtures;
+
+namespace Reid.Gallery.Tests;
+
+public class GalleryServiceTests
+{
+    private static GalleryService Open(TempDir dir, string model = "colour-histogram-v1") =>
+        new(GalleryStore.Open(dir.Path), HistogramModel(model), new GalleryOptions(UncalibratedThreshold: 0.8));
+
+    [Fact]
+    public void Enrolled_people_are_identified_and_strangers_are_unknown()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var ids = Enumerable.Range(0, 4).Select(p => g.Enrol($"person {p}", [PersonInput(p, 0), PersonInput(p, 1)]).Identity.Id).ToArray();
+        for (var p = 0; p < 4; p++)
+        {
+            var r = g.Identify([PersonInput(p, 7)]);
+            Assert.False(r.Unknown);
+            Assert.Equal(ids[p], r.Matches[0].Identity);
+            Assert.Equal($"person {p}", r.Matches[0].Name);
+            Assert.True(r.Matches.Zip(r.Matches.Skip(1)).All(m => m.First.Score >= m.Second.Score), "best first");
+        }
+        var stranger = g.Identify([PersonInput(5, 0)]);
+        Assert.True(stranger.Unknown);
+        Assert.Contains("uncalibrated", stranger.Threshold.Source);
+    }
+
+    [Fact]
+    public void Verify_uses_the_stored_threshold_and_an_override_wins()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var a = g.Enrol("A", [PersonInput(0, 0)]).Identity.Id;
+        g.Enrol("B", [PersonInput(1, 0)]);
+        Assert.True(g.Verify(a, [PersonInput(0, 3)]).Match);
+        Assert.False(g.Verify(a, [PersonInput(1, 3)]).Match);
+        g.Store.SetThreshold(new Threshold(g.Model.Id, 0.999999, 1e-3, "test calibration", DateTimeOffset.UtcNow), "test");
+        var strict = g.Verify(a, [PersonInput(0, 3)]);
+        Assert.False(strict.Match);
+        Assert.Equal("test calibration", strict.Threshold.Source);
+        Assert.True(g.Verify(a, [PersonInput(0, 3)], thresholdOverride: 0.5).Match);
+        Assert.Throws<IdentityNotFoundException>(() => g.Verify(999, [PersonInput(0, 3)]));
+        Assert.Throws<ReidException>(() => g.Verify(a, [PersonInput(0, 3)], thresholdOverride: 7));
+    }
+
+    [Fact]
+    public void An_unknown_probe_can_be_enrolled_as_a_new_identity()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        g.Enrol("A", [PersonInput(0, 0)]);
+        var r = g.Identify([PersonInput(3, 0)], enrolUnknownAs: "newcomer");
+        Assert.True(r.Unknown);
+        Assert.Equal("newcomer", r.Enrolled!.Name);
+        var again = g.Identify([PersonInput(3, 1)]);
+        Assert.False(again.Unknown);
+        Assert.Equal(r.Enrolled.Id, again.Matches[0].Identity);
+    }
+
+    [Fact]
+    public void Search_returns_top_k_sightings_and_delete_removes_them_from_answers()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var a = g.Enrol("A", [.. Enumerable.Range(0, 5).Select(s => PersonInput(0, s))]).Identity.Id;
+        g.Enrol("B", [.. Enumerable.Range(0, 5).Select(s => PersonInput(1, s))]);
+        var hits = g.Search([PersonInput(0, 9)], k: 3);
+        Assert.Equal(3, hits.Count);
+        Assert.All(hits, h => Assert.Equal(a, h.Identity));
+        Assert.Equal(10, g.Search([PersonInput(0, 9)]).Count); // default k=50 > gallery size
+        Assert.True(g.Delete(a, "test", "erasure request"));
+        Assert.DoesNotContain(g.Search([PersonInput(0, 9)]), h => h.Identity == a);
+        Assert.Single(g.List());
+    }
+
+    [Fact]
+    public void Bad_images_refuse_the_whole_enrolment()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var e = Assert.ThrowsAny<ReidException>(() => g.Enrol("A", [PersonInput(0, 0), new ImageInput("broken.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 1, 2])]));
+        Assert.Contains("broken.jpg", e.Message);
+        Assert.ThrowsAny<ReidException>(() => g.Enrol("A", [new ImageInput("huge.jpg", HugeHeaderJpeg())]));
+        Assert.ThrowsAny<ReidException>(() => g.Enrol("A", [new ImageInput("empty.jpg", [])]));
+        Assert.Equal(0, g.Store.CountIdentities());
+    }
+
+    [Fact]
+    public void Another_process_writing_the_same_directory_is_seen_by_the_index()
+    {
+        using var dir = new TempDir();
+        var server = Open(dir);
+        var cli = Open(dir);
+        var id = cli.Enrol("A", [PersonInput(2, 0)]).Identity.Id;
+        Assert.Equal(id, server.Identify([PersonInput(2, 1)]).Matches[0].Identity);
+        cli.Delete(id);
+        Assert.Empty(server.Identify([PersonInput(2, 1)]).Matches);
+    }
+
+    [Fact]
+    public void Reembedding_makes_old_sightings_searchable_by_a_new_model_without_mixing_models()
+    {
+        using var dir = new TempDir();
+        var old = Open(dir, "model-a");
+        old.Enrol("A", [PersonInput(0, 0), PersonInput(0, 1)]);
+        old.Enrol("B", [PersonInput(1, 0)]);
+        var fresh = Open(dir, "model-b");
+        Assert.Equal(0, fresh.Index.Count);
+        Assert.Equal(3, fresh.SightingsMissingEmbedding);
+        var r = fresh.Reembed();
+        Assert.Equal(3, r.Embedded);
+        Assert.Equal(3, fresh.Index.Count);
+        Assert.Equal(0, fresh.SightingsMissingEmbedding);
+        Assert.Equal("A", fresh.Identify([PersonInput(0, 5)]).Matches[0].Name);
+        Assert.Equal(new Dictionary<string, int> { ["model-a"] = 3, ["model-b"] = 3 }, fresh.Store.EmbeddingCounts());
+    }
+
+    [Fact]
+    public void Large_crops_are_stored_shrunk_but_big_enough_to_reembed()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var big = ImageCodec.EncodeJpeg(Person(0, 0, 400, 1000), 90);
+        var s = g.Enrol("tall", [new ImageInput("tall.jpg", big)]).Sightings.Single();
+        Assert.Equal(512, s.CropHeight);
+        Assert.Equal(205, s.CropWidth);
+        var crop = ImageCodec.Decode(g.Store.GetCrop(s.Id)!, "crop");
+        Assert.Equal((205, 512), (crop.Width, crop.Height));
+    }
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using static Reid.Gallery.Tests.Fixtures;
+
+namespace Reid.Gallery.Tests;
+
+public class ServerTests
+{
+    private static (string, byte[]) Img(int person, int shot) => ($"p{person}_{shot}.jpg", PersonJpeg(person, shot));
+
+    private static async Task<JsonElement> Json(HttpResponseMessage r) =>
+        JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+
+    [Fact]
+    public async Task Enrol_identify_verify_search_browse_and_delete_over_http()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(server.WriteKey);
+        var enrol = await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0), Img(0, 1)], ("name", "Alice"), ("metadata", """{"badge":"A-1"}""")));
+        Assert.Equal(HttpStatusCode.Created, enrol.StatusCode);
+        var alice = (await Json(enrol)).GetProperty("identity").GetProperty("id").GetInt64();
+        var bob = await http.PostAsync("/api/identities", TestServer.Form([Img(1, 0)], ("name", "Bob")));
+        Assert.True(bob.StatusCode == HttpStatusCode.Created, await bob.Content.ReadAsStringAsync());
+
+        var identify = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 5)])));
+        Assert.False(identify.GetProperty("unknown").GetBoolean());
+        var best = identify.GetProperty("matches")[0];
+        Assert.Equal(alice, best.GetProperty("identity").GetInt64());
+        Assert.Equal("Alice", best.GetProperty("name").GetString());
+        var crop = await http.GetAsync(best.GetProperty("crop").GetString());
+        Assert.Equal("image/jpeg", crop.Content.Headers.ContentType!.MediaType);
+
+        var verify = await Json(await http.PostAsync("/api/verify", TestServer.Form([Img(1, 5)], ("identity", alice.ToString()))));
+        Assert.False(verify.GetProperty("match").GetBoolean());
+        Assert.Equal(2, verify.GetProperty("samples").GetArrayLength());
+
+        var search = await Json(await http.PostAsync("/api/search", TestServer.Form([Img(0, 5)], ("k", "2"))));
+        Assert.Equal(2, search.GetArrayLength());
+
+        var list = await Json(await http.GetAsync("/api/identities"));
+        Assert.True(list.GetArrayLength() == 2, list.ToString());
+        Assert.Equal("A-1", list[0].GetProperty("metadata").GetProperty("badge").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await http.DeleteAsync($"/api/identities/{alice}?reason=request")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"/api/identities/{alice}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/identities/{alice}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(best.GetProperty("crop").GetString())).StatusCode);
+        Assert.Contains(server.Gallery.Store.ReadAudit(action: "delete"), a => a.IdentityId == alice && a.Actor.StartsWith("api-key:"));
+    }
+
+    [Fact]
+    public async Task Without_a_valid_key_every_write_is_refused_and_read_keys_cannot_write()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var writer = server.Client(server.WriteKey);
+        var created = await writer.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "A")));
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = (await Json(created)).GetProperty("identity").GetProperty("id").GetInt64();
+
+        foreach (var (client, expected) in new[] { (server.Client(null), HttpStatusCode.Unauthorized), (server.Client("reid_not-a-key"), HttpStatusCode.Unauthorized),
+                     (server.Client(server.ReadKey), HttpStatusCode.Forbidden) })
+        {
+            using var c = client;
+            Assert.Equal(expected, (await c.PostAsync("/api/identities", TestServer.Form([Img(1, 0)], ("name", "intruder")))).StatusCode);
+            Assert.Equal(expected, (await c.PostAsync($"/api/identities/{id}/sightings", TestServer.Form([Img(1, 0)]))).StatusCode);
+            Assert.Equal(expected, (await c.DeleteAsync($"/api/identities/{id}")).StatusCode);
+            var enrolUnknown = await c.PostAsync("/api/identify", TestServer.Form([Img(3, 0)], ("enrolUnknownAs", "intruder")));
+            Assert.Equal(expected == HttpStatusCode.Forbidden ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized, enrolUnknown.StatusCode);
+        }
+        Assert.Equal(1, server.Gallery.Store.CountIdentities());
+        Assert.Equal(1, server.Gallery.Store.GetIdentity(id)!.SightingCount);
+
+        using var reader = server.Client(server.ReadKey);
+        Assert.Equal(HttpStatusCode.OK, (await reader.PostAsync("/api/identify", TestServer.Form([Img(0, 1)]))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/identities")).StatusCode);
+        using var anonymous = server.Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/identities")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health")).StatusCode);
+    }
+
+    public static TheoryData<string, byte[]> BadUploads => new()
+    {
+        { "corrupt.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 1, 2, 3, 4, 5, 6, 7] },
+        { "truncated.jpg", PersonJpeg(0, 0)[..300] },
+        { "huge-header.jpg", HugeHeaderJpeg() },
+        { "empty.jpg", [] },
+        { "notes.txt", "this is not an image"u8.ToArray() },
+        { "animation.gif", "GIF89a\x01\x00\x01\x00\x00\x00\x00;"u8.ToArray() },
+        { "random.png", [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 9, 9, 9] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadUploads))]
+    public async Task Bad_uploads_get_a_4xx_with_a_clear_message_and_the_server_keeps_serving(string name, byte[] bytes)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(server.WriteKey);
+        foreach (var path in new[] { "/api/identities", "/api/identify", "/api/search" })
+        {
+            var r = await http.PostAsync(path, TestServer.Form([(name, bytes)], ("name", "X"), ("identity", "1")));
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            var error = (await Json(r)).GetProperty("error").GetString()!;
+            Assert.Contains(name, error);
+        }
+        Assert.Equal(0, server.Gallery.Store.CountIdentities());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "after")))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Malformed_requests_and_oversized_bodies_are_refused_cleanly()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { MaxImageRequestBytes = 256 * 1024 });
+        using var http = server.Client(server.WriteKey);
+        var json = await http.PostAsJsonAsync("/api/identify", new { images = "x" });
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Contains("multipart", (await Json(json)).GetProperty("error").GetString());
+
+        var noImages = await http.PostAsync("/api/identities", TestServer.Form([], ("name", "A")));
+        Assert.Equal(HttpStatusCode.BadRequest, noImages.StatusCode);
+        var noName = await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0)]));
+        Assert.Equal(HttpStatusCode.BadRequest, noName.StatusCode);
+        var badMeta = await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "A"), ("metadata", "{oops")));
+        Assert.Equal(HttpStatusCode.BadRequest, badMeta.StatusCode);
+        var badK = await http.PostAsync("/api/search", TestServer.Form([Img(0, 0)], ("k", "many")));
+        Assert.Equal(HttpStatusCode.BadRequest, badK.StatusCode);
+        var verifyUnknown = await http.PostAsync("/api/verify", TestServer.Form([Img(0, 0)], ("identity", "424242")));
+        Assert.Equal(HttpStatusCode.NotFound, verifyUnknown.StatusCode);
+
+        var big = await http.PostAsync("/api/identities", TestServer.Form([("big.jpg", new byte[400 * 1024])], ("name", "A")));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+        Assert.Equal(0, server.Gallery.Store.CountIdentities());
+    }
+
+    [Fact]
+    public async Task Requests_above_the_rate_limit_get_429()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { PermitsPerSecond = 1, Burst = 3 });
+        using var http = server.Client(server.ReadKey);
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++) codes.Add((await http.GetAsync("/api/identities")).StatusCode);
+        Assert.Contains(HttpStatusCode.TooManyRequests, codes);
+        Assert.Equal(HttpStatusCode.OK, codes[0]);
+    }
+
+    [Fact]
+    public async Task OpenApi_document_and_web_ui_are_served_without_external_resources()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(null);
+        var doc = await Json(await http.GetAsync("/openapi/v1.json"));
+        var paths = doc.GetProperty("paths");
+        foreach (var p in new[] { "/api/identities", "/api/identify", "/api/verify", "/api/search", "/health" })
+            Assert.True(paths.TryGetProperty(p, out _), $"OpenAPI lacks {p}");
+        var html = await http.GetStringAsync("/");
+        Assert.Contains("Enrollment", html);
+        foreach (var asset in new[] { "/", "/app.js", "/app.css" })
+        {
+            var text = await http.GetStringAsync(asset);
+            Assert.DoesNotMatch("(src|href)=\"https?://", text);
+            Assert.DoesNotContain("@import url(http", text);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_enrolments_and_identifications_lose_nothing()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(server.WriteKey);
+        var enrols = Enumerable.Range(0, 12).Select(async i =>
+        {
+            var r = await http.PostAsync("/api/identities", TestServer.Form([Img(i % 6, i)], ("name", $"n{i}")));
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        });
+        var identifies = Enumerable.Range(0, 12).Select(async i =>
+        {
+            var r = await http.PostAsync("/api/identify", TestServer.Form([Img(i % 6, 100 + i)]));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        });
+        await Task.WhenAll(enrols.Concat(identifies));
+        Assert.Equal(12, server.Gallery.Store.CountIdentities());
+        Assert.Equal(12, server.Gallery.Index.Count);
+        Assert.Empty(server.Gallery.Store.CheckConsistency());
+    }
+}

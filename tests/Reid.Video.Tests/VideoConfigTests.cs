@@ -1,0 +1,61 @@
+using Reid.TestSupport;
+using Reid.Video.Detectors;
+
+namespace Reid.Video.Tests;
+
+public class VideoConfigTests
+{
+    private static string RepoConfig => Path.Combine(Core.ProjectPaths.RepoRoot!, "configs", "video.yaml");
+
+    [Fact]
+    public void The_shipped_config_loads_and_matches_the_built_in_defaults()
+    {
+        var c = VideoConfig.Load(RepoConfig);
+        Assert.Null(c.Detector.Model);
+        Assert.Equal(new Tracking.TrackerConfig(), c.Tracker);
+        Assert.Equal(new DetectorConfig(), c.Detector);
+        Assert.Equal(new AppearanceConfig(), c.Appearance);
+    }
+
+    [Fact]
+    public void Enums_relative_paths_and_partial_files_are_read()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("v.yaml"), "detector:\n  model: models/det.onnx\n  layout: yoloV8\n  preprocessing: ultralytics\ntracker:\n  useAppearance: false\n");
+        var c = VideoConfig.Load(dir.File("v.yaml"));
+        Assert.Equal(Path.Combine(dir.Path, "models", "det.onnx"), c.Detector.Model);
+        Assert.Equal(YoloLayout.YoloV8, c.Detector.Layout);
+        Assert.Equal(DetectorPreprocessing.Ultralytics, c.Detector.Preprocessing);
+        Assert.False(c.Tracker.UseAppearance);
+        Assert.Equal(0.5f, c.Tracker.HighScore);
+    }
+
+    [Theory]
+    [InlineData("tracker:\n  highScore: 2\n", "highScore")]
+    [InlineData("tracker:\n  hihgScore: 0.4\n", "hihgScore")]
+    [InlineData("detector: [1, 2\n", "v.yaml")]
+    public void Bad_config_is_a_clear_error(string yaml, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("v.yaml"), yaml);
+        var e = Assert.Throws<Core.ReidException>(() => VideoConfig.Load(dir.File("v.yaml")));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_missing_detector_says_what_to_get_and_how_to_point_at_it()
+    {
+        var saved = Environment.GetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, null);
+            var e = Assert.Throws<Core.ReidException>(() => new VideoConfig().ResolveDetectorModel());
+            Assert.Contains("--detector", e.Message);
+            Assert.Contains("REID_DETECTOR", e.Message);
+            Assert.Contains("YOLOX", e.Message);
+            var missing = Assert.Throws<Core.ReidException>(() => new VideoConfig().ResolveDetectorModel("/nowhere/det.onnx"));
+            Assert.Contains("/nowhere/det.onnx", missing.Message);
+        }
+        finally { Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, saved); }
+    }
+}
