@@ -11,6 +11,7 @@ internal static class CommandCatalog
         yield return Commands.ExtractCommand.Create();
         yield return Commands.EvaluateCommand.Create();
         yield return Commands.SearchCommand.Create();
+        yield return Commands.TrainCommand.Create();
         yield return Commands.BenchCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.GalleryCommand.Create();
