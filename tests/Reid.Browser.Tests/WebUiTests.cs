@@ -15,6 +15,9 @@ public class WebUiTests
 {
     private const string Chromium = BrowserFactAttribute.Chromium;
 
+    // Embedding on a busy 2-core machine takes seconds, not milliseconds: wait for answers, not for the default 5 s.
+    static WebUiTests() => Assertions.SetDefaultExpectTimeout(60_000);
+
     private static string[] ImagesOf(string person, int count) =>
         Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
 
@@ -152,6 +155,61 @@ public class WebUiTests
             await page.GetByTestId("api-key").FillAsync("reid_wrong");
             await page.GetByTestId("connect").ClickAsync();
             await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("invalid or revoked API key");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [BrowserFact]
+    public async Task Video_uploads_enrol_and_identify_a_tracked_person()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        var key = ApiKeys.EnsureAdminKey(gallery.Store)!;
+        using var video = new VideoJobs(gallery, () => new Reid.Video.VideoPersonExtractor(Reid.Video.VideoConfig.LoadDefault(), SharedData.YoloxNano, model.Onnx));
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery, video);
+        await app.StartAsync();
+        var shots = ScreenshotDir();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium, Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            page.SetDefaultTimeout(180_000);
+            await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");
+            await page.GetByTestId("api-key").FillAsync(key);
+            await page.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("enrol-video")).ToBeVisibleAsync();
+
+            await page.GetByTestId("enrol-name").FillAsync("walker");
+            await page.GetByTestId("enrol-video").SetInputFilesAsync(SharedData.Video);
+            await page.GetByTestId("enrol-from").FillAsync("60");
+            await page.GetByTestId("enrol-to").FillAsync("110");
+            await page.GetByTestId("enrol-submit").ClickAsync();
+            var enrolTrack = page.Locator("[data-testid^=enrol-track-]").First;
+            await Assertions.Expect(enrolTrack).ToBeVisibleAsync(new() { Timeout = 240_000 });
+            await WaitForImages(page, "enrol-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "7-enrollment-video-tracks.png"), FullPage = true });
+            await enrolTrack.ClickAsync();
+            await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync("Enrolled walker", new() { Timeout = 60_000 });
+
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Identification" }).ClickAsync();
+            await page.GetByTestId("identify-video").SetInputFilesAsync(SharedData.Video);
+            await page.FillAsync("#identify-form [name=from]", "60");
+            await page.FillAsync("#identify-form [name=to]", "110");
+            await page.GetByTestId("identify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: walker", new() { Timeout = 240_000 });
+            await WaitForImages(page, "identify-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "8-identification-video.png"), FullPage = true });
+            Assert.Equal(1, gallery.Store.CountIdentities());
         }
         finally
         {
