@@ -21,5 +21,6 @@ internal static class CommandCatalog
         yield return Commands.ServeCommand.Create();
         yield return Commands.GalleryCommand.Create();
         yield return Commands.StCommand.Create();
+        yield return Commands.ModelsCommand.Create();
     }
 }

@@ -130,13 +130,16 @@ public sealed record VideoConfig
             if (File.Exists(path)) return Path.GetFullPath(path);
             throw new ReidException($"the person detector named by {source} does not exist: {path}. {Advice}");
         }
+        // Last resort: a detector fetched with `reid models fetch yolox-nano`.
+        if (Models.ModelFetcher.Cached(Models.ModelFetcher.Catalog[0]) is { } fetched) return fetched;
         throw new ReidException($"no person detector is configured. {Advice}");
     }
 
     public const string Advice =
         "reid does not ship third-party detector weights: get an ONNX person detector of the YOLO family, e.g. YOLOX-Nano " +
         "(yolox_nano.onnx from the Megvii-BaseDetection/YOLOX GitHub releases, Apache-2.0) or a YOLOv5/YOLOv8 ONNX export, " +
-        "then point at it with --detector PATH, the REID_DETECTOR environment variable, or detector.model in configs/video.yaml";
+        "then point at it with --detector PATH, the REID_DETECTOR environment variable, or detector.model in configs/video.yaml " +
+        "(`reid models fetch yolox-nano` downloads YOLOX-Nano from its official release into the user cache, where it is found)";
 
     private static string? Resolve(string? path, string dir) =>
         string.IsNullOrWhiteSpace(path) ? null : Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(dir, path));

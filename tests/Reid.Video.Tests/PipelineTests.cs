@@ -88,14 +88,20 @@ public class VideoPersonExtractorTests
     public void Without_a_detector_it_says_what_to_get_and_how_to_point_at_it()
     {
         var saved = Environment.GetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable);
+        var savedCache = Environment.GetEnvironmentVariable("REID_MODELS_CACHE");
         try
         {
             Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, null);
+            Environment.SetEnvironmentVariable("REID_MODELS_CACHE", "/nonexistent/reid-models");
             var e = Assert.Throws<Core.ReidException>(() => new VideoPersonExtractor(new VideoConfig()));
             Assert.Contains("REID_DETECTOR", e.Message);
             Assert.Contains("--detector", e.Message);
         }
-        finally { Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, saved); }
+        finally
+        {
+            Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, saved);
+            Environment.SetEnvironmentVariable("REID_MODELS_CACHE", savedCache);
+        }
     }
 
     [SharedFact]

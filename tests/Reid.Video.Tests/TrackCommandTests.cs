@@ -14,6 +14,7 @@ public class TrackCommandTests
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove(VideoConfig.DetectorEnvironmentVariable);
+        psi.Environment["REID_MODELS_CACHE"] = "/nonexistent/reid-models"; // a fetched detector must not hide the error
         if (SharedData.Root is { } shared) psi.Environment["REID_SHARED"] = shared;
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();

@@ -46,9 +46,11 @@ public class VideoConfigTests
     public void A_missing_detector_says_what_to_get_and_how_to_point_at_it()
     {
         var saved = Environment.GetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable);
+        var savedCache = Environment.GetEnvironmentVariable("REID_MODELS_CACHE");
         try
         {
             Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, null);
+            Environment.SetEnvironmentVariable("REID_MODELS_CACHE", "/nonexistent/reid-models");
             var e = Assert.Throws<Core.ReidException>(() => new VideoConfig().ResolveDetectorModel());
             Assert.Contains("--detector", e.Message);
             Assert.Contains("REID_DETECTOR", e.Message);
@@ -56,6 +58,10 @@ public class VideoConfigTests
             var missing = Assert.Throws<Core.ReidException>(() => new VideoConfig().ResolveDetectorModel("/nowhere/det.onnx"));
             Assert.Contains("/nowhere/det.onnx", missing.Message);
         }
-        finally { Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, saved); }
+        finally
+        {
+            Environment.SetEnvironmentVariable(VideoConfig.DetectorEnvironmentVariable, saved);
+            Environment.SetEnvironmentVariable("REID_MODELS_CACHE", savedCache);
+        }
     }
 }
