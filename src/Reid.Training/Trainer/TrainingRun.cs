@@ -57,6 +57,7 @@ public sealed class TrainingRun
     private static readonly float[] ImageNetStd = [Reid.Imaging.Preprocessing.ImageNetStd.Item1, Reid.Imaging.Preprocessing.ImageNetStd.Item2, Reid.Imaging.Preprocessing.ImageNetStd.Item3];
 
     public const string CheckpointFile = "checkpoint.reidckpt";
+    private static readonly object SharedRngLock = new();
     private readonly ExperimentConfig _cfg;
     private readonly TrainerOptions _options;
 
@@ -85,11 +86,23 @@ public sealed class TrainingRun
             throw new ReidException($"training.accumulation = {t.Accumulation} must divide the {batches} batches of an epoch (set training.batches_per_epoch)");
 
         // The model, the loss state and the dropout stream all draw from one seeded generator, saved in checkpoints.
+        // Layers initialise from Rng.Shared; point it at the run's generator only while building, then
+        // dropout draws from the run's generator explicitly (never from a process-wide one).
         var rng = new Rng(Seeds.Of(cfg.Seed, Seeds.Model));
-        Rng.Shared = rng;
-        var model = BuildModel(cfg, data.Classes);
         var l = cfg.Losses;
-        var training = new TrainingModel(model, data.Classes, l.Arcface.Weight > 0, l.Center.Weight > 0, rng);
+        ReidModel model;
+        TrainingModel training;
+        lock (SharedRngLock)
+        {
+            var previous = Rng.Shared;
+            Rng.Shared = rng;
+            try
+            {
+                model = BuildModel(cfg, data.Classes);
+                training = new TrainingModel(model, data.Classes, l.Arcface.Weight > 0, l.Center.Weight > 0, rng);
+            }
+            finally { Rng.Shared = previous; }
+        }
         string? initNote = null;
         if (!cfg.Architecture.RandomInit)
         {
@@ -145,7 +158,7 @@ public sealed class TrainingRun
             var waitBefore = TimeSpan.Zero;
             while (loader.Next() is { } batch)
             {
-                var parts = Step(training, batch, cfg, out var correct);
+                var parts = Step(training, batch, cfg, rng, out var correct);
                 accumulator.MicroBatchDone();
                 state.Add(parts, correct, batch.Count);
                 state.Batch = batch.Index + 1;
@@ -217,7 +230,7 @@ public sealed class TrainingRun
     }
 
     /// <summary>One forward/backward of a batch; returns each loss part (unweighted) for the log.</summary>
-    private static Dictionary<string, double> Step(TrainingModel training, TrainBatch batch, ExperimentConfig cfg, out int correct)
+    private static Dictionary<string, double> Step(TrainingModel training, TrainBatch batch, ExperimentConfig cfg, Rng rng, out int correct)
     {
         var l = cfg.Losses;
         var model = training.Model;
@@ -236,7 +249,7 @@ public sealed class TrainingRun
         }
         if (l.CrossEntropy.Weight > 0)
         {
-            var input = cfg.Architecture.Dropout > 0 ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true) : neck;
+            var input = cfg.Architecture.Dropout > 0 ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true, rng) : neck;
             Add("ce", LossOps.CrossEntropy(model.Head.Classify(input), batch.Labels, l.CrossEntropy.LabelSmoothing, out correct), l.CrossEntropy.Weight);
         }
         if (l.Triplet.Weight > 0)

@@ -7,6 +7,14 @@ using Reid.Training.Trainer;
 
 namespace Reid.Training.Tests.Trainer;
 
+/// <summary>
+/// Whole training runs: alone, after the parallel tests, because the engine's layers initialise from the
+/// process-wide Rng.Shared and a concurrent test drawing from it would change a run's initial weights.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainingRuns { public const string Name = "training runs"; }
+
+[Collection(TrainingRuns.Name)]
 public sealed class TrainerTests
 {
     private static string Recipe(string root, string split, string output, int epochs, int batches, string extra = "") => $"""
@@ -107,6 +115,7 @@ public sealed class TrainerTests
     }
 }
 
+[Collection(TrainingRuns.Name)]
 public sealed class SmokeRecipeTests
 {
     /// <summary>The shipped smoke recipe on real Market-1501 images: the whole `reid train` path end to end.</summary>
