@@ -39,6 +39,8 @@ internal static class ServeCommand
             Console.WriteLine(admin is not null
                 ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
                 : $"API keys  : as before (the first one is in {keyPath} unless removed)");
+            var threshold = gallery.ResolveThreshold();
+            Console.WriteLine($"threshold : {threshold.Score:F4} ({threshold.Source})");
             Console.WriteLine($"video     : {videoNote}");
             foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
             app.WaitForShutdown();
