@@ -17,6 +17,7 @@ public sealed class GradNode
         Op = op;
         Inputs = inputs;
         Saved = saved;
+        InputVersions = Array.ConvertAll(inputs, t => t.Version);
         BackwardFunction = backward;
     }
 
@@ -24,12 +25,14 @@ public sealed class GradNode
     public string Op { get; }
 
     internal Tensor[] Inputs { get; private set; }
+    internal int[] InputVersions { get; private set; }
     internal Tensor[] Saved { get; private set; }
     internal BackwardFn? BackwardFunction { get; private set; }
 
     internal void Clear()
     {
         Inputs = [];
+        InputVersions = [];
         Saved = [];
         BackwardFunction = null;
     }

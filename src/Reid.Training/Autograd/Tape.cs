@@ -95,6 +95,10 @@ public static class Tape
             if (!grads.Remove(output, out var gOut)) gOut = null;
             if (gOut is not null && node.BackwardFunction is { } fn)
             {
+                for (var i = 0; i < node.Inputs.Length; i++)
+                    if (node.Inputs[i].Version != node.InputVersions[i] && !node.Inputs[i].IsReleased)
+                        throw new ReidException($"{node.Op}: its input {node.Inputs[i].Describe()} was overwritten by an in-place op " +
+                                                $"after {node.Op} used it; use the out-of-place version of that op");
                 var inGrads = fn(gOut);
                 if (inGrads.Length != node.Inputs.Length)
                     throw new InvalidOperationException($"{node.Op}: backward returned {inGrads.Length} gradients for {node.Inputs.Length} inputs");

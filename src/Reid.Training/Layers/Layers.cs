@@ -112,9 +112,11 @@ public sealed class Linear : Module
     }
 }
 
-public sealed class ReLU : Module
+/// <summary>ReLU; <paramref name="inPlace"/> overwrites the input (see Ops.ReluInPlace) to save memory.</summary>
+public sealed class ReLU(bool inPlace = false) : Module
 {
-    public override Tensor Forward(Tensor input) => Ops.Relu(input);
+    public bool InPlace { get; } = inPlace;
+    public override Tensor Forward(Tensor input) => InPlace ? Ops.ReluInPlace(input) : Ops.Relu(input);
 }
 
 public sealed class ReLU6 : Module

@@ -58,7 +58,7 @@ public static partial class Ops
             {
                 // Convert the output gradient to bf16 once for both backward primitives (they want the same layout).
                 var wanted = NativeLayout.From(geo.BackwardData(gy).SlotMd(0), gy.ShapeArray());
-                if (wanted is not null && !ReferenceEquals(wanted, gy.Layout)) gy = gyLow = gy.CopyAs(wanted);
+                if (wanted is not null && !NativeLayout.Same(wanted, gy.Layout)) gy = gyLow = gy.CopyAs(wanted);
             }
             if (Needs(x))
             {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Reid.Core;
 using Reid.Training.Autograd;
+using Reid.Training.Native;
 using Reid.Training.Tensors;
 using Tensor = Reid.Training.Tensors.Tensor;
 
@@ -40,9 +41,9 @@ public static partial class Ops
         Tensor y;
         // A residual input in another layout is moved to the layout of the other operand (one reorder) so
         // the sum stays in oneDNN's blocked layout for the next convolution.
-        if (a.Layout is not null && !ReferenceEquals(a.Layout, b.Layout)) b.ConvertTo(a.Layout);
-        else if (b.Layout is not null && a.Layout is null) a.ConvertTo(b.Layout);
-        if (a.Layout is not null && ReferenceEquals(a.Layout, b.Layout))
+        if (a.Layout is not null) b.ConvertTo(a.Layout);
+        else if (b.Layout is not null) a.ConvertTo(b.Layout);
+        if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
         {
             // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.
             y = Tensor.Native(a.ShapeArray(), a.Layout);

@@ -34,6 +34,16 @@ internal sealed unsafe class NativeLayout
         return Known.TryGetValue(key, out var known) ? known : Known.GetOrAdd(key, new NativeLayout(md, key));
     }
 
+    /// <summary>True when both describe the same storage layout (null = plain).</summary>
+    public static bool Same(NativeLayout? a, NativeLayout? b)
+    {
+        if (ReferenceEquals(a, b)) return true;
+        if (a is null || b is null) return false;
+        var x = a.Md;
+        var y = b.Md;
+        return Dnnl.memory_desc_equal(&x, &y) != 0;
+    }
+
     private static string Hash(Dnnl.MemoryDesc md)
     {
         // FNV-1a over the descriptor bytes: identical layouts share one key (and one set of cached primitives).

@@ -20,6 +20,9 @@ internal sealed unsafe class Storage
     public float* Pointer => (float*)_ptr;
     public bool IsFreed => _ptr == IntPtr.Zero;
 
+    /// <summary>Bumped by in-place ops; backward refuses inputs whose version changed since they were recorded.</summary>
+    public int Version;
+
     public void AddRef() => Interlocked.Increment(ref _refs);
 
     public void Release()

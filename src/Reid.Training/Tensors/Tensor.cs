@@ -179,11 +179,11 @@ public class Tensor : IDisposable
     /// <summary>Re-lays the storage out in <paramref name="target"/> (null = plain), keeping the values.</summary>
     internal void ConvertTo(NativeLayout? target)
     {
-        if (ReferenceEquals(Layout, target)) return;
+        if (NativeLayout.Same(Layout, target)) return;
         lock (_layoutGate)
         {
             var layout = Layout;
-            if (ReferenceEquals(layout, target)) return;
+            if (NativeLayout.Same(layout, target)) return;
             var old = StorageRef;
             var fresh = target is null ? new Storage(Count) : new Storage((int)((target.Bytes + 3) / 4));
             var plainMd = DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
@@ -223,9 +223,16 @@ public class Tensor : IDisposable
 
     public float[] ToArray() => Data.ToArray();
 
-    /// <summary>A copy that shares nothing and records nothing.</summary>
-    public Tensor Clone()
+    /// <summary>A copy that shares nothing and records nothing (in the same storage layout).</summary>
+    public unsafe Tensor Clone()
     {
+        if (Layout is { } layout)
+        {
+            var n = StorageCount;
+            var c = Native(_shape, layout);
+            new ReadOnlySpan<float>(StorageRef.Pointer, n).CopyTo(new Span<float>(c.StorageRef.Pointer, n));
+            return c;
+        }
         var t = Empty(_shape);
         Data.CopyTo(t.Data);
         return t;
@@ -242,6 +249,18 @@ public class Tensor : IDisposable
 
     /// <summary>Same storage, new shape (one axis may be -1). Recorded for autograd.</summary>
     public Tensor Reshape(params int[] shape) => Ops.Reshape(this, shape);
+
+    /// <summary>Version of the storage (changes when an in-place op overwrites it).</summary>
+    internal int Version => _storage?.Version ?? -1;
+
+    /// <summary>A second tensor over the same storage and layout (result of an in-place op).</summary>
+    internal Tensor AliasForInPlace()
+    {
+        var s = StorageRef;
+        s.AddRef();
+        s.Version++;
+        return new Tensor(s, (int[])_shape.Clone(), Layout);
+    }
 
     internal Tensor ViewAs(int[] shape)
     {
@@ -306,8 +325,10 @@ public class Tensor : IDisposable
     /// <summary>Adds <paramref name="other"/> into this tensor in place (no autograd).</summary>
     internal unsafe void AddInPlace(Tensor other)
     {
-        if (Layout is not null && ReferenceEquals(Layout, other.Layout))
+        if (Layout is not null)
         {
+            // Gradients meeting at a residual fork: keep the blocked layout, move the other one into it.
+            if (!NativeLayout.Same(Layout, other.Layout)) other.ConvertTo(Layout);
             var n = StorageCount;
             var a = new Span<float>(StorageRef.Pointer, n);
             TensorPrimitives.Add(a, new ReadOnlySpan<float>(other.StorageRef.Pointer, n), a);

@@ -1,0 +1,47 @@
+using Reid.Core;
+using Reid.Training.Layers;
+using Reid.Training.Tensors;
+
+namespace Reid.Training.Tests.Autograd;
+
+public class InPlaceTests
+{
+    private static (float[] Y, float[] Gx, float[] Gw) Run(bool inPlace)
+    {
+        var rng = new Rng(8);
+        var x = Tensor.RandomNormal(rng, 0, 1, 2, 16, 6, 4);
+        var w = Tensor.RandomNormal(rng, 0, 0.2f, 16, 16, 3, 3);
+        x.RequiresGrad = true;
+        w.RequiresGrad = true;
+        var bn = new BatchNorm2d(16);
+        var h = bn.Forward(Ops.Conv2d(x, w, null, ConvSpec.Square(1, 1)));
+        var y = inPlace ? Ops.ReluInPlace(h) : Ops.Relu(h);
+        var z = Ops.Conv2d(y, w, null, ConvSpec.Square(1, 1)).Retain();
+        Ops.Mean(Ops.Mul(z, z)).Backward();
+        return (z.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void In_place_relu_gives_the_same_values_and_gradients()
+    {
+        var a = Run(false);
+        var b = Run(true);
+        Assert.Equal(a.Y, b.Y);
+        Assert.Equal(a.Gx, b.Gx);
+        Assert.Equal(a.Gw, b.Gw);
+    }
+
+    [Fact]
+    public void Using_an_overwritten_input_elsewhere_is_refused_in_backward()
+    {
+        var rng = new Rng(9);
+        var x = Tensor.RandomNormal(rng, 0, 1, 2, 4, 3, 3);
+        var w = Tensor.RandomNormal(rng, 0, 0.2f, 4, 4, 1, 1);
+        w.RequiresGrad = true;
+        var h = Ops.Conv2d(x, w, null, ConvSpec.Square());
+        var other = Ops.Mul(h, h);          // Mul reads h in its backward
+        var y = Ops.ReluInPlace(h);         // …then h is overwritten
+        var e = Assert.Throws<ReidException>(() => Ops.Sum(Ops.Add(other, y)).Backward());
+        Assert.Contains("in-place", e.Message);
+    }
+}
