@@ -13,24 +13,9 @@ public class CliTests
     internal static string[] ImagesOf(string person, int count) =>
         Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
 
-    internal static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reid.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["REID_SHARED"] = SharedData.Root!;
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        return Process.Start(psi)!;
-    }
+    internal static Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null) => ReidCli.Start(args, env);
 
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var p = Start(args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"reid {string.Join(' ', args)} did not finish"); }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    internal static ReidCli.Outcome Run(params string[] args) => ReidCli.Run(args, env: null, TimeSpan.FromMinutes(3));
 
     [SharedFact]
     public void Enrol_then_identify_writes_the_documented_json_best_first()
@@ -38,8 +23,8 @@ public class CliTests
         using var dir = new TempDir();
         var a = ImagesOf("0002", 4);
         var b = ImagesOf("0007", 3);
-        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Anna", "--images", .. a[..3]]).Code);
-        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Ben", "--images", .. b]).Code);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Anna", "--images", .. a[..3]]).ExitCode);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Ben", "--images", .. b]).ExitCode);
         var json = dir.File("id.json");
         var (code, output, err) = Run("gallery", "identify", "--data", dir.Path, "--image", a[3], "--json", json, "--threshold", "0.6");
         Assert.True(code == 0, err);
@@ -52,8 +37,8 @@ public class CliTests
         Assert.True(matches[0].GetProperty("score").GetDouble() > matches[1].GetProperty("score").GetDouble());
 
         var list = Run("gallery", "list", "--data", dir.Path);
-        Assert.Contains("Anna", list.Out);
-        Assert.Contains("2 identities", list.Out);
+        Assert.Contains("Anna", list.Stdout);
+        Assert.Contains("2 identities", list.Stdout);
     }
 
     [SharedFact]
@@ -63,11 +48,11 @@ public class CliTests
         var bad = dir.File("bad.jpg");
         File.WriteAllBytes(bad, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 1]);
         var r = Run("gallery", "enrol", "--data", dir.Path, "--name", "X", "--images", bad);
-        Assert.Equal(1, r.Code);
-        Assert.Contains("bad.jpg", r.Err);
-        Assert.Single(r.Err.Trim().Split('\n'));
-        Assert.Equal(1, Run("gallery", "delete", "--data", dir.Path, "--identity", "42").Code);
-        Assert.Equal(2, Run("gallery", "identify", "--image", bad).Code); // --data missing
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("bad.jpg", r.Stderr);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Equal(1, Run("gallery", "delete", "--data", dir.Path, "--identity", "42").ExitCode);
+        Assert.Equal(2, Run("gallery", "identify", "--image", bad).ExitCode); // --data missing
         Assert.Empty(GalleryStore.Open(dir.Path).ListIdentities());
     }
 
@@ -75,12 +60,12 @@ public class CliTests
     public void Sigkill_in_the_middle_of_an_enrolment_leaves_the_store_consistent()
     {
         using var dir = new TempDir();
-        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "keeper", "--images", .. ImagesOf("0010", 2)]).Code);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "keeper", "--images", .. ImagesOf("0010", 2)]).ExitCode);
 
         // The fault pause holds the enrolment's transaction open after each stored sighting, so the kill lands
         // between sightings of one identity: the worst moment.
         using var p = Start(["gallery", "enrol", "--data", dir.Path, "--name", "victim", "--images", .. ImagesOf("0011", 3)],
-            new Dictionary<string, string> { ["REID_GALLERY_FAULT_PAUSE_MS"] = "3000" });
+            new Dictionary<string, string?> { ["REID_GALLERY_FAULT_PAUSE_MS"] = "3000" });
         string? line;
         while ((line = p.StandardError.ReadLine()) is not null && !line.Contains("stored sighting")) { }
         Assert.NotNull(line);
@@ -105,6 +90,6 @@ public class CliTests
             Assert.True(race.Count == 0 || race.Single().SightingCount == 3, $"race{attempt}: partial identity");
         }
         Assert.Empty(GalleryStore.Open(dir.Path).CheckConsistency());
-        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "after", "--images", .. ImagesOf("0012", 1)]).Code);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "after", "--images", .. ImagesOf("0012", 1)]).ExitCode);
     }
 }

@@ -98,18 +98,5 @@ public sealed class StCliTests : IDisposable
         Assert.Contains("no training list", r.Stderr);
     }
 
-    private sealed record Outcome(int ExitCode, string Stdout, string Stderr);
-
-    private static Outcome Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reid.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"reid {string.Join(' ', args)}"); }
-        return new Outcome(p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static ReidCli.Outcome Run(params string[] args) => ReidCli.Run(args);
 }

@@ -7,21 +7,11 @@ namespace Reid.Video.Tests;
 /// <summary>Runs the built `reid` CLI (copied next to the tests) as a user would.</summary>
 public class TrackCommandTests
 {
-    private static (int Code, string Out, string Err) Reid(params string[] args)
+    private static ReidCli.Outcome Reid(params string[] args) => ReidCli.Run(args, new Dictionary<string, string?>
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "reid.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove(VideoConfig.DetectorEnvironmentVariable);
-        psi.Environment["REID_MODELS_CACHE"] = "/nonexistent/reid-models"; // a fetched detector must not hide the error
-        if (SharedData.Root is { } shared) psi.Environment["REID_SHARED"] = shared;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, err.Result);
-    }
+        [VideoConfig.DetectorEnvironmentVariable] = null,
+        ["REID_MODELS_CACHE"] = "/nonexistent/reid-models", // a fetched detector must not hide the error
+    });
 
     [Fact]
     public void Without_a_detector_track_exits_1_with_one_line_of_advice()
@@ -36,8 +26,8 @@ public class TrackCommandTests
     [Fact]
     public void Bad_usage_exits_2_and_a_missing_input_exits_1()
     {
-        Assert.Equal(2, Reid("track", "x.mp4").Code); // --camera is required
-        Assert.Equal(2, Reid("track", "x.mp4", "--camera", "c", "--step", "many").Code);
+        Assert.Equal(2, Reid("track", "x.mp4").ExitCode); // --camera is required
+        Assert.Equal(2, Reid("track", "x.mp4", "--camera", "c", "--step", "many").ExitCode);
         var (code, _, err) = Reid("track", "/nowhere/x.mp4", "--camera", "c");
         Assert.Equal(1, code);
         Assert.Contains("/nowhere/x.mp4", err);
