@@ -88,13 +88,16 @@ public class FfmpegVideoSourceTests
     [Fact]
     public void Stopping_early_leaves_no_ffmpeg_process_behind()
     {
+        // Other test classes start ffmpeg in parallel, so follow this source's own child rather than counting.
         using var v = new TinyVideo(30);
-        int before = CountChildFfmpeg();
+        int? pid;
         using (var src = new FfmpegVideoSource(v.Path))
         {
             foreach (var f in src.ReadFrames()) { if (f.Number == 3) break; }
+            pid = src.DecoderProcessId;
+            Assert.NotNull(pid);
         }
-        Assert.Equal(before, CountChildFfmpeg());
+        Assert.False(IsOurFfmpegChild(pid!.Value), $"ffmpeg child {pid} is still alive (or an unreaped zombie)");
     }
 
     [Fact]
@@ -107,25 +110,18 @@ public class FfmpegVideoSourceTests
         Assert.Throws<Core.ReidException>(() => new FfmpegVideoSource(v.Path, new FrameRange(1, 5, 0)));
     }
 
-    // Children of this test process named ffmpeg, including zombies (which /proc still lists).
-    private static int CountChildFfmpeg()
+    // True while /proc lists pid as an ffmpeg child of this test process (zombies included).
+    private static bool IsOurFfmpegChild(int pid)
     {
-        int me = Environment.ProcessId, n = 0;
-        foreach (var dir in Directory.GetDirectories("/proc"))
+        try
         {
-            try
-            {
-                var stat = File.ReadAllText(System.IO.Path.Combine(dir, "stat"));
-                int close = stat.LastIndexOf(')');
-                var name = stat[(stat.IndexOf('(') + 1)..close];
-                var fields = stat[(close + 2)..].Split(' ');
-                if (name == "ffmpeg" && int.Parse(fields[1]) == me) n++;
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            catch (FormatException) { }
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            var name = stat[(stat.IndexOf('(') + 1)..close];
+            var fields = stat[(close + 2)..].Split(' ');
+            return name == "ffmpeg" && int.Parse(fields[1]) == Environment.ProcessId;
         }
-        return n;
+        catch (IOException) { return false; }
     }
 }
 

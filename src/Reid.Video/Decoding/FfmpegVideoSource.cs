@@ -22,6 +22,9 @@ public sealed class FfmpegVideoSource : IFrameSource
     public long? ExpectedFrames { get; }
     public string? Warning { get; private set; }
 
+    /// <summary>The decoding ffmpeg child's process id once reading has started (for diagnostics and tests).</summary>
+    public int? DecoderProcessId { get; private set; }
+
     public FfmpegVideoSource(string path, FrameRange? range = null)
     {
         _range = range ?? FrameRange.All;
@@ -82,6 +85,7 @@ public sealed class FfmpegVideoSource : IFrameSource
         args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
 
         _process = Start(Tools.FfmpegPath, args);
+        DecoderProcessId = _process.Id;
         var stderr = new StringBuilder();
         var stderrTask = Task.Run(() => DrainLimited(_process.StandardError, stderr));
         var stdout = _process.StandardOutput.BaseStream;
