@@ -39,6 +39,11 @@ public sealed record ArchitectureConfig
     public double Dropout { get; init; }
     /// <summary>"random" or the path of an ONNX model whose weights initialise the backbone (fine-tuning).</summary>
     public string Init { get; init; } = "random";
+    /// <summary>
+    /// Training images (un-augmented) used to turn BatchNorms that an ONNX export folded into its convolutions back
+    /// into real ones before fine-tuning (see FoldedBatchNormCalibrator); 0 skips it.
+    /// </summary>
+    public int InitCalibrationImages { get; init; } = 512;
     /// <summary>ResNet only: last stage with stride 1 (the usual ReID choice: a 16x8 final map at 256x128).</summary>
     public bool LastStride1 { get; init; } = true;
 

@@ -25,6 +25,7 @@ public static class ExperimentConfigValidator
         Range("architecture.embedding_size", a.EmbeddingSize, 16, 4096);
         Range("architecture.dropout", a.Dropout, 0, 1, hiOpen: true);
         Range("architecture.gem_p", a.GemP, 1, 10);
+        Range("architecture.init_calibration_images", a.InitCalibrationImages, 0, 100_000);
         if (!a.RandomInit)
         {
             if (!a.Init.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))

@@ -9,8 +9,14 @@ using Tensor = Reid.Training.Tensors.Tensor;
 
 namespace Reid.Training.Import;
 
-/// <summary>What an import did: how many tensors were copied and how many BN layers took folded conv biases.</summary>
-public sealed record ImportReport(int TensorsCopied, int FoldedBatchNorms, int Layers);
+/// <summary>
+/// What an import did: how many tensors were copied and which BN layers took folded conv biases (those start as
+/// identities and should be calibrated with <see cref="FoldedBatchNormCalibrator"/> before training).
+/// </summary>
+public sealed record ImportReport(int TensorsCopied, int Layers, IReadOnlyList<BatchNorm> FoldedLayers)
+{
+    public int FoldedBatchNorms => FoldedLayers.Count;
+}
 
 /// <summary>
 /// Copies the weights of an ONNX model into a matching definition built from the engine's layers, for
@@ -54,7 +60,7 @@ public static class OnnxWeightImporter
         var ourLayers = TraceLayers(model, height, width);
 
         var copies = new List<(Tensor Target, float[] Values, string What)>();
-        int folded = 0, i = 0;
+        int i = 0;
         foreach (var layer in ourLayers)
         {
             if (layer.FoldedInto is not null) continue;   // a BN already fed by the folded Conv before it
@@ -88,7 +94,6 @@ public static class OnnxWeightImporter
                         copies.Add((bn.Params[2], new float[b.Length], bn.Name + ".running_mean"));
                         copies.Add((bn.Params[3], Enumerable.Repeat(1f - eps, b.Length).ToArray(), bn.Name + ".running_var"));
                         bn.FoldedInto = layer;
-                        folded++;
                     }
                     break;
                 }
@@ -107,7 +112,10 @@ public static class OnnxWeightImporter
 
         // Only now, with everything checked, touch the model.
         foreach (var (target, values, _) in copies) values.CopyTo(target.Data);
-        return new ImportReport(copies.Count, folded, ourLayers.Count);
+        var byWeight = model.NamedModules().Select(m => m.Module).OfType<BatchNorm>()
+            .ToDictionary(bn => (Tensor)bn.Weight, bn => bn, ReferenceEqualityComparer.Instance);
+        var foldedLayers = ourLayers.Where(l => l.FoldedInto is not null).Select(l => byWeight[l.Params[0]]).ToList();
+        return new ImportReport(copies.Count, ourLayers.Count, foldedLayers);
     }
 
     /// <summary>The ONNX node that carries a traced op's weights (GeM's exponent sits in its first Pow).</summary>

@@ -72,9 +72,13 @@ public class BatchNorm : Module
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
 
+    /// <summary>Sees every input before it is normalised (used to calibrate imported, folded BatchNorms).</summary>
+    internal Action<Tensor>? InputObserver { get; set; }
+
     public override Tensor Forward(Tensor input)
     {
         Expect(input, _rank, 1, Channels);
+        InputObserver?.Invoke(input);
         return Ops.BatchNorm(input, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 }

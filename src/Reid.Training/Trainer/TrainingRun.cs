@@ -108,6 +108,13 @@ public sealed class TrainingRun
         {
             var report = OnnxWeightImporter.Import(cfg.Architecture.Init, model.Backbone);
             initNote = $"{Path.GetFileName(cfg.Architecture.Init)} ({report.TensorsCopied} tensors, {report.Layers} layers)";
+            if (report.FoldedBatchNorms > 0 && cfg.Architecture.InitCalibrationImages > 0 && !(resume && File.Exists(CheckpointPath)))
+            {
+                progress?.Report(new TrainProgress("calibrating imported BatchNorms", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
+                var images = CalibrationImages(data, cfg);
+                FoldedBatchNormCalibrator.Calibrate(model.Backbone, report.FoldedLayers, images);
+                initNote += $", {report.FoldedBatchNorms} folded BatchNorms calibrated on {cfg.Architecture.InitCalibrationImages} training images";
+            }
         }
 
         var trainables = ModelParameters.Of(training);
@@ -308,6 +315,23 @@ public sealed class TrainingRun
             return Evaluator.Evaluate(distances, data.ValidationQuery, data.ValidationGallery, new EvaluationOptions(Verification: false));
         }
         finally { model.Train(); }
+    }
+
+    /// <summary>A seeded sample of un-augmented training images, in evaluation-size batches, for BN calibration.</summary>
+    private static IEnumerable<Tensor> CalibrationImages(TrainingData data, ExperimentConfig cfg)
+    {
+        var pre = Imaging.Preprocessing.ImageNet(cfg.Data.Height, cfg.Data.Width);
+        var order = Enumerable.Range(0, data.Train.Count).ToArray();
+        new Random(Seeds.Int(cfg.Seed, Seeds.Model, 1)).Shuffle(order);
+        var chosen = order.Take(Math.Min(cfg.Architecture.InitCalibrationImages, order.Length)).ToArray();
+        var bs = cfg.Evaluation.BatchSize;
+        for (var start = 0; start < chosen.Length; start += bs)
+        {
+            var n = Math.Min(bs, chosen.Length - start);
+            var buffer = new float[n * pre.TensorLength];
+            Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(data.Train[chosen[start + i]].Path), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+            yield return Tensor.FromArray(buffer, n, 3, pre.Height, pre.Width);
+        }
     }
 
     public static ReidModel BuildModel(ExperimentConfig cfg, int classes)
