@@ -206,7 +206,7 @@ public sealed class GalleryService
         return new ReembedResult(Model.Id, missing.Count, total);
     }
 
-    /// <summary>The threshold for the active model: an override, else the calibrated one, else the uncalibrated default.</summary>
+    /// <summary>The threshold for the active model: an override, else this gallery's calibrated one, else the one the model declares, else the uncalibrated default.</summary>
     public ThresholdUsed ResolveThreshold(double? overrideScore = null)
     {
         if (overrideScore is { } o)
@@ -215,6 +215,7 @@ public sealed class GalleryService
             return new ThresholdUsed(o, "override", null);
         }
         if (Store.GetThreshold(Model.Id) is { } t) return new ThresholdUsed(t.Score, t.Source, t.Far);
+        if (Model.Onnx?.DeclaredThreshold is { } d) return new ThresholdUsed(d.Score, d.Source, d.Far);
         return new ThresholdUsed(Options.UncalibratedThreshold, "uncalibrated default (run `reid gallery calibrate`)", null);
     }
 

@@ -51,6 +51,8 @@ public sealed class Embedder : IDisposable
     /// <summary>The model's fixed batch size, or null when the batch dimension is dynamic.</summary>
     public int? FixedBatch => _fixedBatch ? _runBatch : null;
     public IReadOnlyDictionary<string, string> Metadata => _session.Metadata;
+    /// <summary>The decision threshold the model declares (metadata, else sidecar JSON), if any.</summary>
+    public ModelThreshold? DeclaredThreshold { get; }
 
     public static Embedder Open(string modelPath, EmbedderOptions? options = null)
     {
@@ -75,6 +77,8 @@ public sealed class Embedder : IDisposable
             throw new OnnxModelException($"{path}: a ReID model outputs float [N,D] embeddings, but its output is {output}");
 
         (Preprocessing, PreprocessingSource) = ResolvePreprocessing(path, session, options);
+        DeclaredThreshold = ModelThreshold.From(session.Metadata, "model metadata")
+            ?? SidecarPaths(path).Where(File.Exists).Select(f => ModelThreshold.From(ModelPreprocessing.ReadSidecar(f), Path.GetFileName(f))).FirstOrDefault(t => t is not null);
         if (input.Shape[2] >= 0 && input.Shape[2] != Preprocessing.Height || input.Shape[3] >= 0 && input.Shape[3] != Preprocessing.Width)
             throw new OnnxModelException($"{path}: preprocessing from {PreprocessingSource} says {Preprocessing.Height}x{Preprocessing.Width}, but {session.ExpectedInputs}");
 

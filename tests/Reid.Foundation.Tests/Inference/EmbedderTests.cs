@@ -112,6 +112,36 @@ public class EmbedderTests
     }
 
     [Fact]
+    public void A_model_declares_its_threshold_in_metadata_or_a_sidecar()
+    {
+        using var dir = new TempDir();
+        using (var none = Embedder.Open(Save(dir, WithRawMetadata(TinyModels.Linear()), "plain.onnx")))
+            Assert.Null(none.DeclaredThreshold);
+
+        var b = WithRawMetadata(TinyModels.Linear()).Metadata(ModelThreshold.ScoreKey, "0.5897").Metadata(ModelThreshold.FarKey, "0.001")
+            .Metadata(ModelThreshold.SourceKey, "holdout-v1");
+        using (var e = Embedder.Open(Save(dir, b, "declared.onnx")))
+        {
+            Assert.Equal(0.5897, e.DeclaredThreshold!.Score, 6);
+            Assert.Equal(0.001, e.DeclaredThreshold.Far);
+            Assert.Contains("holdout-v1", e.DeclaredThreshold.Source);
+        }
+
+        var path = Save(dir, TinyModels.ChannelMeans(), "third-party.onnx");
+        File.WriteAllText(dir.File("third-party.model.json"), """{"threshold": 0.61, "threshold_far": 0.0001}""");
+        using (var e = Embedder.Open(path))
+        {
+            Assert.Equal(0.61, e.DeclaredThreshold!.Score, 6);
+            Assert.Contains("third-party.model.json", e.DeclaredThreshold.Source);
+        }
+
+        File.WriteAllText(dir.File("third-party.model.json"), """{"threshold": 3}""");
+        Assert.Contains("reid.threshold", Assert.Throws<ReidException>(() => Embedder.Open(path)).Message);
+        File.WriteAllText(dir.File("third-party.model.json"), """{"threshold": 0.6, "threshold_far": 2}""");
+        Assert.Contains("reid.threshold_far", Assert.Throws<ReidException>(() => Embedder.Open(path)).Message);
+    }
+
+    [Fact]
     public void MetadataSizeMustAgreeWithAFixedInput()
     {
         using var dir = new TempDir();
