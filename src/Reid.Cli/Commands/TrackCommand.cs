@@ -102,22 +102,6 @@ internal static class TrackCommand
         return command;
     }
 
-    private static void RunWithProgress(string label, Action<IProgress<double>> work)
-    {
-        if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            work(new Progress<double>(_ => { }));
-            return;
-        }
-        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
-        {
-            var task = ctx.AddTask(label, maxValue: 1.0);
-            work(new SyncProgress(v => task.Value = v));
-        });
-    }
-
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
+    private static void RunWithProgress(string label, Action<IProgress<double>> work) =>
+        VideoProgress.Run([label], (_, p) => work(p));
 }
