@@ -28,7 +28,7 @@ internal static class TrackCommand
         var config = new Option<string?>("--config") { Description = "Video config YAML (default: configs/video.yaml)" };
         var output = new Option<string?>("--out") { Description = "Folder for crops/, tracks.txt (MOT), tracks.json and annotated.mp4" };
         var json = new Option<string?>("--json") { Description = "Write the tracks (and metrics with --gt) as JSON to this file" };
-        var gt = new Option<string?>("--gt") { Description = "MOT ground truth (gt.txt): report MOTA, IDF1, ID switches and person AP50" };
+        var gt = new Option<string?>("--gt") { Description = "MOT ground truth (gt.txt): report MOTA, IDF1, HOTA, ID switches and person AP50" };
         var noAppearance = new Option<bool>("--no-appearance") { Description = "Track by motion only (the SORT/ByteTrack-like baseline)" };
         var noVideo = new Option<bool>("--no-video") { Description = "With --out, skip the annotated MP4" };
 
@@ -59,12 +59,15 @@ internal static class TrackCommand
             if (result.Stats.Warning is { } warning) Console.Error.WriteLine($"reid: warning: {warning}");
 
             MotMetrics? metrics = null;
+            HotaMetrics? hota = null;
             DetectionEvaluator.Result? ap = null;
             if (groundTruth is not null)
             {
                 var processed = detections.Keys.ToHashSet();
                 var gtInRange = groundTruth.Where(r => processed.Contains(r.Frame)).ToList();
-                metrics = MotEvaluator.Evaluate(gtInRange, TrackExport.ToMotRows(result.Tracks).ToList());
+                var hypotheses = TrackExport.ToMotRows(result.Tracks).ToList();
+                metrics = MotEvaluator.Evaluate(gtInRange, hypotheses);
+                hota = HotaEvaluator.Evaluate(gtInRange, hypotheses);
                 ap = DetectionEvaluator.AveragePrecision50(detections, gtInRange);
             }
 
@@ -73,7 +76,7 @@ internal static class TrackCommand
             Console.WriteLine($"time: {s.WallSeconds:0.0} s, {s.FramesPerSecond:0.0} frames/s — decode {s.DecodeSeconds:0.0} s, detect {s.DetectSeconds:0.0} s, " +
                               $"embed {s.EmbedSeconds:0.0} s ({s.EmbeddedCrops} crops), track {s.TrackSeconds:0.00} s");
             if (metrics is not null)
-                Console.WriteLine($"MOTA {metrics.Mota:0.000}  IDF1 {metrics.Idf1:0.000}  ID switches {metrics.IdSwitches}  " +
+                Console.WriteLine($"MOTA {metrics.Mota:0.000}  IDF1 {metrics.Idf1:0.000}  HOTA {hota!.Hota:0.000} (DetA {hota.DetA:0.000}, AssA {hota.AssA:0.000})  ID switches {metrics.IdSwitches}  " +
                                   $"(FP {metrics.FalsePositives}, FN {metrics.FalseNegatives}, GT {metrics.GroundTruth})  person AP50 {ap!.AveragePrecision:0.000}");
 
             var extra = new
@@ -84,7 +87,7 @@ internal static class TrackCommand
                 detection_ap50 = ap?.AveragePrecision,
                 from = range.From, to = range.To, step = range.Step,
             };
-            var document = TrackExport.Document(result, metrics, extra);
+            var document = TrackExport.Document(result, metrics, extra, hota);
             if (parse.GetValue(json) is { } jsonPath) TrackExport.WriteJson(jsonPath, document);
             if (parse.GetValue(output) is { } outDir)
             {
