@@ -31,10 +31,11 @@ internal static class TrackCommand
         var gt = new Option<string?>("--gt") { Description = "MOT ground truth (gt.txt): report MOTA, IDF1, HOTA, ID switches and person AP50" };
         var noAppearance = new Option<bool>("--no-appearance") { Description = "Track by motion only (the SORT/ByteTrack-like baseline)" };
         var noVideo = new Option<bool>("--no-video") { Description = "With --out, skip the annotated MP4" };
+        var stitch = new Option<bool>("--stitch") { Description = "Join a lost track with a later track of the same person (extraction.stitch in the config)" };
 
         var command = new Command("track", "Detect and track people in a video or image sequence");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { camera, from, to, step, detector, model, config, output, json, gt, noAppearance, noVideo })
+        foreach (var o in new Option[] { camera, from, to, step, detector, model, config, output, json, gt, noAppearance, noVideo, stitch })
             command.Options.Add(o);
 
         command.SetAction(parse =>
@@ -44,6 +45,7 @@ internal static class TrackCommand
             var cfg = parse.GetValue(config) is { } c ? VideoConfig.Load(c) : VideoConfig.LoadDefault();
             if (parse.GetValue(model) is { } m) cfg = cfg with { Appearance = cfg.Appearance with { Model = m } };
             if (parse.GetValue(noAppearance)) cfg = cfg with { Tracker = cfg.Tracker with { UseAppearance = false } };
+            if (parse.GetValue(stitch)) cfg = cfg with { Extraction = cfg.Extraction with { Stitch = cfg.Extraction.Stitch with { Enabled = true } } };
             var range = new FrameRange(parse.GetValue(from), parse.GetValue(to), parse.GetValue(step));
             range.Validate();
             var gtPath = parse.GetValue(gt);
@@ -84,6 +86,7 @@ internal static class TrackCommand
                 detector = extractor.DetectorPath,
                 reid_model = extractor.EmbedderPath,
                 appearance = cfg.Tracker.UseAppearance,
+                stitch = cfg.Extraction.Stitch.Enabled ? cfg.Extraction.Stitch : null,
                 detection_ap50 = ap?.AveragePrecision,
                 from = range.From, to = range.To, step = range.Step,
             };

@@ -116,7 +116,7 @@ public static class HotaEvaluator
                 if (m > 0) sum += m * m / (gtCount[g] + hypCount[h] - m);
             }
             assA[a] = tp[a] > 0 ? sum / tp[a] : 0;
-            locA[a] = tp[a] > 0 ? locSum[a] / tp[a] : 0;
+            locA[a] = tp[a] > 0 ? locSum[a] / tp[a] : 1;   // nothing localised, nothing badly (the authors' convention)
             hota[a] = Math.Sqrt(detA[a] * assA[a]);
         }
         return new HotaMetrics(hota.Average(), detA.Average(), assA.Average(), locA.Average(), hota, detA, assA);
