@@ -36,9 +36,10 @@ internal static class CamerasCommand
         var knownDistance = new Option<double>("--known-distance")
         { Description = "Largest cosine distance at which a person takes a gallery identity", DefaultValueFactory = _ => new CrossCameraConfig().MaxKnownDistance };
         var json = new Option<string?>("--json") { Description = "Write every track's global identity (new or matched, score) as JSON to this file" };
+        var stitch = new Option<bool>("--stitch") { Description = "Within each video, join a lost track with a later track of the same person first" };
 
         var command = new Command("cameras", "Re-identify people across several cameras' videos and store their sightings in the gallery");
-        foreach (var o in new Option[] { videos, data, st, step, detector, model, config, linkDistance, knownDistance, json })
+        foreach (var o in new Option[] { videos, data, st, step, detector, model, config, linkDistance, knownDistance, json, stitch })
             command.Options.Add(o);
 
         command.SetAction(parse =>
@@ -47,6 +48,7 @@ internal static class CamerasCommand
             foreach (var v in specs)
                 if (!File.Exists(v.Path) && !Directory.Exists(v.Path)) throw new ReidException($"camera {v.Camera}: video not found: {v.Path}");
             var cfg = parse.GetValue(config) is { } c ? VideoConfig.Load(c) : VideoConfig.LoadDefault();
+            if (parse.GetValue(stitch)) cfg = cfg with { Extraction = cfg.Extraction with { Stitch = cfg.Extraction.Stitch with { Enabled = true } } };
             int frameStep = parse.GetValue(step);
             var ranges = specs.Select(v => new FrameRange(v.From, v.To, frameStep)).ToList();
             ranges.ForEach(r => r.Validate());
@@ -134,6 +136,7 @@ internal static class CamerasCommand
                     track = t.Id,
                     first_frame = t.FirstFrame,
                     last_frame = t.LastFrame,
+                    first_box = new[] { t.Observations[0].Box.X, t.Observations[0].Box.Y, t.Observations[0].Box.Width, t.Observations[0].Box.Height },
                     start = r.Video.At(t.StartTime),
                     end = r.Video.At(t.EndTime),
                     identity = p.IdentityId,
