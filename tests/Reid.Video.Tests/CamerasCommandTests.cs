@@ -175,5 +175,28 @@ public sealed class CamerasEndToEndTests : IDisposable
         Assert.Contains("3 identities", ReidCli.Run("gallery", "list", "--data", _dir.File("gallery")).Stdout);
     }
 
+    [Fact]
+    public void A_travel_time_model_that_rules_the_trip_out_keeps_the_red_person_apart()
+    {
+        var cam1 = Video("cam1.mp4", $"{Box(0, "red")},{Box(1, "blue")}");
+        var cam2 = Video("cam2.mp4", Box(0, "red"));
+        // Learned: people take about an hour from cam1 to cam2; the videos start 5 minutes apart.
+        var learned = Enumerable.Range(0, 20).SelectMany(p => new[]
+            { new Reid.SpatialTemporal.LabelledSighting(p, "cam1", 10_000 * p), new Reid.SpatialTemporal.LabelledSighting(p, "cam2", 10_000 * p + 3600 + p) }).ToList();
+        Reid.SpatialTemporal.SpatialTemporalModel.Learn(learned, new Reid.SpatialTemporal.SpatialTemporalOptions { SmoothingSeconds = 8 }).Save(_dir.File("st.json"));
+
+        var run = ReidCli.Run(
+        [
+            "cameras", "--video", $"cam1={cam1}@2026-11-21T10:00:00Z", "--video", $"cam2={cam2}@2026-11-21T10:05:00Z",
+            "--data", _dir.File("gallery"), "--detector", Detector(), "--model", MeanColourModel(), "--st", _dir.File("st.json"), "--json", _dir.File("st-run.json"),
+        ], null);
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(_dir.File("st-run.json")));
+        var tracks = json.RootElement.GetProperty("tracks").EnumerateArray().ToList();
+        Assert.Equal(4, tracks.Count);
+        Assert.Equal(4, tracks.Select(t => t.GetProperty("identity").GetInt64()).Distinct().Count());   // without --st: 3 (red joined)
+        Assert.EndsWith("st.json", json.RootElement.GetProperty("spatial_temporal_model").GetString());
+    }
+
     private static double TrackX(JsonElement track) => track.GetProperty("first_box")[0].GetDouble();
 }
