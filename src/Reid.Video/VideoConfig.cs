@@ -60,6 +60,8 @@ public sealed record ExtractionConfig
     public int MinTrackLength { get; init; } = 5;
     /// <summary>At most this many crops are kept per track, spread evenly over its life.</summary>
     public int MaxCropsPerTrack { get; init; } = 32;
+    /// <summary>Joining a lost track with a later track of the same person (off unless enabled).</summary>
+    public StitchingConfig Stitch { get; init; } = new();
 }
 
 /// <summary>Everything the video pipeline reads from configs/video.yaml.</summary>
@@ -110,6 +112,7 @@ public sealed record VideoConfig
         if (Appearance.BatchSize < 1) throw new ReidException("appearance.batchSize must be ≥ 1");
         if (Extraction.MinTrackLength < 1 || Extraction.MaxCropsPerTrack < 1)
             throw new ReidException("extraction.minTrackLength and extraction.maxCropsPerTrack must be ≥ 1");
+        Extraction.Stitch.Validate();
     }
 
     /// <summary>

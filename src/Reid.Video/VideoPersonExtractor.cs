@@ -116,10 +116,13 @@ public sealed class VideoPersonExtractor : IDisposable
         }
 
         var tracks = Finish(histories, camera);
+        IReadOnlyList<PersonTrack> people = tracks.Select(t => t.Item1).ToList();
+        if (_config.Extraction.Stitch.Enabled)
+            people = TrackStitcher.Stitch(people, _config.Extraction.Stitch, _config.Extraction.MaxCropsPerTrack);
         progress?.Report(1.0);
         var stats = new ExtractionStats(frames, detections, tracker.EmbeddingsComputed + tracks.Sum(t => t.Item2),
             decode, detect, embed, track, total.Elapsed.TotalSeconds, source.Warning);
-        return new VideoTracks(source.Info, camera, tracks.Select(t => t.Item1).ToList(), stats);
+        return new VideoTracks(source.Info, camera, people, stats);
     }
 
     private List<(PersonTrack, int)> Finish(Dictionary<int, TrackHistory> histories, string? camera)

@@ -46,6 +46,8 @@ public class TrackCommandTests
         Assert.InRange(json.RootElement.GetProperty("mota").GetDouble(), 0.3, 1);
         Assert.InRange(json.RootElement.GetProperty("idf1").GetDouble(), 0.3, 1);
         Assert.True(json.RootElement.GetProperty("id_switches").GetInt32() >= 0);
+        Assert.InRange(json.RootElement.GetProperty("hota").GetDouble(), 0.3, 1);
+        Assert.Equal(19, json.RootElement.GetProperty("hota_metrics").GetProperty("hota_per_alpha").GetArrayLength());
         var tracks = json.RootElement.GetProperty("tracks");
         Assert.True(tracks.GetArrayLength() > 3);
         Assert.Equal(512, tracks[0].GetProperty("embedding").GetArrayLength());

@@ -28,13 +28,14 @@ internal static class TrackCommand
         var config = new Option<string?>("--config") { Description = "Video config YAML (default: configs/video.yaml)" };
         var output = new Option<string?>("--out") { Description = "Folder for crops/, tracks.txt (MOT), tracks.json and annotated.mp4" };
         var json = new Option<string?>("--json") { Description = "Write the tracks (and metrics with --gt) as JSON to this file" };
-        var gt = new Option<string?>("--gt") { Description = "MOT ground truth (gt.txt): report MOTA, IDF1, ID switches and person AP50" };
+        var gt = new Option<string?>("--gt") { Description = "MOT ground truth (gt.txt): report MOTA, IDF1, HOTA, ID switches and person AP50" };
         var noAppearance = new Option<bool>("--no-appearance") { Description = "Track by motion only (the SORT/ByteTrack-like baseline)" };
         var noVideo = new Option<bool>("--no-video") { Description = "With --out, skip the annotated MP4" };
+        var stitch = new Option<bool>("--stitch") { Description = "Join a lost track with a later track of the same person (extraction.stitch in the config)" };
 
         var command = new Command("track", "Detect and track people in a video or image sequence");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { camera, from, to, step, detector, model, config, output, json, gt, noAppearance, noVideo })
+        foreach (var o in new Option[] { camera, from, to, step, detector, model, config, output, json, gt, noAppearance, noVideo, stitch })
             command.Options.Add(o);
 
         command.SetAction(parse =>
@@ -44,6 +45,7 @@ internal static class TrackCommand
             var cfg = parse.GetValue(config) is { } c ? VideoConfig.Load(c) : VideoConfig.LoadDefault();
             if (parse.GetValue(model) is { } m) cfg = cfg with { Appearance = cfg.Appearance with { Model = m } };
             if (parse.GetValue(noAppearance)) cfg = cfg with { Tracker = cfg.Tracker with { UseAppearance = false } };
+            if (parse.GetValue(stitch)) cfg = cfg with { Extraction = cfg.Extraction with { Stitch = cfg.Extraction.Stitch with { Enabled = true } } };
             var range = new FrameRange(parse.GetValue(from), parse.GetValue(to), parse.GetValue(step));
             range.Validate();
             var gtPath = parse.GetValue(gt);
@@ -59,12 +61,15 @@ internal static class TrackCommand
             if (result.Stats.Warning is { } warning) Console.Error.WriteLine($"reid: warning: {warning}");
 
             MotMetrics? metrics = null;
+            HotaMetrics? hota = null;
             DetectionEvaluator.Result? ap = null;
             if (groundTruth is not null)
             {
                 var processed = detections.Keys.ToHashSet();
                 var gtInRange = groundTruth.Where(r => processed.Contains(r.Frame)).ToList();
-                metrics = MotEvaluator.Evaluate(gtInRange, TrackExport.ToMotRows(result.Tracks).ToList());
+                var hypotheses = TrackExport.ToMotRows(result.Tracks).ToList();
+                metrics = MotEvaluator.Evaluate(gtInRange, hypotheses);
+                hota = HotaEvaluator.Evaluate(gtInRange, hypotheses);
                 ap = DetectionEvaluator.AveragePrecision50(detections, gtInRange);
             }
 
@@ -73,7 +78,7 @@ internal static class TrackCommand
             Console.WriteLine($"time: {s.WallSeconds:0.0} s, {s.FramesPerSecond:0.0} frames/s — decode {s.DecodeSeconds:0.0} s, detect {s.DetectSeconds:0.0} s, " +
                               $"embed {s.EmbedSeconds:0.0} s ({s.EmbeddedCrops} crops), track {s.TrackSeconds:0.00} s");
             if (metrics is not null)
-                Console.WriteLine($"MOTA {metrics.Mota:0.000}  IDF1 {metrics.Idf1:0.000}  ID switches {metrics.IdSwitches}  " +
+                Console.WriteLine($"MOTA {metrics.Mota:0.000}  IDF1 {metrics.Idf1:0.000}  HOTA {hota!.Hota:0.000} (DetA {hota.DetA:0.000}, AssA {hota.AssA:0.000})  ID switches {metrics.IdSwitches}  " +
                                   $"(FP {metrics.FalsePositives}, FN {metrics.FalseNegatives}, GT {metrics.GroundTruth})  person AP50 {ap!.AveragePrecision:0.000}");
 
             var extra = new
@@ -81,10 +86,11 @@ internal static class TrackCommand
                 detector = extractor.DetectorPath,
                 reid_model = extractor.EmbedderPath,
                 appearance = cfg.Tracker.UseAppearance,
+                stitch = cfg.Extraction.Stitch.Enabled ? cfg.Extraction.Stitch : null,
                 detection_ap50 = ap?.AveragePrecision,
                 from = range.From, to = range.To, step = range.Step,
             };
-            var document = TrackExport.Document(result, metrics, extra);
+            var document = TrackExport.Document(result, metrics, extra, hota);
             if (parse.GetValue(json) is { } jsonPath) TrackExport.WriteJson(jsonPath, document);
             if (parse.GetValue(output) is { } outDir)
             {
@@ -102,22 +108,6 @@ internal static class TrackCommand
         return command;
     }
 
-    private static void RunWithProgress(string label, Action<IProgress<double>> work)
-    {
-        if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            work(new Progress<double>(_ => { }));
-            return;
-        }
-        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
-        {
-            var task = ctx.AddTask(label, maxValue: 1.0);
-            work(new SyncProgress(v => task.Value = v));
-        });
-    }
-
-    private sealed class SyncProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
-    }
+    private static void RunWithProgress(string label, Action<IProgress<double>> work) =>
+        VideoProgress.Run([label], (_, p) => work(p));
 }

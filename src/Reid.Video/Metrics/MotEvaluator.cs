@@ -25,10 +25,6 @@ public static class MotEvaluator
 
     public static MotMetrics Evaluate(IReadOnlyList<MotRow> groundTruth, IReadOnlyList<MotRow> hypotheses)
     {
-        var gtByFrame = groundTruth.Where(r => r.Confidence != 0).GroupBy(r => r.Frame).ToDictionary(g => g.Key, g => g.ToList());
-        var hypByFrame = hypotheses.GroupBy(r => r.Frame).ToDictionary(g => g.Key, g => g.ToList());
-        var frames = gtByFrame.Keys.Union(hypByFrame.Keys).Order().ToList();
-
         int numGt = 0, numHyp = 0, tp = 0, fp = 0, fn = 0, idsw = 0, frag = 0;
         double iouSum = 0;
         var lastMatch = new Dictionary<int, int>();        // gt id -> hyp id it was last matched to
@@ -39,14 +35,8 @@ public static class MotEvaluator
         var gtTrackedFrames = new Dictionary<int, int>();
         var hypIds = new HashSet<int>();
 
-        foreach (var frame in frames)
+        foreach (var (gts, hyps) in ScoredFrames(groundTruth, hypotheses))
         {
-            var allGt = gtByFrame.GetValueOrDefault(frame) ?? [];
-            var hyps = hypByFrame.GetValueOrDefault(frame) ?? [];
-            var gts = allGt.Where(IsPedestrian).ToList();
-            var distractors = allGt.Where(g => !IsPedestrian(g)).ToList();
-            if (distractors.Count > 0) hyps = RemoveMatchingDistractors(hyps, gts, distractors);
-
             numGt += gts.Count;
             numHyp += hyps.Count;
             foreach (var h in hyps) hypIds.Add(h.Id);
@@ -125,6 +115,27 @@ public static class MotEvaluator
         int ml = gtFrames.Count(kv => gtTrackedFrames.GetValueOrDefault(kv.Key) < 0.2 * kv.Value);
         return new MotMetrics(mota, motp, idf1, idp, idr, idsw, numGt, numHyp, tp, fp, fn, frag,
             gtFrames.Count, hypIds.Count, mt, ml);
+    }
+
+    /// <summary>
+    /// The frames to score, in order, each with its pedestrian ground truth and the hypotheses left once those
+    /// matching a non-pedestrian ground-truth box (distractor classes of MOT16/17) are removed.
+    /// </summary>
+    internal static List<(List<MotRow> Gt, List<MotRow> Hyps)> ScoredFrames(IReadOnlyList<MotRow> groundTruth, IReadOnlyList<MotRow> hypotheses)
+    {
+        var gtByFrame = groundTruth.Where(r => r.Confidence != 0).GroupBy(r => r.Frame).ToDictionary(g => g.Key, g => g.ToList());
+        var hypByFrame = hypotheses.GroupBy(r => r.Frame).ToDictionary(g => g.Key, g => g.ToList());
+        var result = new List<(List<MotRow>, List<MotRow>)>();
+        foreach (var frame in gtByFrame.Keys.Union(hypByFrame.Keys).Order())
+        {
+            var allGt = gtByFrame.GetValueOrDefault(frame) ?? [];
+            var hyps = hypByFrame.GetValueOrDefault(frame) ?? [];
+            var gts = allGt.Where(IsPedestrian).ToList();
+            var distractors = allGt.Where(g => !IsPedestrian(g)).ToList();
+            if (distractors.Count > 0) hyps = RemoveMatchingDistractors(hyps, gts, distractors);
+            result.Add((gts, hyps));
+        }
+        return result;
     }
 
     // MOT16/17 class 1 is "pedestrian"; -1 means the file has no class column (MOT15 style).

@@ -42,7 +42,7 @@ public static class TrackExport
     };
 
     /// <summary>The JSON document of one video's tracks (embeddings included), plus optional metrics.</summary>
-    public static object Document(VideoTracks v, MotMetrics? metrics, object? extra = null) => new
+    public static object Document(VideoTracks v, MotMetrics? metrics, object? extra = null, HotaMetrics? hota = null) => new
     {
         video = v.Video.Path,
         camera = v.Camera,
@@ -65,7 +65,14 @@ public static class TrackExport
         mota = metrics?.Mota,
         idf1 = metrics?.Idf1,
         id_switches = metrics?.IdSwitches,
+        hota = hota?.Hota,
         metrics,
+        hota_metrics = hota is null ? null : new
+        {
+            hota = hota.Hota, det_a = hota.DetA, ass_a = hota.AssA, loc_a = hota.LocA,
+            alphas = HotaEvaluator.Alphas,
+            hota_per_alpha = hota.HotaPerAlpha, det_a_per_alpha = hota.DetAPerAlpha, ass_a_per_alpha = hota.AssAPerAlpha,
+        },
         extra,
         tracks = v.Tracks.Select(t => new
         {
