@@ -41,10 +41,11 @@ public sealed record SightingMatch(long SightingId, long Identity, string Name, 
 public sealed record ReembedResult(string ModelId, int Embedded, int AlreadyDone);
 
 /// <summary>
-/// Enrol / verify / identify / search / list / delete / re-embed over a <see cref="GalleryStore"/>, with an
+/// Enrol / verify / identify / search / list / delete / re-embed over an <see cref="IGalleryStore"/>, with an
 /// in-memory <see cref="SearchIndex"/> of the active model's embeddings. The index follows the store: before each
-/// question it picks up embeddings and deletions committed since (by this process or another one on the same
-/// data directory), so the CLI and a running server can share a gallery. Thread-safe.
+/// question it picks up embeddings and deletions committed since (by this process or another node sharing the
+/// store: the CLI and a server on one data directory, or several servers on one PostgreSQL database), by id
+/// greater than the last one seen (both stores make ids visible in commit order). Thread-safe.
 /// </summary>
 public sealed class GalleryService
 {
@@ -52,12 +53,12 @@ public sealed class GalleryService
     private long _lastEmbeddingRow;
     private long _lastAuditId;
 
-    public GalleryStore Store { get; }
+    public IGalleryStore Store { get; }
     public EmbeddingModel Model { get; }
     public GalleryOptions Options { get; }
     public SearchIndex Index { get; }
 
-    public GalleryService(GalleryStore store, EmbeddingModel model, GalleryOptions? options = null)
+    public GalleryService(IGalleryStore store, EmbeddingModel model, GalleryOptions? options = null)
     {
         (Store, Model, Options) = (store, model, options ?? new GalleryOptions());
         Index = new SearchIndex(model.Dimension, Options.Index);

@@ -12,7 +12,8 @@ namespace Reid.Cli.Commands;
 
 /// <summary>
 /// `reid gallery …`: the stored gallery from the command line (enrol, verify, identify, search, list, delete,
-/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR; answers can go to --json FILE.
+/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR (SQLite) or
+/// --database CONNSTRING (PostgreSQL); answers can go to --json FILE.
 /// </summary>
 internal static class GalleryCommand
 {
@@ -36,7 +37,10 @@ internal static class GalleryCommand
     }
 
     // ---- shared options ----------------------------------------------------------------------------------
-    private static Option<string> Data() => new("--data") { Description = "Gallery directory", Required = true };
+    // Every subcommand names its gallery with --data DIR (SQLite) or --database CONNSTRING (PostgreSQL).
+    private static GalleryLocation Data() => new(
+        new Option<string?>("--data") { Description = "Gallery directory (SQLite); with --database: this node's local files" },
+        new Option<string?>("--database") { Description = GalleryLocation.DatabaseHelp });
     private static Option<string?> Model() => new("--model") { Description = "ReID model (.onnx); default: the project's default model" };
     private static Option<string?> JsonOut() => new("--json") { Description = "Also write the answer as JSON to this file" };
     private static Option<double?> Threshold() => new("--threshold") { Description = "Decision threshold (cosine) overriding the calibrated one" };
@@ -64,8 +68,8 @@ internal static class GalleryCommand
         return tracks;
     }
 
-    private static GalleryService OpenService(ParseResult parse, Option<string> data, Option<string?> model) =>
-        new(GalleryStore.Open(parse.GetValue(data)!), GalleryModels.Open(parse.GetValue(model)));
+    private static GalleryService OpenService(ParseResult parse, GalleryLocation data, Option<string?> model) =>
+        new(data.Open(parse), GalleryModels.Open(parse.GetValue(model)));
 
     /// <summary>Files named on the command line; a folder stands for the JPEG/PNG files in it.</summary>
     internal static IReadOnlyList<ImageInput> ReadImages(IEnumerable<string> paths)
@@ -229,7 +233,7 @@ internal static class GalleryCommand
         var c = new Command("list", "The identities in the gallery") { data, json, q };
         c.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             var list = store.ListIdentities(parse.GetValue(q));
             var table = new Table().AddColumns("id", "name", "sightings", "created");
             foreach (var i in list) table.AddRow($"{i.Id}", Markup.Escape(i.Name), $"{i.SightingCount}", i.Created.ToString("u"));
@@ -250,7 +254,7 @@ internal static class GalleryCommand
         var c = new Command("delete", "Erase an identity with its sightings, crops and embeddings (logged)") { data, identity, reason };
         c.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             var id = parse.GetValue(identity);
             if (!store.DeleteIdentity(id, Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli", parse.GetValue(reason)))
                 throw new IdentityNotFoundException(id);
@@ -324,7 +328,7 @@ internal static class GalleryCommand
         var add = new Command("add", "Create a key and print it (shown once)") { data, role, label };
         add.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             Console.WriteLine(store.CreateApiKey(parse.GetValue(label)!, parse.GetValue(role) == "write" ? KeyRole.Write : KeyRole.Read, "cli"));
             return CliRunner.Ok;
         });
@@ -332,7 +336,7 @@ internal static class GalleryCommand
         var list = new Command("list", "The keys (never their secrets)") { listData };
         list.SetAction(parse =>
         {
-            foreach (var k in GalleryStore.Open(parse.GetValue(listData)!).ListApiKeys())
+            foreach (var k in listData.Open(parse).ListApiKeys())
                 Console.WriteLine($"{k.Id}\t{k.Role.ToString().ToLowerInvariant()}\t{(k.Revoked ? "revoked" : "active")}\t{k.Created:u}\t{k.Label}");
             return CliRunner.Ok;
         });
@@ -341,7 +345,7 @@ internal static class GalleryCommand
         var revoke = new Command("revoke", "Revoke a key") { revokeData, id };
         revoke.SetAction(parse =>
         {
-            if (!GalleryStore.Open(parse.GetValue(revokeData)!).RevokeApiKey(parse.GetValue(id), "cli"))
+            if (!revokeData.Open(parse).RevokeApiKey(parse.GetValue(id), "cli"))
                 throw new ReidException($"no active key {parse.GetValue(id)}");
             Console.WriteLine($"revoked key {parse.GetValue(id)}");
             return CliRunner.Ok;
