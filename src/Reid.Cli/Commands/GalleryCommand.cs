@@ -163,8 +163,11 @@ internal static class GalleryCommand
         var (video, from, to, _, detector) = VideoOptions();
         var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
         var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
+        var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): rescale each sighting's score by how plausible the walk from the probe's --camera/--time is" };
+        var camera = new Option<string?>("--camera") { Description = "With --st: the camera the probe was seen by" };
+        var time = new Option<string?>("--time") { Description = "With --st: when the probe was seen (ISO 8601, e.g. 2026-11-21T19:30:00Z)" };
         var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold (a video: each tracked person)")
-            { data, model, json, threshold, images, k, enrolAs, video, from, to, detector };
+            { data, model, json, threshold, images, k, enrolAs, st, camera, time, video, from, to, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
@@ -187,22 +190,39 @@ internal static class GalleryCommand
                 return CliRunner.Ok;
             }
             if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --image FILE… or --video FILE");
-            var r = g.Identify(ReadImages(paths), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs));
-            var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", "");
+            var where = TravelTimeProbe(parse.GetValue(st), parse.GetValue(camera), parse.GetValue(time));
+            var r = g.Identify(ReadImages(paths), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs), where: where);
+            var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", where is null ? "" : "appearance", "");
             foreach (var (m, i) in r.Matches.Select((m, i) => (m, i)))
-                table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}", m.AboveThreshold ? "[green]match[/]" : "");
+                table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}",
+                    m.AppearanceScore is { } a ? $"{a:F3}" : "", m.AboveThreshold ? "[green]match[/]" : "");
             AnsiConsole.Write(table);
+            if (r.SpatialTemporal is { } note) Console.WriteLine(note);
             Console.WriteLine(r.Unknown ? $"UNKNOWN (nobody reaches {r.Threshold.Score:F3} [{r.Threshold.Source}])" : $"IDENTIFIED: {r.Matches[0].Name} (#{r.Matches[0].Identity})");
             if (r.Enrolled is { } e) Console.WriteLine($"enrolled the unknown person as {e.Name} (#{e.Id})");
             WriteJson(parse.GetValue(json), new
             {
                 unknown = r.Unknown,
-                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold }),
-                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id,
+                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold, appearanceScore = m.AppearanceScore }),
+                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id, spatialTemporal = r.SpatialTemporal,
             });
             return CliRunner.Ok;
         });
         return c;
+    }
+
+    private static SpatialTemporalProbe? TravelTimeProbe(string? modelPath, string? camera, string? time)
+    {
+        if (modelPath is null)
+        {
+            if (camera is not null || time is not null) throw new ReidException("--camera and --time go with --st MODEL (a travel-time model)");
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(camera) || string.IsNullOrWhiteSpace(time))
+            throw new ReidException("--st needs the probe's --camera and --time");
+        if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            throw new ReidException($"--time {time}: not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
+        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, at);
     }
 
     private static Command Search()
