@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 ORT_VERSION=1.30.0
-APT_PACKAGES=(libturbojpeg0 libdnnl2 libdnnl-dev ffmpeg chromium protobuf-compiler libonnx-dev libgomp1)
+APT_PACKAGES=(libturbojpeg0 libdnnl2 libdnnl-dev ffmpeg chromium protobuf-compiler libonnx-dev libgomp1 postgresql)
 [[ " $* " == *" --bench "* ]] && APT_PACKAGES+=(python3-torch)
 
 say() { printf '[setup] %s\n' "$*" >&2; }

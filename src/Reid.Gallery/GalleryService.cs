@@ -8,6 +8,8 @@ namespace Reid.Gallery;
 /// (`reid gallery calibrate` stores one); answers say which one was used</param>
 /// <param name="CropMaxHeight">stored crops are scaled down to at most this height (2x the 256-px model input:
 /// enough to re-embed with a later, larger model)</param>
+/// <param name="TravelTimeCandidates">identify with a travel-time model: at least this many best sightings by
+/// appearance are rescaled</param>
 public sealed record GalleryOptions(
     double UncalibratedThreshold = 0.5,
     int CropMaxHeight = 512,
@@ -16,6 +18,7 @@ public sealed record GalleryOptions(
     int DefaultSearchK = 50,
     int DefaultIdentifyK = 5,
     int EmbedBatch = 32,
+    int TravelTimeCandidates = 500,
     SearchIndexOptions? Index = null,
     ImageDecodeOptions? Decode = null);
 
@@ -32,19 +35,24 @@ public sealed record ThresholdUsed(double Score, string Source, double? Far);
 
 public sealed record VerifyResult(Identity Identity, bool Match, float Score, float MeanScore, ThresholdUsed Threshold, string ModelId);
 
-public sealed record IdentityMatch(long Identity, string Name, float Score, float MeanScore, int Sightings, long BestSightingId, bool AboveThreshold);
+/// <param name="AppearanceScore">with a travel-time model: the appearance score of the best sighting before rescaling</param>
+public sealed record IdentityMatch(long Identity, string Name, float Score, float MeanScore, int Sightings, long BestSightingId, bool AboveThreshold,
+    float? AppearanceScore = null);
 
-public sealed record IdentifyResult(bool Unknown, IReadOnlyList<IdentityMatch> Matches, ThresholdUsed Threshold, string ModelId, Identity? Enrolled);
+/// <param name="SpatialTemporal">with a travel-time model: how many candidate sightings it had evidence for</param>
+public sealed record IdentifyResult(bool Unknown, IReadOnlyList<IdentityMatch> Matches, ThresholdUsed Threshold, string ModelId, Identity? Enrolled,
+    string? SpatialTemporal = null);
 
 public sealed record SightingMatch(long SightingId, long Identity, string Name, float Score, Sighting Sighting);
 
 public sealed record ReembedResult(string ModelId, int Embedded, int AlreadyDone);
 
 /// <summary>
-/// Enrol / verify / identify / search / list / delete / re-embed over a <see cref="GalleryStore"/>, with an
+/// Enrol / verify / identify / search / list / delete / re-embed over an <see cref="IGalleryStore"/>, with an
 /// in-memory <see cref="SearchIndex"/> of the active model's embeddings. The index follows the store: before each
-/// question it picks up embeddings and deletions committed since (by this process or another one on the same
-/// data directory), so the CLI and a running server can share a gallery. Thread-safe.
+/// question it picks up embeddings and deletions committed since (by this process or another node sharing the
+/// store: the CLI and a server on one data directory, or several servers on one PostgreSQL database), by id
+/// greater than the last one seen (both stores make ids visible in commit order). Thread-safe.
 /// </summary>
 public sealed class GalleryService
 {
@@ -52,12 +60,12 @@ public sealed class GalleryService
     private long _lastEmbeddingRow;
     private long _lastAuditId;
 
-    public GalleryStore Store { get; }
+    public IGalleryStore Store { get; }
     public EmbeddingModel Model { get; }
     public GalleryOptions Options { get; }
     public SearchIndex Index { get; }
 
-    public GalleryService(GalleryStore store, EmbeddingModel model, GalleryOptions? options = null)
+    public GalleryService(IGalleryStore store, EmbeddingModel model, GalleryOptions? options = null)
     {
         (Store, Model, Options) = (store, model, options ?? new GalleryOptions());
         Index = new SearchIndex(model.Dimension, Options.Index);
@@ -131,29 +139,67 @@ public sealed class GalleryService
     /// <summary>Who is this? Ranked identities (by best sighting score), "unknown" when none reaches the threshold;
     /// optionally enrols an unknown probe as a new identity.</summary>
     public IdentifyResult Identify(IReadOnlyList<ImageInput> probe, int? k = null, double? thresholdOverride = null,
-        string? enrolUnknownAs = null, string actor = "cli")
+        string? enrolUnknownAs = null, string actor = "cli", SpatialTemporalProbe? where = null)
     {
         var crops = DecodeAll(probe);
-        return IdentifyCrops(crops, k, thresholdOverride, enrolUnknownAs, actor);
+        return IdentifyCrops(crops, k, thresholdOverride, enrolUnknownAs, actor, where);
     }
 
+    /// <param name="where">the probe's camera and time with a travel-time model: scores are then the appearance
+    /// scores rescaled by it (see <see cref="SpatialTemporalProbe.Rescale"/>), and the threshold applies to them</param>
     public IdentifyResult IdentifyCrops(IReadOnlyList<CropInput> crops, int? k = null, double? thresholdOverride = null,
-        string? enrolUnknownAs = null, string actor = "cli")
+        string? enrolUnknownAs = null, string actor = "cli", SpatialTemporalProbe? where = null)
     {
         var q = ProbeVector(crops.Select(c => c.Crop).ToArray());
         Sync();
         var t = ResolveThreshold(thresholdOverride);
-        var hits = Index.RankIdentities(q, Math.Clamp(k ?? Options.DefaultIdentifyK, 1, 1000));
-        var best = BestSightings(q, hits.Select(h => h.IdentityId).ToHashSet());
-        var names = Names(hits.Select(h => h.IdentityId));
-        var matches = hits.Where(h => names.ContainsKey(h.IdentityId))
-            .Select(h => new IdentityMatch(h.IdentityId, names[h.IdentityId], h.Best, h.Mean, h.Sightings,
-                best.GetValueOrDefault(h.IdentityId), h.Best >= t.Score)).ToArray();
+        var kk = Math.Clamp(k ?? Options.DefaultIdentifyK, 1, 1000);
+        string? note = null;
+        IdentityMatch[] matches;
+        if (where is null)
+        {
+            var hits = Index.RankIdentities(q, kk);
+            var best = BestSightings(q, hits.Select(h => h.IdentityId).ToHashSet());
+            var names = Names(hits.Select(h => h.IdentityId));
+            matches = hits.Where(h => names.ContainsKey(h.IdentityId))
+                .Select(h => new IdentityMatch(h.IdentityId, names[h.IdentityId], h.Best, h.Mean, h.Sightings,
+                    best.GetValueOrDefault(h.IdentityId), h.Best >= t.Score)).ToArray();
+        }
+        else matches = RankWithTravelTimes(q, kk, t, where, out note);
         var unknown = matches.Length == 0 || !matches[0].AboveThreshold;
         Identity? enrolled = null;
         if (unknown && !string.IsNullOrWhiteSpace(enrolUnknownAs))
             enrolled = EnrolCrops(enrolUnknownAs, crops, null, actor).Identity;
-        return new IdentifyResult(unknown, matches, t, Model.Id, enrolled);
+        return new IdentifyResult(unknown, matches, t, Model.Id, enrolled, note);
+    }
+
+    // The rescaling needs each sighting's camera and time, so it looks at the best sightings by appearance (a
+    // multiple of k, from the index) rather than at all of them: an identity far down by appearance could only
+    // rise above these by a factor larger than the model gives in practice.
+    private IdentityMatch[] RankWithTravelTimes(float[] q, int k, ThresholdUsed t, SpatialTemporalProbe where, out string note)
+    {
+        var candidates = Index.TopSightings(q, Math.Max(Options.TravelTimeCandidates, k * 50));
+        var origins = Store.GetSightingsById(candidates.Select(c => c.SightingId).ToArray()).ToDictionary(s => s.Id);
+        var agg = new Dictionary<long, (float Best, float Appearance, long Sighting, double Sum, int N)>();
+        var learned = 0;
+        foreach (var c in candidates)
+        {
+            if (!origins.TryGetValue(c.SightingId, out var s)) continue;
+            var (factor, kind) = where.Rescale(s.Origin);
+            if (kind == SpatialTemporal.EvidenceKind.Learned) learned++;
+            var score = c.Score * factor;
+            ref var a = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(agg, c.IdentityId, out var seen);
+            a = !seen ? (score, c.Score, c.SightingId, score, 1)
+                : score > a.Best ? (score, c.Score, c.SightingId, a.Sum + score, a.N + 1) : a with { Sum = a.Sum + score, N = a.N + 1 };
+        }
+        note = $"travel-time model: learned evidence for {learned} of {origins.Count} candidate sighting(s) (camera {where.Camera}, {where.Time:u})";
+        var top = agg.OrderByDescending(kv => kv.Value.Best).ThenBy(kv => kv.Key).Take(k).ToArray();
+        var identities = new Dictionary<long, Identity>();
+        foreach (var (id, _) in top)
+            if (Store.GetIdentity(id) is { } i) identities[id] = i;
+        return top.Where(kv => identities.ContainsKey(kv.Key))
+            .Select(kv => new IdentityMatch(kv.Key, identities[kv.Key].Name, kv.Value.Best, (float)(kv.Value.Sum / kv.Value.N),
+                identities[kv.Key].SightingCount, kv.Value.Sighting, kv.Value.Best >= t.Score, kv.Value.Appearance)).ToArray();
     }
 
     /// <summary>The k stored sightings most similar to the probe, best first.</summary>

@@ -6,7 +6,8 @@ namespace Reid.Gallery;
 /// <summary>One size of the exact-search benchmark.</summary>
 /// <param name="QueriesPerSecond">single-threaded queries per second (median of the timed queries)</param>
 /// <param name="BandwidthBoundQps">what a query could reach if it were limited only by the measured read bandwidth</param>
-public sealed record SearchBenchmarkResult(int Stored, int Dimension, bool Half, int Queries, double QueriesPerSecond,
+/// <param name="Kernel">"fused" (the index's scan) or "reference" (the straightforward loops, for comparison)</param>
+public sealed record SearchBenchmarkResult(string Kernel, int Stored, int Dimension, bool Half, int Queries, double QueriesPerSecond,
     double P50Ms, double P99Ms, double ScannedGBPerSecond, double MemoryReadGBPerSecond, double BandwidthBoundQps,
     double FractionOfBandwidth, double Parallelism);
 
@@ -17,7 +18,13 @@ public sealed record SearchBenchmarkResult(int Stored, int Dimension, bool Half,
 /// </summary>
 public static class SearchBenchmark
 {
-    public static SearchBenchmarkResult Run(int stored, int dimension, bool half, int queries, int k = 50, int parallelism = 1, int seed = 1)
+    /// <summary>
+    /// Times <paramref name="queries"/> top-k queries on one index; with <paramref name="compare"/> the reference
+    /// scan is timed too, query by query alternating with the fused one on the same index and probes, so both see
+    /// the same machine load (the first result is then the reference).
+    /// </summary>
+    public static IReadOnlyList<SearchBenchmarkResult> Run(int stored, int dimension, bool half, int queries, int k = 50,
+        int parallelism = 1, int seed = 1, bool compare = false)
     {
         var index = new SearchIndex(dimension, new SearchIndexOptions(half, ParallelThreshold: parallelism > 1 ? 1 : int.MaxValue, MaxParallelism: parallelism));
         index.Reserve(stored);
@@ -28,25 +35,37 @@ public static class SearchBenchmark
             RandomUnit(rng, v);
             index.Add(i, i / 4, v);
         }
+        ScanKernel[] kernels = compare ? [ScanKernel.Reference, ScanKernel.Fused] : [ScanKernel.Fused];
         var probe = new float[dimension];
-        for (var w = 0; w < Math.Min(3, queries); w++) { RandomUnit(rng, probe); index.TopSightings(probe, k); } // warm-up (JIT, page faults)
+        for (var w = 0; w < Math.Min(3, queries); w++) // warm-up (JIT, page faults)
+        {
+            RandomUnit(rng, probe);
+            foreach (var kernel in kernels) index.TopSightings(probe, k, kernel);
+        }
 
-        var times = new double[queries];
+        var times = kernels.Select(_ => new double[queries]).ToArray();
         for (var q = 0; q < queries; q++)
         {
             RandomUnit(rng, probe);
-            var t = Stopwatch.GetTimestamp();
-            index.TopSightings(probe, k);
-            times[q] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            for (var j = 0; j < kernels.Length; j++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                index.TopSightings(probe, k, kernels[j]);
+                times[j][q] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            }
         }
-        Array.Sort(times);
-        var p50 = times[times.Length / 2];
-        var p99 = times[Math.Min(times.Length - 1, (int)Math.Ceiling(times.Length * 0.99) - 1)];
         var bytes = (double)stored * dimension * (half ? 2 : 4);
         var bandwidth = MemoryReadBandwidth(parallelism);
         var bound = bandwidth * 1e9 / bytes;
-        var qps = 1000.0 / p50;
-        return new SearchBenchmarkResult(stored, dimension, half, queries, qps, p50, p99, bytes / (p50 / 1000) / 1e9, bandwidth, bound, qps / bound, parallelism);
+        return kernels.Select((kernel, j) =>
+        {
+            var sorted = times[j].Order().ToArray();
+            var p50 = sorted[sorted.Length / 2];
+            var p99 = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(sorted.Length * 0.99) - 1)];
+            var qps = 1000.0 / p50;
+            return new SearchBenchmarkResult(kernel.ToString().ToLowerInvariant(), stored, dimension, half, queries, qps, p50, p99,
+                bytes / (p50 / 1000) / 1e9, bandwidth, bound, qps / bound, parallelism);
+        }).ToArray();
     }
 
     /// <summary>Streaming read bandwidth in GB/s: the best of a few full passes summing a 512 MB buffer (SIMD).</summary>

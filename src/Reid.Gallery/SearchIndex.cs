@@ -10,6 +10,9 @@ public readonly record struct SightingHit(long SightingId, long IdentityId, floa
 /// <summary>An identity's similarity to a probe: the best and the mean over its sightings.</summary>
 public readonly record struct IdentityHit(long IdentityId, float Best, float Mean, int Sightings);
 
+/// <summary>How a query scans the rows: the fused kernels (<see cref="DotKernels"/>) or the reference loops.</summary>
+internal enum ScanKernel { Fused, Reference }
+
 /// <summary>Options of the in-memory index.</summary>
 /// <param name="Half">store vectors as fp16 (half the memory and bandwidth; scores differ by ~1e-3)</param>
 /// <param name="ParallelThreshold">rows above which one query is split over the cores</param>
@@ -24,8 +27,6 @@ public sealed record SearchIndexOptions(bool Half = false, int ParallelThreshold
 /// </summary>
 public sealed class SearchIndex
 {
-    private const int ConvertBlockRows = 16;
-
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly SearchIndexOptions _options;
     private float[] _f32 = [];
@@ -102,7 +103,10 @@ public sealed class SearchIndex
     }
 
     /// <summary>The k sightings most similar to the probe, best first.</summary>
-    public IReadOnlyList<SightingHit> TopSightings(ReadOnlySpan<float> probe, int k)
+    public IReadOnlyList<SightingHit> TopSightings(ReadOnlySpan<float> probe, int k) => TopSightings(probe, k, ScanKernel.Fused);
+
+    /// <summary>As <see cref="TopSightings(ReadOnlySpan{float}, int)"/> with a chosen scan (the benchmark compares them).</summary>
+    internal IReadOnlyList<SightingHit> TopSightings(ReadOnlySpan<float> probe, int k, ScanKernel kernel)
     {
         CheckDimension(probe.Length);
         if (k <= 0) return [];
@@ -110,7 +114,7 @@ public sealed class SearchIndex
         var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, _count));
         try
         {
-            Score(probe, scores);
+            Score(probe, scores, kernel);
             var top = TopK(scores.AsSpan(0, _count), k);
             return top.Select(r => new SightingHit(_sightings[r], _identities[r], scores[r])).ToArray();
         }
@@ -126,7 +130,7 @@ public sealed class SearchIndex
         var scores = ArrayPool<float>.Shared.Rent(Math.Max(1, _count));
         try
         {
-            Score(probe, scores);
+            Score(probe, scores, ScanKernel.Fused);
             var agg = new Dictionary<long, (float Best, double Sum, int N)>();
             for (var row = 0; row < _count; row++)
             {
@@ -171,14 +175,14 @@ public sealed class SearchIndex
     }
 
     // One pass over all rows; long indexes are split into contiguous chunks over the cores.
-    private void Score(ReadOnlySpan<float> probe, float[] scores)
+    private void Score(ReadOnlySpan<float> probe, float[] scores, ScanKernel kernel)
     {
         var n = _count;
         if (n == 0) return;
         var cores = _options.MaxParallelism > 0 ? _options.MaxParallelism : Environment.ProcessorCount;
         if (n < _options.ParallelThreshold || cores <= 1)
         {
-            ScoreRange(probe, scores, 0, n);
+            ScoreRange(probe, scores, 0, n, kernel);
             return;
         }
         var q = probe.ToArray();
@@ -186,32 +190,25 @@ public sealed class SearchIndex
         Parallel.For(0, cores, new ParallelOptions { MaxDegreeOfParallelism = cores }, c =>
         {
             var start = c * chunk;
-            ScoreRange(q, scores, start, Math.Min(n, start + chunk));
+            if (start < n) ScoreRange(q, scores, start, Math.Min(n, start + chunk), kernel);
         });
     }
 
-    private void ScoreRange(ReadOnlySpan<float> probe, float[] scores, int start, int end)
+    private void ScoreRange(ReadOnlySpan<float> probe, float[] scores, int start, int end, ScanKernel kernel)
     {
         var d = Dimension;
-        if (!Half)
+        var rows = end - start;
+        var dst = scores.AsSpan(start, rows);
+        if (Half)
         {
-            var data = _f32;
-            for (var r = start; r < end; r++) scores[r] = TensorPrimitives.Dot(probe, data.AsSpan(r * d, d));
-            return;
+            var data = _f16.AsSpan(start * d, rows * d);
+            if (kernel == ScanKernel.Fused) DotKernels.Dot(probe, data, dst); else DotKernels.ReferenceDot(probe, data, dst);
         }
-        // fp16: widen a block of rows into an L1-sized buffer, then dot as fp32.
-        var buffer = ArrayPool<float>.Shared.Rent(ConvertBlockRows * d);
-        try
+        else
         {
-            for (var r = start; r < end; r += ConvertBlockRows)
-            {
-                var rows = Math.Min(ConvertBlockRows, end - r);
-                var dst = buffer.AsSpan(0, rows * d);
-                TensorPrimitives.ConvertToSingle(_f16.AsSpan(r * d, rows * d), dst);
-                for (var i = 0; i < rows; i++) scores[r + i] = TensorPrimitives.Dot(probe, dst.Slice(i * d, d));
-            }
+            var data = _f32.AsSpan(start * d, rows * d);
+            if (kernel == ScanKernel.Fused) DotKernels.Dot(probe, data, dst); else DotKernels.ReferenceDot(probe, data, dst);
         }
-        finally { ArrayPool<float>.Shared.Return(buffer); }
     }
 
     // Indices of the k largest scores, best first (ties: lower row first), with a size-k min-heap.
@@ -221,11 +218,19 @@ public sealed class SearchIndex
         if (k == 0) return [];
         var heap = new PriorityQueue<int, (float, int)>(k, Comparer<(float Score, int Row)>.Create((a, b) =>
             a.Score != b.Score ? a.Score.CompareTo(b.Score) : b.Row.CompareTo(a.Row)));
+        var floor = float.NegativeInfinity; // the heap's smallest score once full: most rows fail this one compare
         for (var i = 0; i < scores.Length; i++)
         {
-            if (heap.Count < k) { heap.Enqueue(i, (scores[i], i)); continue; }
+            if (heap.Count < k)
+            {
+                heap.Enqueue(i, (scores[i], i));
+                if (heap.Count == k) { heap.TryPeek(out _, out var first); floor = first.Item1; }
+                continue;
+            }
+            if (!(scores[i] > floor)) continue;
+            heap.DequeueEnqueue(i, (scores[i], i));
             heap.TryPeek(out _, out var min);
-            if (scores[i] > min.Item1) heap.DequeueEnqueue(i, (scores[i], i));
+            floor = min.Item1;
         }
         var result = new int[heap.Count];
         for (var i = result.Length - 1; i >= 0; i--) result[i] = heap.Dequeue();

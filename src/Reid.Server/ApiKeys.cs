@@ -22,7 +22,7 @@ public static class ApiKeys
     }
 
     /// <summary>An endpoint filter that refuses the request unless the key has at least <paramref name="needed"/>.</summary>
-    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(GalleryStore store, KeyRole needed) =>
+    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(IGalleryStore store, KeyRole needed) =>
         async (ctx, next) =>
         {
             var http = ctx.HttpContext;
@@ -47,7 +47,7 @@ public static class ApiKeys
     /// On a gallery without keys: creates a read-write key, saves it to DATA/admin.key (owner-only permissions) and
     /// returns it, so the operator can start using the API; later starts return null.
     /// </summary>
-    public static string? EnsureAdminKey(GalleryStore store)
+    public static string? EnsureAdminKey(IGalleryStore store)
     {
         if (store.ListApiKeys().Count > 0) return null;
         var secret = store.CreateApiKey("admin (created by reid serve)", KeyRole.Write, "reid serve");

@@ -1,6 +1,7 @@
 using Reid.Core;
 using Reid.Gallery;
 using Reid.Imaging;
+using Reid.SpatialTemporal;
 using Reid.TestSupport;
 using static Reid.Gallery.Tests.Fixtures;
 
@@ -28,6 +29,31 @@ public class GalleryServiceTests
         var stranger = g.Identify([PersonInput(5, 0)]);
         Assert.True(stranger.Unknown);
         Assert.Contains("uncalibrated", stranger.Threshold.Source);
+    }
+
+    [Fact]
+    public void A_travel_time_model_reranks_by_how_plausible_the_walk_is()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var t0 = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        // Two stored people who look alike: "far" even has the probe's exact pixels, but was seen three hours
+        // later; "near" was seen at camera c2 a minute after the probe at c1, the usual walk.
+        var near = g.Enrol("near", [PersonInput(0, 1) with { Origin = new SightingSource("c2", t0.AddSeconds(60)) }]).Identity.Id;
+        var far = g.Enrol("far", [PersonInput(0, 7) with { Origin = new SightingSource("c2", t0.AddHours(3)) }]).Identity.Id;
+        var unplaced = g.Enrol("no camera", [PersonInput(0, 2)]).Identity.Id;
+        Assert.Equal(far, g.Identify([PersonInput(0, 7)]).Matches[0].Identity);
+
+        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
+            { new LabelledSighting(p, "c1", 1000.0 * p), new LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
+        var model = SpatialTemporalModel.Learn(walks, new SpatialTemporalOptions { SmoothingSeconds = 8 });
+        var r = g.Identify([PersonInput(0, 7)], where: new SpatialTemporalProbe(model, "c1", t0));
+        Assert.Equal(near, r.Matches[0].Identity);
+        var byId = r.Matches.ToDictionary(m => m.Identity);
+        Assert.True(byId[near].Score > byId[near].AppearanceScore, "a likely walk raises the score");
+        Assert.True(byId[far].Score < byId[far].AppearanceScore, "an unlikely one lowers it");
+        Assert.Equal(byId[unplaced].AppearanceScore, byId[unplaced].Score); // no camera or time: appearance alone
+        Assert.Contains("learned evidence for 2 of 3", r.SpatialTemporal);
     }
 
     [Fact]

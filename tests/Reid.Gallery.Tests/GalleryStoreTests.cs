@@ -4,7 +4,11 @@ using Reid.TestSupport;
 
 namespace Reid.Gallery.Tests;
 
-public class GalleryStoreTests
+/// <summary>
+/// The store contract, run against every store (SQLite and PostgreSQL): each derived class says how to make a new
+/// empty gallery and how to open another handle on it (another node).
+/// </summary>
+public abstract class GalleryStoreTests
 {
     internal static NewSighting Sighting(float[] v, string camera = "c1") =>
         new([0xFF, 0xD8, 0xFF, 0xD9], 64, 128, new SightingSource(camera, DateTimeOffset.UnixEpoch, "test.jpg"), v);
@@ -18,11 +22,19 @@ public class GalleryStoreTests
         return v.Select(x => x / n).ToArray();
     }
 
-    [Fact]
+    /// <summary>A new empty gallery; returns what <see cref="Open"/> needs to reach it.</summary>
+    protected abstract string NewGallery();
+
+    /// <summary>A new store handle on <paramref name="gallery"/> (as another node would open it).</summary>
+    protected abstract IGalleryStore Open(string gallery);
+
+    protected IGalleryStore NewStore() => Open(NewGallery());
+
+    [StoreFact]
     public void Enrol_then_read_back_identity_sightings_crops_and_embeddings()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var gallery = NewGallery();
+        var store = Open(gallery);
         Assert.Equal(1, store.SchemaVersion);
         var id = store.CreateIdentity("Ada", """{"badge":7}""", [Sighting(Unit(8, 1)), Sighting(Unit(8, 2), "c2")], "m1", "test");
         var identity = store.GetIdentity(id)!;
@@ -31,24 +43,39 @@ public class GalleryStoreTests
         Assert.Contains("badge", identity.MetadataJson);
         var sightings = store.GetSightings(id);
         Assert.Equal(["c1", "c2"], sightings.Select(s => s.Origin.Camera));
+        Assert.Equal(DateTimeOffset.UnixEpoch, sightings[0].Origin.CapturedAt);
+        Assert.Equal(sightings.Select(s => s.Id), store.GetSightingsById(sightings.Select(s => s.Id).ToArray()).Select(s => s.Id));
         Assert.Equal(new byte[] { 0xFF, 0xD8, 0xFF, 0xD9 }, store.GetCrop(sightings[0].Id));
         var embeddings = store.ReadEmbeddings("m1").ToList();
         Assert.Equal(2, embeddings.Count);
         Assert.Equal(Unit(8, 1), embeddings[0].Vector);
+        Assert.Equal(id, embeddings[0].IdentityId);
+        Assert.Empty(store.ReadEmbeddings("m1", embeddings[1].RowId));
         Assert.Empty(store.ReadEmbeddings("m2"));
         Assert.Empty(store.CheckConsistency());
 
         // Reopening keeps everything and does not re-run migrations.
-        var again = GalleryStore.Open(dir.Path);
+        var again = Open(gallery);
         Assert.Equal(1, again.SchemaVersion);
         Assert.Single(again.ListIdentities());
     }
 
-    [Fact]
+    [StoreFact]
+    public void An_enrolment_that_fails_midway_stores_nothing()
+    {
+        var store = NewStore();
+        var broken = Sighting(Unit(8, 2)) with { CropJpeg = null! }; // the second insert violates NOT NULL
+        Assert.ThrowsAny<Exception>(() => store.CreateIdentity("Half", null, [Sighting(Unit(8, 1)), broken], "m1", "test"));
+        Assert.Equal(0, store.CountIdentities());
+        Assert.Empty(store.ReadEmbeddings("m1"));
+        Assert.Empty(store.ReadAudit(action: "enrol"));
+        Assert.Empty(store.CheckConsistency());
+    }
+
+    [StoreFact]
     public void Delete_erases_sightings_crops_embeddings_and_logs_without_the_name()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var store = NewStore();
         var keep = store.CreateIdentity("Keep", null, [Sighting(Unit(8, 3))], "m1", "test");
         var gone = store.CreateIdentity("Zelda Erasable", null, [Sighting(Unit(8, 4)), Sighting(Unit(8, 5))], "m1", "test");
         var goneSightings = store.GetSightings(gone);
@@ -56,69 +83,201 @@ public class GalleryStoreTests
         Assert.False(store.DeleteIdentity(gone, "operator"));
         Assert.Null(store.GetIdentity(gone));
         Assert.All(goneSightings, s => Assert.Null(store.GetCrop(s.Id)));
+        Assert.Empty(store.GetSightingsById(goneSightings.Select(s => s.Id).ToArray()));
         Assert.Single(store.ReadEmbeddings("m1"));
         Assert.NotNull(store.GetIdentity(keep));
         var log = store.ReadAudit(action: "delete").Single();
         Assert.Equal(gone, log.IdentityId);
         Assert.Equal("operator", log.Actor);
         Assert.Contains("2 sighting", log.Detail);
+        Assert.Contains("subject request", log.Detail);
         Assert.DoesNotContain("Zelda", string.Join(" ", store.ReadAudit().Select(a => a.Detail)));
         Assert.Empty(store.CheckConsistency());
-        // secure_delete + checkpoint: the erased name is not left in the database file.
-        var bytes = File.ReadAllBytes(store.DatabasePath);
-        Assert.Equal(-1, bytes.AsSpan().IndexOf("Zelda Erasable"u8));
     }
 
-    [Fact]
+    [StoreFact]
     public void Models_are_kept_apart_and_reembedding_fills_the_missing_ones()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var store = NewStore();
         var id = store.CreateIdentity("A", null, [Sighting(Unit(8, 1)), Sighting(Unit(8, 2))], "old", "test");
         var missing = store.SightingsMissingModel("new");
         Assert.Equal(2, missing.Count);
-        store.PutEmbeddings("new", missing.Select(s => (s, Unit(4, (int)s))).ToList());
+        Assert.Equal(2, store.PutEmbeddings("new", missing.Select(s => (s, Unit(4, (int)s))).ToList()));
+        Assert.Equal(0, store.PutEmbeddings("new", [(999_999L, Unit(4, 1))])); // an erased sighting is skipped
         Assert.Empty(store.SightingsMissingModel("new"));
         Assert.All(store.ReadEmbeddings("new"), e => Assert.Equal(4, e.Vector.Length));
         Assert.Equal(new Dictionary<string, int> { ["old"] = 2, ["new"] = 2 }, store.EmbeddingCounts());
+        // Replacing a vector gives it a new row id, so a reader following by row id sees the new one.
+        var last = store.ReadEmbeddings("new").Max(e => e.RowId);
+        store.PutEmbeddings("new", [(missing[0], Unit(4, 77))]);
+        Assert.Equal(Unit(4, 77), store.ReadEmbeddings("new", last).Single().Vector);
         store.DeleteIdentity(id, "test");
         Assert.Empty(store.EmbeddingCounts());
     }
 
-    [Fact]
+    [StoreFact]
     public void Empty_name_and_no_sightings_are_refused_and_store_nothing()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var store = NewStore();
         Assert.Throws<ReidException>(() => store.CreateIdentity(" ", null, [Sighting(Unit(8, 1))], "m", "t"));
         Assert.Throws<ReidException>(() => store.CreateIdentity("A", null, [], "m", "t"));
+        Assert.Throws<IdentityNotFoundException>(() => store.AddSightings(12345, [Sighting(Unit(8, 1))], "m", "t"));
         Assert.Equal(0, store.CountIdentities());
         Assert.Empty(store.CheckConsistency());
     }
 
-    [Fact]
+    [StoreFact]
+    public void Listing_filters_names_case_insensitively_and_pages()
+    {
+        var store = NewStore();
+        foreach (var n in new[] { "Alice Smith", "bob", "ALICE Jones", "100%_real" })
+            store.CreateIdentity(n, null, [Sighting(Unit(8, n.Length))], "m", "t");
+        Assert.Equal(["Alice Smith", "ALICE Jones"], store.ListIdentities("alice").Select(i => i.Name));
+        Assert.Equal(["100%_real"], store.ListIdentities("%_").Select(i => i.Name));
+        Assert.Equal(["bob", "ALICE Jones"], store.ListIdentities(offset: 1, limit: 2).Select(i => i.Name));
+        Assert.Equal(4, store.CountIdentities());
+        var renamed = store.ListIdentities("bob").Single().Id;
+        Assert.True(store.RenameIdentity(renamed, "Robert", """{"k":1}""", "t"));
+        Assert.Equal("Robert", store.GetIdentity(renamed)!.Name);
+        Assert.False(store.RenameIdentity(99999, "x", null, "t"));
+    }
+
+    [StoreFact]
     public void Api_keys_are_stored_hashed_and_can_be_revoked()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var store = NewStore();
         var secret = store.CreateApiKey("ops", KeyRole.Write, "test");
         var reader = store.CreateApiKey("viewer", KeyRole.Read, "test");
         Assert.Equal(KeyRole.Write, store.FindApiKey(secret)!.Value.Role);
         Assert.Equal(KeyRole.Read, store.FindApiKey(reader)!.Value.Role);
         Assert.Null(store.FindApiKey(secret + "x"));
-        Assert.Equal(-1, File.ReadAllBytes(store.DatabasePath).AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)));
+        Assert.Equal(["ops", "viewer"], store.ListApiKeys().Select(k => k.Label));
         Assert.True(store.RevokeApiKey(store.FindApiKey(secret)!.Value.Id, "test"));
         Assert.Null(store.FindApiKey(secret));
+        Assert.True(store.ListApiKeys()[0].Revoked);
+        Assert.Equal(2, store.ReadAudit(action: "key-create").Count);
     }
 
-    [Fact]
-    public void Thresholds_are_stored_per_model()
+    [StoreFact]
+    public void Thresholds_are_stored_per_model_and_replaced()
     {
-        using var dir = new TempDir();
-        var store = GalleryStore.Open(dir.Path);
+        var store = NewStore();
         Assert.Null(store.GetThreshold("m"));
         store.SetThreshold(new Threshold("m", 0.61, 1e-3, "calibrate holdout-v1", DateTimeOffset.UtcNow), "test");
         Assert.Equal(0.61, store.GetThreshold("m")!.Score);
+        store.SetThreshold(new Threshold("m", 0.55, null, "by hand", DateTimeOffset.UtcNow), "test");
+        var t = store.GetThreshold("m")!;
+        Assert.Equal((0.55, (double?)null, "by hand"), (t.Score, t.Far, t.Source));
         Assert.Null(store.GetThreshold("other"));
+    }
+
+    [StoreFact]
+    public void Two_nodes_on_one_gallery_see_each_others_enrolments_and_erasures()
+    {
+        var gallery = NewGallery();
+        var options = new GalleryOptions(UncalibratedThreshold: 0.8);
+        var a = new GalleryService(Open(gallery), Fixtures.HistogramModel(), options);
+        var b = new GalleryService(Open(gallery), Fixtures.HistogramModel(), options);
+        var ann = a.Enrol("Ann", [Fixtures.PersonInput(0, 0), Fixtures.PersonInput(0, 1)]).Identity.Id;
+        var ben = b.Enrol("Ben", [Fixtures.PersonInput(1, 0)]).Identity.Id;
+        var seenByB = b.Identify([Fixtures.PersonInput(0, 5)]);
+        Assert.False(seenByB.Unknown);
+        Assert.Equal(ann, seenByB.Matches[0].Identity);
+        Assert.Equal(ben, a.Identify([Fixtures.PersonInput(1, 5)]).Matches[0].Identity);
+        Assert.True(b.Delete(ann, "test", "erasure on node b"));
+        var afterErasure = a.Identify([Fixtures.PersonInput(0, 5)]);
+        Assert.DoesNotContain(afterErasure.Matches, m => m.Identity == ann);
+        Assert.Equal(1, a.Index.Count);
+    }
+
+    [StoreFact]
+    public void A_reader_following_concurrent_writers_misses_no_embedding()
+    {
+        var gallery = NewGallery();
+        var reader = new GalleryService(Open(gallery), Fixtures.HistogramModel("m"));
+        var writers = Enumerable.Range(0, 3).Select(_ => Open(gallery)).ToArray();
+        const int perWriter = 15;
+        using var done = new CancellationTokenSource();
+        var follow = Task.Run(() => { while (!done.IsCancellationRequested) reader.Sync(); });
+        Parallel.For(0, writers.Length, new ParallelOptions { MaxDegreeOfParallelism = writers.Length }, w =>
+        {
+            for (var i = 0; i < perWriter; i++)
+                writers[w].CreateIdentity($"w{w}-{i}", null, [Sighting(Unit(64, w * 1000 + i)), Sighting(Unit(64, w * 1000 + i + 500))], "m", "test");
+        });
+        done.Cancel();
+        follow.Wait();
+        reader.Sync();
+        Assert.Equal(writers.Length * perWriter * 2, reader.Index.Count);
+        Assert.Equal(writers.Length * perWriter, Open(gallery).CountIdentities());
+    }
+}
+
+/// <summary>The contract on the embedded SQLite store, plus what only a file on disk can show.</summary>
+public sealed class SqliteGalleryStoreTests : GalleryStoreTests, IDisposable
+{
+    private readonly List<TempDir> _dirs = [];
+
+    protected override string NewGallery()
+    {
+        var d = new TempDir();
+        _dirs.Add(d);
+        return d.Path;
+    }
+
+    protected override IGalleryStore Open(string gallery) => GalleryStore.Open(gallery);
+
+    public void Dispose() { foreach (var d in _dirs) d.Dispose(); }
+
+    [Fact]
+    public void Erased_names_and_key_secrets_are_not_left_in_the_database_file()
+    {
+        var store = GalleryStore.Open(NewGallery());
+        var gone = store.CreateIdentity("Zelda Erasable", null, [Sighting(Unit(8, 4))], "m1", "test");
+        var secret = store.CreateApiKey("ops", KeyRole.Write, "test");
+        store.DeleteIdentity(gone, "operator");
+        // secure_delete + checkpoint: the erased name is not left in the database file; keys are stored hashed.
+        var bytes = File.ReadAllBytes(store.DatabasePath);
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("Zelda Erasable"u8));
+        Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)));
+    }
+}
+
+/// <summary>The contract on PostgreSQL (a throwaway cluster, one database per test).</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresGalleryStoreTests(PostgresCluster cluster) : GalleryStoreTests, INeedsPostgres
+{
+    protected override string NewGallery() => cluster.NewDatabase();
+
+    protected override IGalleryStore Open(string gallery) => PostgresGalleryStore.Open(gallery);
+
+    [StoreFact]
+    public void Key_secrets_are_stored_only_as_hashes()
+    {
+        var cs = NewGallery();
+        var store = PostgresGalleryStore.Open(cs);
+        var secret = store.CreateApiKey("ops", KeyRole.Write, "test");
+        using var c = new Npgsql.NpgsqlConnection(cs);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM api_keys WHERE hash = @s OR label = @s", c);
+        cmd.Parameters.AddWithValue("s", secret);
+        Assert.Equal(0L, (long)cmd.ExecuteScalar()!);
+        Assert.Equal(64, ((string)new Npgsql.NpgsqlCommand("SELECT hash FROM api_keys", c).ExecuteScalar()!).Length);
+    }
+
+    [Fact]
+    public void An_unreachable_database_is_one_clear_error()
+    {
+        var port = FreePort();
+        var e = Assert.Throws<ReidException>(() => PostgresGalleryStore.Open($"Host=127.0.0.1;Port={port};Database=x;Username=u;Password=hunter2;Timeout=5"));
+        Assert.Contains($"127.0.0.1:{port}/x", e.Message);
+        Assert.DoesNotContain("hunter2", e.Message);
+        Assert.Throws<ReidException>(() => PostgresGalleryStore.Open("Hots=oops"));
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -26,6 +26,50 @@ public class SearchIndexTests
         for (var j = 0; j < 10; j++) Assert.InRange(hits[j].Score - Dot(q, vectors[expected[j]]), -tol, tol);
     }
 
+    [Theory]
+    [InlineData(512, 1003)] // the product's width; a row count that is not a multiple of 4
+    [InlineData(100, 9)]    // a tail after the last full vector
+    [InlineData(7, 5)]      // shorter than one vector
+    [InlineData(64, 3)]     // fewer rows than one pass of four
+    public void Fused_kernels_score_as_the_reference_loops(int d, int n)
+    {
+        var rng = new Random(d * 31 + n);
+        var rows = new float[n * d];
+        for (var i = 0; i < rows.Length; i++)
+            rows[i] = (i % 11) switch
+            {
+                0 => 0f,                                           // exact zeros
+                1 => (float)(rng.NextDouble() - 0.5) * 1e-6f,      // fp16 subnormals
+                2 => -(float)rng.NextDouble(),                     // negative values
+                _ => (float)(rng.NextDouble() * 2 - 1) * 0.2f,
+            };
+        var probe = Unit(d, 77);
+        var halves = new Half[rows.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(rows, halves);
+        var (fused, reference) = (new float[n], new float[n]);
+
+        DotKernels.Dot(probe, rows, fused);
+        DotKernels.ReferenceDot(probe, rows, reference);
+        for (var r = 0; r < n; r++) Assert.InRange(fused[r] - reference[r], -1e-5f, 1e-5f);
+
+        DotKernels.Dot(probe, halves, fused);
+        DotKernels.ReferenceDot(probe, halves, reference);
+        // The same fp16 values widened exactly: only the order of the additions differs.
+        for (var r = 0; r < n; r++) Assert.InRange(fused[r] - reference[r], -1e-5f, 1e-5f);
+        Assert.Contains(reference, v => v != 0f);
+    }
+
+    [Fact]
+    public void A_probe_too_large_to_scale_still_scores_fp16_rows_exactly()
+    {
+        var index = new SearchIndex(32, new SearchIndexOptions(Half: true));
+        for (var i = 0; i < 10; i++) index.Add(i, i, Unit(32, i));
+        var big = Unit(32, 3).Select(x => x * 1e6f).ToArray(); // x 2^112 would overflow
+        var hit = index.TopSightings(big, 1)[0];
+        Assert.Equal(3, hit.SightingId);
+        Assert.InRange(hit.Score / 1e6f, 0.998f, 1.002f);
+    }
+
     [Fact]
     public void Identity_scores_are_best_and_mean_over_sightings()
     {

@@ -12,7 +12,8 @@ namespace Reid.Cli.Commands;
 
 /// <summary>
 /// `reid gallery …`: the stored gallery from the command line (enrol, verify, identify, search, list, delete,
-/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR; answers can go to --json FILE.
+/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR (SQLite) or
+/// --database CONNSTRING (PostgreSQL); answers can go to --json FILE.
 /// </summary>
 internal static class GalleryCommand
 {
@@ -36,7 +37,10 @@ internal static class GalleryCommand
     }
 
     // ---- shared options ----------------------------------------------------------------------------------
-    private static Option<string> Data() => new("--data") { Description = "Gallery directory", Required = true };
+    // Every subcommand names its gallery with --data DIR (SQLite) or --database CONNSTRING (PostgreSQL).
+    private static GalleryLocation Data() => new(
+        new Option<string?>("--data") { Description = "Gallery directory (SQLite); with --database: this node's local files" },
+        new Option<string?>("--database") { Description = GalleryLocation.DatabaseHelp });
     private static Option<string?> Model() => new("--model") { Description = "ReID model (.onnx); default: the project's default model" };
     private static Option<string?> JsonOut() => new("--json") { Description = "Also write the answer as JSON to this file" };
     private static Option<double?> Threshold() => new("--threshold") { Description = "Decision threshold (cosine) overriding the calibrated one" };
@@ -64,8 +68,8 @@ internal static class GalleryCommand
         return tracks;
     }
 
-    private static GalleryService OpenService(ParseResult parse, Option<string> data, Option<string?> model) =>
-        new(GalleryStore.Open(parse.GetValue(data)!), GalleryModels.Open(parse.GetValue(model)));
+    private static GalleryService OpenService(ParseResult parse, GalleryLocation data, Option<string?> model) =>
+        new(data.Open(parse), GalleryModels.Open(parse.GetValue(model)));
 
     /// <summary>Files named on the command line; a folder stands for the JPEG/PNG files in it.</summary>
     internal static IReadOnlyList<ImageInput> ReadImages(IEnumerable<string> paths)
@@ -159,8 +163,11 @@ internal static class GalleryCommand
         var (video, from, to, _, detector) = VideoOptions();
         var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
         var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
+        var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): rescale each sighting's score by how plausible the walk from the probe's --camera/--time is" };
+        var camera = new Option<string?>("--camera") { Description = "With --st: the camera the probe was seen by" };
+        var time = new Option<string?>("--time") { Description = "With --st: when the probe was seen (ISO 8601, e.g. 2026-11-21T19:30:00Z)" };
         var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold (a video: each tracked person)")
-            { data, model, json, threshold, images, k, enrolAs, video, from, to, detector };
+            { data, model, json, threshold, images, k, enrolAs, st, camera, time, video, from, to, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
@@ -183,22 +190,39 @@ internal static class GalleryCommand
                 return CliRunner.Ok;
             }
             if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --image FILE… or --video FILE");
-            var r = g.Identify(ReadImages(paths), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs));
-            var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", "");
+            var where = TravelTimeProbe(parse.GetValue(st), parse.GetValue(camera), parse.GetValue(time));
+            var r = g.Identify(ReadImages(paths), parse.GetValue(k), parse.GetValue(threshold), parse.GetValue(enrolAs), where: where);
+            var table = new Table().AddColumns("rank", "identity", "name", "score", "mean", "sightings", where is null ? "" : "appearance", "");
             foreach (var (m, i) in r.Matches.Select((m, i) => (m, i)))
-                table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}", m.AboveThreshold ? "[green]match[/]" : "");
+                table.AddRow($"{i + 1}", $"{m.Identity}", Markup.Escape(m.Name), $"{m.Score:F3}", $"{m.MeanScore:F3}", $"{m.Sightings}",
+                    m.AppearanceScore is { } a ? $"{a:F3}" : "", m.AboveThreshold ? "[green]match[/]" : "");
             AnsiConsole.Write(table);
+            if (r.SpatialTemporal is { } note) Console.WriteLine(note);
             Console.WriteLine(r.Unknown ? $"UNKNOWN (nobody reaches {r.Threshold.Score:F3} [{r.Threshold.Source}])" : $"IDENTIFIED: {r.Matches[0].Name} (#{r.Matches[0].Identity})");
             if (r.Enrolled is { } e) Console.WriteLine($"enrolled the unknown person as {e.Name} (#{e.Id})");
             WriteJson(parse.GetValue(json), new
             {
                 unknown = r.Unknown,
-                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold }),
-                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id,
+                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold, appearanceScore = m.AppearanceScore }),
+                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id, spatialTemporal = r.SpatialTemporal,
             });
             return CliRunner.Ok;
         });
         return c;
+    }
+
+    private static SpatialTemporalProbe? TravelTimeProbe(string? modelPath, string? camera, string? time)
+    {
+        if (modelPath is null)
+        {
+            if (camera is not null || time is not null) throw new ReidException("--camera and --time go with --st MODEL (a travel-time model)");
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(camera) || string.IsNullOrWhiteSpace(time))
+            throw new ReidException("--st needs the probe's --camera and --time");
+        if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            throw new ReidException($"--time {time}: not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
+        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, at);
     }
 
     private static Command Search()
@@ -229,7 +253,7 @@ internal static class GalleryCommand
         var c = new Command("list", "The identities in the gallery") { data, json, q };
         c.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             var list = store.ListIdentities(parse.GetValue(q));
             var table = new Table().AddColumns("id", "name", "sightings", "created");
             foreach (var i in list) table.AddRow($"{i.Id}", Markup.Escape(i.Name), $"{i.SightingCount}", i.Created.ToString("u"));
@@ -250,7 +274,7 @@ internal static class GalleryCommand
         var c = new Command("delete", "Erase an identity with its sightings, crops and embeddings (logged)") { data, identity, reason };
         c.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             var id = parse.GetValue(identity);
             if (!store.DeleteIdentity(id, Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli", parse.GetValue(reason)))
                 throw new IdentityNotFoundException(id);
@@ -324,7 +348,7 @@ internal static class GalleryCommand
         var add = new Command("add", "Create a key and print it (shown once)") { data, role, label };
         add.SetAction(parse =>
         {
-            var store = GalleryStore.Open(parse.GetValue(data)!);
+            var store = data.Open(parse);
             Console.WriteLine(store.CreateApiKey(parse.GetValue(label)!, parse.GetValue(role) == "write" ? KeyRole.Write : KeyRole.Read, "cli"));
             return CliRunner.Ok;
         });
@@ -332,7 +356,7 @@ internal static class GalleryCommand
         var list = new Command("list", "The keys (never their secrets)") { listData };
         list.SetAction(parse =>
         {
-            foreach (var k in GalleryStore.Open(parse.GetValue(listData)!).ListApiKeys())
+            foreach (var k in listData.Open(parse).ListApiKeys())
                 Console.WriteLine($"{k.Id}\t{k.Role.ToString().ToLowerInvariant()}\t{(k.Revoked ? "revoked" : "active")}\t{k.Created:u}\t{k.Label}");
             return CliRunner.Ok;
         });
@@ -341,7 +365,7 @@ internal static class GalleryCommand
         var revoke = new Command("revoke", "Revoke a key") { revokeData, id };
         revoke.SetAction(parse =>
         {
-            if (!GalleryStore.Open(parse.GetValue(revokeData)!).RevokeApiKey(parse.GetValue(id), "cli"))
+            if (!revokeData.Open(parse).RevokeApiKey(parse.GetValue(id), "cli"))
                 throw new ReidException($"no active key {parse.GetValue(id)}");
             Console.WriteLine($"revoked key {parse.GetValue(id)}");
             return CliRunner.Ok;

@@ -12,30 +12,33 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Gallery directory (created if missing)", DefaultValueFactory = _ => "gallery-data" };
+        var data = new Option<string>("--data") { Description = "Gallery directory (created if missing); with --database: this node's local files (admin key, uploads)", DefaultValueFactory = _ => "gallery-data" };
+        var database = new Option<string?>("--database") { Description = GalleryLocation.DatabaseHelp };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var model = new Option<string?>("--model") { Description = "ReID model (.onnx); default: the project's default model" };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Structured JSON log lines" };
         var detector = new Option<string?>("--detector") { Description = "Person detector (.onnx, YOLO family) for video uploads; else REID_DETECTOR or configs/video.yaml" };
         var rate = new Option<int>("--rate") { Description = "Sustained requests per second per API key", DefaultValueFactory = _ => 200 };
         var command = new Command("serve", "Run the gallery's HTTP API and web UI (enrol, verify, identify, search, browse)")
-            { data, urls, model, jsonLogs, rate, detector };
+            { data, database, urls, model, jsonLogs, rate, detector };
         command.SetAction(parse =>
         {
             var dataDir = parse.GetValue(data)!;
             var options = new ServerOptions(dataDir, parse.GetValue(urls)!, PermitsPerSecond: parse.GetValue(rate),
                 Burst: 2 * parse.GetValue(rate), JsonLogs: parse.GetValue(jsonLogs));
             using var embedding = GalleryModels.Open(parse.GetValue(model));
-            var gallery = new GalleryService(GalleryStore.Open(dataDir), embedding);
+            var store = GalleryStore.Open(dataDir, parse.GetValue(database));
+            Directory.CreateDirectory(store.DataDirectory);
+            var gallery = new GalleryService(store, embedding);
             var admin = ApiKeys.EnsureAdminKey(gallery.Store);
             using var video = OpenVideo(gallery, parse.GetValue(detector), out var videoNote);
             var app = ReidServer.Build(options, gallery, video);
             app.Start();
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
-            Console.WriteLine($"reid serve: gallery {gallery.Store.DataDirectory} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
+            Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
             Console.WriteLine($"model     : {embedding.Id} ({embedding.Dimension}-d)");
             if (gallery.SightingsMissingEmbedding is > 0 and var missing)
-                Console.WriteLine($"warning   : {missing} sightings have no embedding for this model; run `reid gallery reembed --data {dataDir}`");
+                Console.WriteLine($"warning   : {missing} sightings have no embedding for this model; run `reid gallery reembed` on this gallery");
             Console.WriteLine(admin is not null
                 ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
                 : $"API keys  : as before (the first one is in {keyPath} unless removed)");
