@@ -153,7 +153,8 @@ public static partial class Ops
             var src = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
             var bias = DnnlRuntime.PlainDesc([O], Dnnl.F32);
-            var dst = DnnlRuntime.AnyDesc([N, O, OH, OW], Dnnl.F32);
+            // bf16 steps keep activations in bf16: the next BN/ReLU/conv reads half the bytes and needs no conversion.
+            var dst = DnnlRuntime.AnyDesc([N, O, OH, OW], Compute);
             var (strides, dil, pad) = Geometry();
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_forward_desc_init(&desc, training ? Dnnl.ForwardTraining : Dnnl.ForwardInference,
@@ -174,7 +175,7 @@ public static partial class Ops
 
         private unsafe DnnlPlan CreateBackwardData()
         {
-            var diffSrc = DnnlRuntime.AnyDesc([N, C, H, W], Dnnl.F32);
+            var diffSrc = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
             var diffDst = DnnlRuntime.AnyDesc([N, O, OH, OW], Compute);
             var (strides, dil, pad) = Geometry();

@@ -40,10 +40,22 @@ public static partial class Ops
         if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
         Tensor y;
         // A residual input in another layout is moved to the layout of the other operand (one reorder) so
-        // the sum stays in oneDNN's blocked layout for the next convolution.
-        if (a.Layout is not null) b.ConvertTo(a.Layout);
+        // the sum stays in oneDNN's blocked layout for the next convolution. Mixing bf16 and f32, the bf16
+        // operand moves (f32 holds every bf16 value exactly).
+        if (a.IsBf16 != b.IsBf16)
+        {
+            if (a.IsBf16) a.ConvertTo(b.Layout);
+            else b.ConvertTo(a.Layout);
+        }
+        else if (a.Layout is not null) b.ConvertTo(a.Layout);
         else if (b.Layout is not null) a.ConvertTo(b.Layout);
-        if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
+        if (a.Layout is { IsBf16: true } low && NativeLayout.Same(low, b.Layout))
+        {
+            // bf16 activations (bf16 training step): oneDNN's binary add, result rounded to bf16.
+            y = Tensor.Native(a.ShapeArray(), low);
+            DnnlPlan.Add(low.Md, low.Key, a.RawHandle, b.RawHandle, y.RawHandle);
+        }
+        else if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
         {
             // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.
             y = Tensor.Native(a.ShapeArray(), a.Layout);

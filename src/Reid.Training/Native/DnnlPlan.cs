@@ -134,6 +134,20 @@ internal sealed unsafe class DnnlPlan
 
     private bool _isReorder;
 
+    /// <summary>dst = a + b, all three in layout <paramref name="md"/> (any element type, e.g. bf16; dst may be a).</summary>
+    public static void Add(Dnnl.MemoryDesc md, string key, IntPtr a, IntPtr b, IntPtr dst)
+    {
+        var plan = GetOrCreate("binary.add." + key, () =>
+        {
+            var desc = new Dnnl.OpDesc();
+            var m = md;
+            DnnlRuntime.Check(Dnnl.binary_desc_init(&desc, Dnnl.BinaryAdd, &m, &m, &m), "binary_desc_init(add)");
+            return Create($"Add {key}", &desc, IntPtr.Zero,
+                [SlotSpec.Fixed(Dnnl.ArgSrc, m, false), SlotSpec.Fixed(Dnnl.ArgSrc1, m, false), SlotSpec.Fixed(Dnnl.ArgDst, m, true)]);
+        });
+        plan.Execute([a, b, dst]);
+    }
+
     /// <summary>The primitive-side memory descriptor of a slot (the layout of a Raw output).</summary>
     public Dnnl.MemoryDesc SlotMd(int index) => _slots[index].PrimMd;
 

@@ -157,6 +157,9 @@ public class Tensor : IDisposable
 
     internal string LayoutKey => Layout?.Key ?? "plain";
 
+    /// <summary>Stored as bf16 (a bf16 step's activations and their gradients); plain access converts to f32.</summary>
+    internal bool IsBf16 => Layout is { IsBf16: true };
+
     /// <summary>The memory descriptor of the storage as it is now.</summary>
     internal Dnnl.MemoryDesc Md => Layout?.Md ?? DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
 
@@ -336,6 +339,19 @@ public class Tensor : IDisposable
     /// <summary>Adds <paramref name="other"/> into this tensor in place (no autograd).</summary>
     internal unsafe void AddInPlace(Tensor other)
     {
+        if (IsBf16 || other.IsBf16)
+        {
+            if (IsBf16 && other.IsBf16)
+            {
+                other.ConvertTo(Layout);
+                StorageRef.Writes++;
+                DnnlPlan.Add(Layout!.Md, Layout.Key, RawHandle, other.RawHandle, RawHandle);
+                return;
+            }
+            // One of them is f32: accumulate in f32 (it holds every bf16 value exactly).
+            if (IsBf16) ConvertTo(other.Layout);
+            else other.ConvertTo(Layout);
+        }
         if (Layout is not null)
         {
             // Gradients meeting at a residual fork: keep the blocked layout, move the other one into it.
