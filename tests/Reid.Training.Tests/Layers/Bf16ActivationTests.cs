@@ -92,4 +92,41 @@ public class Bf16ActivationTests
         Assert.Equal(expected, sum.ToArray());
         low.Dispose();
     }
+
+    /// <summary>Gate, global pooling and their gradients on a conv output; forcePlain makes the input plain first (managed ops).</summary>
+    private static (float[] Y, float[] Pool, float[] Gx, float[] Ggate) Gate(ComputePrecision precision, bool forcePlain)
+    {
+        var rng = new Rng(24);
+        using var x = Tensor.RandomNormal(rng, 0, 1, 2, 16, 6, 4);
+        using var w = Tensor.RandomNormal(rng, 0, 0.2f, 16, 16, 1, 1);
+        using var gate = Tensor.RandomUniform(rng, 0.1f, 1f, 2, 16, 1, 1);
+        x.RequiresGrad = true;
+        gate.RequiresGrad = true;
+        using var ramp = Tensor.Empty(2, 16, 6, 4);
+        var r = ramp.Data;
+        for (var i = 0; i < r.Length; i++) r[i] = (i % 3 - 1) * 0.5f;
+        using var scope = new TensorScope();
+        using var p = Precision.Use(precision);
+        var a = Ops.Conv2d(x, w, null, ConvSpec.Square());
+        if (!forcePlain) Assert.NotNull(a.Layout);
+        if (forcePlain) a.EnsurePlain();
+        var y = Ops.Mul(a, gate).Retain();
+        var pool = Ops.GlobalAvgPool(a).Retain();
+        var loss = Ops.Add(Ops.Sum(Ops.Mul(y, ramp)), Ops.Sum(Ops.Mul(pool, pool)));
+        loss.Backward();
+        return (y.ToArray(), pool.ToArray(), x.Grad!.ToArray(), gate.Grad!.ToArray());
+    }
+
+    [Theory]
+    [InlineData(ComputePrecision.F32, 1e-5)]
+    [InlineData(ComputePrecision.BF16, 2e-2)]
+    public void Channel_gate_and_global_pool_on_a_blocked_input_match_the_plain_computation(ComputePrecision precision, double tolerance)
+    {
+        var native = Gate(precision, forcePlain: false);
+        var plain = Gate(precision, forcePlain: true);
+        Assert.True(Rel(plain.Y, native.Y) < tolerance, $"gated output relative error {Rel(plain.Y, native.Y)}");
+        Assert.True(Rel(plain.Pool, native.Pool) < tolerance, $"pooled relative error {Rel(plain.Pool, native.Pool)}");
+        Assert.True(Rel(plain.Gx, native.Gx) < tolerance, $"input gradient relative error {Rel(plain.Gx, native.Gx)}");
+        Assert.True(Rel(plain.Ggate, native.Ggate) < tolerance, $"gate gradient relative error {Rel(plain.Ggate, native.Ggate)}");
+    }
 }
