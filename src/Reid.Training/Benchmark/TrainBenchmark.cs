@@ -23,7 +23,14 @@ public sealed record TrainBenchmarkOptions
 public sealed record TrainBenchmarkResult(
     string Backbone, int Batch, string Precision, int Steps,
     double ImagesPerSecond, double StepSecondsMedian, double OneDnnFraction, double PeakRssMb, double PeakTensorMb,
-    long Parameters, IReadOnlyList<double> StepSeconds);
+    long Parameters, IReadOnlyList<double> StepSeconds)
+{
+    /// <summary>
+    /// Median process CPU time (all threads) per timed step. On a shared machine wall time swings with other
+    /// load; CPU time measures the work done (inflated only by OpenMP spin-waiting).
+    /// </summary>
+    public double CpuSecondsMedian { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// Times full training steps (forward, cross-entropy over a BNNeck head, backward, SGD with momentum) on a
@@ -46,11 +53,15 @@ public static class TrainBenchmark
         using var targets = Tensor.FromArray(oneHot, o.Batch, o.Classes);
 
         var times = new List<double>();
+        var cpuTimes = new List<double>();
+        using var process = Process.GetCurrentProcess();
         long oneDnnTicks = 0, stepTicks = 0;
         for (int s = 0; s < o.WarmupSteps + o.Steps; s++)
         {
             if (s == o.WarmupSteps) TensorPool.ResetPeak();
             EngineInfo.ResetCounters();
+            process.Refresh();
+            var cpuStart = process.TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             using (new TensorScope())
             using (Precision.Use(o.Precision))
@@ -64,19 +75,27 @@ public static class TrainBenchmark
                 model.ZeroGrad();
             }
             var ticks = Stopwatch.GetTimestamp() - start;
+            process.Refresh();
+            var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
             if (s >= o.WarmupSteps)
             {
                 times.Add((double)ticks / Stopwatch.Frequency);
+                cpuTimes.Add(cpu);
                 stepTicks += ticks;
                 oneDnnTicks += EngineInfo.OneDnnTicks;
                 progress?.Invoke(s - o.WarmupSteps + 1, times[^1]);
             }
         }
-        var sorted = times.Order().ToList();
-        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        var median = Median(times);
         return new TrainBenchmarkResult(o.Backbone, o.Batch, o.Precision == ComputePrecision.BF16 ? "bf16" : "f32", o.Steps,
             o.Batch / median, median, (double)oneDnnTicks / stepTicks, PeakRssMb(), TensorPool.PeakBytesInUse / 1048576.0,
-            model.ParameterCount(), times);
+            model.ParameterCount(), times) { CpuSecondsMedian = Median(cpuTimes) };
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The process's peak resident set (VmHWM), in MB; NaN where /proc is not available.</summary>

@@ -38,48 +38,77 @@ public static partial class Ops
         var prec = Precision.Current;
         var training = Tape.NeedsGrad(x, w, b);
         var geo = new ConvGeometry(n, c, h, wd, o, kh, kw, oh, ow, spec, b is not null, prec);
-        var fwd = geo.Forward(training, x);
+        var fwd = geo.Forward(training);
         // The output stays in the layout the convolution wrote (usually blocked): the next oneDNN op reads it as is.
         var y = Tensor.Native([n, o, oh, ow], NativeLayout.From(fwd.SlotMd(b is null ? 2 : 3), [n, o, oh, ow]));
-        if (b is null) fwd.Execute([x.RawHandle, w.Handle, y.RawHandle]);
-        else fwd.Execute([x.RawHandle, w.Handle, b.Handle, y.RawHandle]);
+        // The input in the layout/precision the primitive wants (a copy only when it differs, e.g. f32 → bf16).
+        var xIn = x.InLayout(geo.SrcLayout(fwd));
+        var wIn = geo.WeightsIn(w, fwd, 1);
+        try
+        {
+            if (b is null) fwd.Execute([xIn.RawHandle, wIn.Handle, y.RawHandle]);
+            else fwd.Execute([xIn.RawHandle, wIn.Handle, b.Handle, y.RawHandle]);
+        }
+        finally
+        {
+            wIn.Temp?.Dispose();
+        }
 
         OpTrace.Add("Conv", y, b is null ? [x, w] : [x, w, b],
             ("kernel_shape", new[] { kh, kw }), ("strides", new[] { spec.StrideH, spec.StrideW }),
             ("pads", new[] { spec.PadH, spec.PadW, spec.PadH, spec.PadW }),
             ("dilations", new[] { spec.DilationH, spec.DilationW }), ("group", g));
+        // The converted input serves the weight-gradient pass too when it wants the same layout (bf16: the
+        // input is converted once per step, not twice).
+        var needsWeightGrad = training && (w.RequiresGrad || w.GradFn is not null || (b is not null && (b.RequiresGrad || b.GradFn is not null)));
+        Tensor? xSaved = null;
+        if (!ReferenceEquals(xIn, x))
+        {
+            if (needsWeightGrad && NativeLayout.Same(xIn.Layout, geo.SrcLayout(geo.BackwardWeights()))) xSaved = xIn;
+            else xIn.Dispose();
+        }
         if (!training) return y;
         Tensor[] inputs = b is null ? [x, w] : [x, w, b];
         return Tape.Record("Conv2d", y, inputs, gy =>
         {
             Tensor? gx = null, gw = null, gb = null;
-            Tensor? gyLow = null;
-            if (prec == ComputePrecision.BF16)
+            var temps = new List<Tensor>();
+            try
             {
-                // Convert the output gradient to bf16 once for both backward primitives (they want the same layout).
-                var wanted = NativeLayout.From(geo.BackwardData(gy).SlotMd(0), gy.ShapeArray());
-                if (wanted is not null && !NativeLayout.Same(wanted, gy.Layout)) gy = gyLow = gy.CopyAs(wanted);
-            }
-            if (Needs(x))
-            {
-                var plan = geo.BackwardData(gy);
-                gx = Tensor.Native([n, c, h, wd], NativeLayout.From(plan.SlotMd(2), [n, c, h, wd]));
-                plan.Execute([gy.RawHandle, w.Handle, gx.RawHandle]);
-            }
-            if (Needs(w) || (b is not null && Needs(b)))
-            {
-                gw = Tensor.Empty(w.ShapeArray());
-                var plan = geo.BackwardWeights(x, gy);
-                if (b is null) plan.Execute([x.RawHandle, gy.RawHandle, gw.Handle]);
-                else
+                if (Needs(x))
                 {
-                    gb = Tensor.Empty(o);
-                    plan.Execute([x.RawHandle, gy.RawHandle, gw.Handle, gb.Handle]);
+                    var plan = geo.BackwardData();
+                    var gyIn = gy.InLayout(geo.DiffDstLayout(plan, 0));
+                    if (!ReferenceEquals(gyIn, gy)) temps.Add(gyIn);
+                    var wBack = geo.WeightsIn(w, plan, 1);
+                    if (wBack.Temp is not null) temps.Add(wBack.Temp);
+                    gx = Tensor.Native([n, c, h, wd], NativeLayout.From(plan.SlotMd(2), [n, c, h, wd]));
+                    plan.Execute([gyIn.RawHandle, wBack.Handle, gx.RawHandle]);
+                }
+                if (Needs(w) || (b is not null && Needs(b)))
+                {
+                    var plan = geo.BackwardWeights();
+                    // The output gradient is converted once for both backward primitives when they want the same layout.
+                    var wantDst = geo.DiffDstLayout(plan, 1);
+                    var gyIn = temps.FirstOrDefault(t => NativeLayout.Same(t.Layout, wantDst) && t.SameShape(gy)) ?? gy.InLayout(wantDst);
+                    if (!ReferenceEquals(gyIn, gy)) temps.Add(gyIn);
+                    var src = xSaved ?? x.InLayout(geo.SrcLayout(plan));
+                    if (!ReferenceEquals(src, x)) temps.Add(src);
+                    gw = Tensor.Empty(w.ShapeArray());
+                    if (b is null) plan.Execute([src.RawHandle, gyIn.RawHandle, gw.Handle]);
+                    else
+                    {
+                        gb = Tensor.Empty(o);
+                        plan.Execute([src.RawHandle, gyIn.RawHandle, gw.Handle, gb.Handle]);
+                    }
                 }
             }
-            gyLow?.Dispose();
+            finally
+            {
+                foreach (var t in temps.Distinct()) t.Dispose();
+            }
             return b is null ? [gx, gw] : [gx, gw, gb];
-        });
+        }, xSaved is null ? [] : [xSaved]);
     }
 
     /// <summary>Everything that identifies a convolution's primitives; builds and caches them.</summary>
@@ -93,56 +122,79 @@ public static partial class Ops
             ? [O, C, KH, KW]
             : [Spec.Groups, O / Spec.Groups, C / Spec.Groups, KH, KW];
 
-        public DnnlPlan Forward(bool training, Tensor x) =>
-            DnnlPlan.GetOrCreate($"conv.fwd.{training}.{Key}.{x.LayoutKey}", () => CreateForward(training, x.Md));
+        public DnnlPlan Forward(bool training) =>
+            DnnlPlan.GetOrCreate($"conv.fwd.{training}.{Key}", () => CreateForward(training));
 
-        private DnnlPlan Hint() => DnnlPlan.GetOrCreate($"conv.fwd.True.{Key}.hint", () => CreateForward(true, DnnlRuntime.PlainDesc([N, C, H, W], Dnnl.F32)));
+        /// <summary>The layout a plan wants its input (source) in; null = plain f32.</summary>
+        public NativeLayout? SrcLayout(DnnlPlan plan) => NativeLayout.From(plan.SlotMd(0), [N, C, H, W]);
 
-        private unsafe DnnlPlan CreateForward(bool training, Dnnl.MemoryDesc srcUser)
+        /// <summary>The layout a backward plan wants the output gradient in (slot 0 backward-data, 1 backward-weights).</summary>
+        public NativeLayout? DiffDstLayout(DnnlPlan plan, int slot) => NativeLayout.From(plan.SlotMd(slot), [N, O, OH, OW]);
+
+        /// <summary>
+        /// The weights in the layout the plan wants: a parameter's converted copy is cached until its values
+        /// change (one conversion per optimiser step); other tensors get a temporary copy the caller disposes.
+        /// </summary>
+        public unsafe (IntPtr Handle, Tensor? Temp) WeightsIn(Tensor w, DnnlPlan plan, int slot)
+        {
+            var shape = WeightShape;
+            var layout = NativeLayout.From(plan.SlotMd(slot), shape);
+            w.EnsurePlain();
+            if (layout is null) return (w.RawHandle, null);
+            var plainMd = DnnlRuntime.PlainDesc(shape, Dnnl.F32);
+            if (w is Parameter p) return (p.ConvertedHandle(layout, plainMd, shape), null);
+            var temp = Tensor.Native(w.ShapeArray(), layout);
+            DnnlPlan.Reorder(plainMd, layout.Md, $"plain>{layout.Key}.{string.Join('x', shape)}", w.RawHandle, temp.RawHandle);
+            return (temp.RawHandle, temp);
+        }
+
+        private unsafe DnnlPlan CreateForward(bool training)
         {
             var src = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
             var bias = DnnlRuntime.PlainDesc([O], Dnnl.F32);
-            var dst = DnnlRuntime.AnyDesc([N, O, OH, OW], Dnnl.F32);
+            // bf16 steps keep activations in bf16: the next BN/ReLU/conv reads half the bytes and needs no conversion.
+            var dst = DnnlRuntime.AnyDesc([N, O, OH, OW], Compute);
             var (strides, dil, pad) = Geometry();
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_forward_desc_init(&desc, training ? Dnnl.ForwardTraining : Dnnl.ForwardInference,
                 Dnnl.ConvolutionDirect, &src, &wei, Bias ? &bias : null, &dst, &strides, &dil, &pad, &pad), "convolution_forward_desc_init");
+            // Source and weights arrive already in the primitive's layout (see SrcLayout, WeightsIn).
             var specs = new List<SlotSpec>
             {
-                SlotSpec.In(Dnnl.ArgSrc, srcUser, Dnnl.QuerySrcMd),
-                SlotSpec.In(Dnnl.ArgWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryWeightsMd),
+                SlotSpec.Raw(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false),
+                SlotSpec.Raw(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, false),
             };
             if (Bias) specs.Add(SlotSpec.In(Dnnl.ArgBias, bias, Dnnl.QueryWeightsMd, 1));
             specs.Add(SlotSpec.Raw(Dnnl.ArgDst, Dnnl.QueryDstMd, true));
             return DnnlPlan.Create($"Conv2d forward {Key}", &desc, IntPtr.Zero, specs.ToArray());
         }
 
-        public DnnlPlan BackwardData(Tensor gy) =>
-            DnnlPlan.GetOrCreate($"conv.bwd_data.{Key}.{gy.LayoutKey}", () => CreateBackwardData(gy.Md));
+        public DnnlPlan BackwardData() =>
+            DnnlPlan.GetOrCreate($"conv.bwd_data.{Key}", CreateBackwardData);
 
-        private unsafe DnnlPlan CreateBackwardData(Dnnl.MemoryDesc gyUser)
+        private unsafe DnnlPlan CreateBackwardData()
         {
-            var diffSrc = DnnlRuntime.AnyDesc([N, C, H, W], Dnnl.F32);
+            var diffSrc = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var wei = DnnlRuntime.AnyDesc(WeightShape, Compute);
             var diffDst = DnnlRuntime.AnyDesc([N, O, OH, OW], Compute);
             var (strides, dil, pad) = Geometry();
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_backward_data_desc_init(&desc, Dnnl.ConvolutionDirect,
                 &diffSrc, &wei, &diffDst, &strides, &dil, &pad, &pad), "convolution_backward_data_desc_init");
-            var hint = Hint().Pd;
+            var hint = Forward(true).Pd;
             return DnnlPlan.Create($"Conv2d backward-data {Key}", &desc, hint,
             [
-                SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
-                SlotSpec.In(Dnnl.ArgWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryWeightsMd),
+                SlotSpec.Raw(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, false),
+                SlotSpec.Raw(Dnnl.ArgWeights, Dnnl.QueryWeightsMd, false),
                 SlotSpec.Raw(Dnnl.ArgDiffSrc, Dnnl.QueryDiffSrcMd, true),
             ]);
         }
 
-        public DnnlPlan BackwardWeights(Tensor x, Tensor gy) =>
-            DnnlPlan.GetOrCreate($"conv.bwd_weights.{Key}.{x.LayoutKey}.{gy.LayoutKey}", () => CreateBackwardWeights(x.Md, gy.Md));
+        public DnnlPlan BackwardWeights() =>
+            DnnlPlan.GetOrCreate($"conv.bwd_weights.{Key}", CreateBackwardWeights);
 
-        private unsafe DnnlPlan CreateBackwardWeights(Dnnl.MemoryDesc xUser, Dnnl.MemoryDesc gyUser)
+        private unsafe DnnlPlan CreateBackwardWeights()
         {
             var src = DnnlRuntime.AnyDesc([N, C, H, W], Compute);
             var diffWei = DnnlRuntime.AnyDesc(WeightShape, Dnnl.F32);
@@ -152,11 +204,11 @@ public static partial class Ops
             var desc = new Dnnl.OpDesc();
             DnnlRuntime.Check(Dnnl.dilated_convolution_backward_weights_desc_init(&desc, Dnnl.ConvolutionDirect,
                 &src, &diffWei, Bias ? &diffBias : null, &diffDst, &strides, &dil, &pad, &pad), "convolution_backward_weights_desc_init");
-            var hint = Hint().Pd;
+            var hint = Forward(true).Pd;
             var specs = new List<SlotSpec>
             {
-                SlotSpec.In(Dnnl.ArgSrc, xUser, Dnnl.QuerySrcMd),
-                SlotSpec.In(Dnnl.ArgDiffDst, gyUser, Dnnl.QueryDiffDstMd),
+                SlotSpec.Raw(Dnnl.ArgSrc, Dnnl.QuerySrcMd, false),
+                SlotSpec.Raw(Dnnl.ArgDiffDst, Dnnl.QueryDiffDstMd, false),
                 SlotSpec.Out(Dnnl.ArgDiffWeights, DnnlRuntime.PlainDesc(WeightShape, Dnnl.F32), Dnnl.QueryDiffWeightsMd),
             };
             if (Bias) specs.Add(SlotSpec.Out(Dnnl.ArgDiffBias, diffBias, Dnnl.QueryDiffWeightsMd, 1));

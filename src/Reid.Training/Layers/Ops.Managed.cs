@@ -40,10 +40,22 @@ public static partial class Ops
         if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
         Tensor y;
         // A residual input in another layout is moved to the layout of the other operand (one reorder) so
-        // the sum stays in oneDNN's blocked layout for the next convolution.
-        if (a.Layout is not null) b.ConvertTo(a.Layout);
+        // the sum stays in oneDNN's blocked layout for the next convolution. Mixing bf16 and f32, the bf16
+        // operand moves (f32 holds every bf16 value exactly).
+        if (a.IsBf16 != b.IsBf16)
+        {
+            if (a.IsBf16) a.ConvertTo(b.Layout);
+            else b.ConvertTo(a.Layout);
+        }
+        else if (a.Layout is not null) b.ConvertTo(a.Layout);
         else if (b.Layout is not null) a.ConvertTo(b.Layout);
-        if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
+        if (a.Layout is { IsBf16: true } low && NativeLayout.Same(low, b.Layout))
+        {
+            // bf16 activations (bf16 training step): oneDNN's binary add, result rounded to bf16.
+            y = Tensor.Native(a.ShapeArray(), low);
+            DnnlPlan.Add(low.Md, low.Key, a.RawHandle, b.RawHandle, y.RawHandle);
+        }
+        else if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
         {
             // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.
             y = Tensor.Native(a.ShapeArray(), a.Layout);
@@ -96,6 +108,7 @@ public static partial class Ops
     public static Tensor Mul(Tensor a, Tensor b)
     {
         var (outer, inner, bDivisor) = Broadcast(a, b);
+        if (a.Layout is not null && IsChannelGate(a, b)) return GateNative(a, b, outer, inner, bDivisor);
         var y = Tensor.Empty(a.ShapeArray());
         // a viewed as [outer, inner]; row r multiplies by b[r % bDivisor] (or elementwise when inner == 1 and same shape).
         if (a.SameShape(b))
@@ -106,7 +119,60 @@ public static partial class Ops
             Parallel.For(0, outer, r => TensorPrimitives.Multiply(Span(a, r * inner, inner), bd.Data[r % bDivisor], Span(y, r * inner, inner)));
         }
         OpTrace.Add("Mul", y, [a, b]);
+        return Tape.Record("Mul", y, [a, b], g => MulGrads(a, b, g, outer, inner, bDivisor));
+    }
+
+    /// <summary>A [N,C,1,1] or [1,C,1,1] gate for a [N,C,H,W] input (OSNet's channel gates, squeeze-excitation).</summary>
+    private static bool IsChannelGate(Tensor a, Tensor b) =>
+        a.Rank == 4 && b.Rank == 4 && b.Dim(2) == 1 && b.Dim(3) == 1 && b.Dim(1) == a.Dim(1)
+        && (b.Dim(0) == a.Dim(0) || b.Dim(0) == 1) && !a.SameShape(b);
+
+    /// <summary>
+    /// A channel gate applied to an input held in a oneDNN layout (blocked, maybe bf16): oneDNN's broadcasting
+    /// binary multiply keeps the layout, so the gated features feed the next convolution without reorders.
+    /// </summary>
+    private static Tensor GateNative(Tensor a, Tensor b, int outer, int inner, int bDivisor)
+    {
+        var layout = a.Layout!;
+        var bShape = b.ShapeArray();
+        var bMd = DnnlRuntime.PlainDesc(bShape, Dnnl.F32);
+        var key = $"{layout.Key}x{string.Join('x', bShape)}";
+        var y = Tensor.Native(a.ShapeArray(), layout);
+        DnnlPlan.Binary(Dnnl.BinaryMul, layout.Md, bMd, layout.Md, key, a.RawHandle, b.Handle, y.RawHandle);
+        OpTrace.Add("Mul", y, [a, b]);
         return Tape.Record("Mul", y, [a, b], g =>
+        {
+            // a may have been converted to plain since the forward (a managed op read it): use the managed gradients.
+            if (a.Layout is not { } aLayout) return MulGrads(a, b, g, outer, inner, bDivisor);
+            var gIn = g.InLayout(aLayout);
+            try
+            {
+                Tensor? ga = null, gb = null;
+                var aKey = $"{aLayout.Key}x{string.Join('x', bShape)}";
+                if (Needs(a))
+                {
+                    ga = Tensor.Native(a.ShapeArray(), aLayout);
+                    DnnlPlan.Binary(Dnnl.BinaryMul, aLayout.Md, bMd, aLayout.Md, aKey, gIn.RawHandle, b.Handle, ga.RawHandle);
+                }
+                if (Needs(b))
+                {
+                    // d gate = Σ over H·W (and N for a shared gate) of g·a.
+                    using var product = Tensor.Native(a.ShapeArray(), aLayout);
+                    DnnlPlan.Binary(Dnnl.BinaryMul, aLayout.Md, aLayout.Md, aLayout.Md, aLayout.Key, gIn.RawHandle, a.RawHandle, product.RawHandle);
+                    gb = Tensor.Empty(bShape);
+                    DnnlPlan.Reduce(Dnnl.ReductionSum, aLayout.Md, bMd, aKey, product.RawHandle, gb.Handle);
+                }
+                return [ga, gb];
+            }
+            finally
+            {
+                if (!ReferenceEquals(gIn, g)) gIn.Dispose();
+            }
+        });
+    }
+
+    private static Tensor?[] MulGrads(Tensor a, Tensor b, Tensor g, int outer, int inner, int bDivisor)
+    {
         {
             Tensor? ga = null, gb = null;
             if (Needs(a))
@@ -128,7 +194,7 @@ public static partial class Ops
                 }
             }
             return [ga, gb];
-        });
+        }
     }
 
     /// <summary>How b broadcasts onto a: a is seen as [outer, inner] rows, row r uses b[r % bDivisor].</summary>
@@ -234,7 +300,14 @@ public static partial class Ops
         int rows = x.Dim(0) * x.Dim(1), hw = x.Dim(2) * x.Dim(3);
         var y = Tensor.Empty(x.Dim(0), x.Dim(1), 1, 1);
         var inv = 1f / hw;
-        Parallel.For(0, rows, r => y.Data[r] = TensorPrimitives.Sum(Span(x, r * hw, hw)) * inv);
+        if (x.Layout is { } layout)
+        {
+            // Read a blocked (maybe bf16) input where it is: converting it to plain would move it out of the
+            // layout its other consumers (a gate's Mul, the next convolution) read.
+            var yMd = DnnlRuntime.PlainDesc([x.Dim(0), x.Dim(1), 1, 1], Dnnl.F32);
+            DnnlPlan.Reduce(Dnnl.ReductionMean, layout.Md, yMd, layout.Key, x.RawHandle, y.Handle);
+        }
+        else Parallel.For(0, rows, r => y.Data[r] = TensorPrimitives.Sum(Span(x, r * hw, hw)) * inv);
         OpTrace.Add("GlobalAveragePool", y, [x]);
         return Tape.Record("GlobalAvgPool", y, [x], g =>
         {

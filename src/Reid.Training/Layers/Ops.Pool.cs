@@ -51,7 +51,8 @@ public static partial class Ops
 
     private static unsafe DnnlPlan PoolForward(Dnnl.MemoryDesc src, int n, int c, int oh, int ow, int k, int s, int p, int alg, bool training)
     {
-        var dst = DnnlRuntime.AnyDesc([n, c, oh, ow], Dnnl.F32);
+        // Same element type as the input (bf16 activations stay bf16).
+        var dst = DnnlRuntime.AnyDesc([n, c, oh, ow], DnnlRuntime.DataType(src));
         var (strides, kernel, dil, pad) = PoolDims(k, s, p);
         var desc = new Dnnl.OpDesc();
         DnnlRuntime.Check(Dnnl.pooling_v2_forward_desc_init(&desc, training ? Dnnl.ForwardTraining : Dnnl.ForwardInference, alg,

@@ -19,13 +19,14 @@ internal static unsafe partial class Dnnl
     // dnnl_prop_kind_t
     public const int ForwardTraining = 64, ForwardInference = 96, Backward = 128, BackwardData = 160, BackwardWeights = 192;
     // dnnl_alg_kind_t
+    public const int BinaryAdd = 0x1fff0, BinaryMul = 0x1fff1, ReductionSum = 0x2fff4, ReductionMean = 0x2fff6;
     public const int ConvolutionDirect = 1, EltwiseRelu = 31, EltwiseLogistic = 175, EltwiseClipV2 = 16,
         EltwiseHardswish = 112, EltwiseGeluErf = 48, EltwiseReluUseDst = 256, EltwiseLogisticUseDst = 260,
         PoolingMax = 511, PoolingAvgIncludePadding = 767, PoolingAvgExcludePadding = 1023;
     // dnnl_normalization_flags_t
     public const uint UseGlobalStats = 1, UseScale = 8, UseShift = 16;
     // DNNL_ARG_*
-    public const int ArgSrc = 1, ArgDst = 17, ArgWeights = 33, ArgBias = 41, ArgMean = 49, ArgVariance = 50,
+    public const int ArgSrc = 1, ArgSrc1 = 2, ArgDst = 17, ArgWeights = 33, ArgBias = 41, ArgMean = 49, ArgVariance = 50,
         ArgScale = 51, ArgShift = 52, ArgWorkspace = 64, ArgDiffSrc = 129, ArgDiffDst = 145,
         ArgDiffWeights = 161, ArgDiffBias = 169, ArgDiffScale = 255, ArgDiffShift = 256;
     // dnnl_query_t
@@ -140,6 +141,12 @@ internal static unsafe partial class Dnnl
 
     [LibraryImport(Lib, EntryPoint = "dnnl_eltwise_backward_desc_init")]
     public static partial int eltwise_backward_desc_init(OpDesc* desc, int alg, MemoryDesc* diffData, MemoryDesc* data, float alpha, float beta);
+
+    [LibraryImport(Lib, EntryPoint = "dnnl_binary_desc_init")]
+    public static partial int binary_desc_init(OpDesc* desc, int alg, MemoryDesc* src0, MemoryDesc* src1, MemoryDesc* dst);
+
+    [LibraryImport(Lib, EntryPoint = "dnnl_reduction_desc_init")]
+    public static partial int reduction_desc_init(OpDesc* desc, int alg, MemoryDesc* src, MemoryDesc* dst, float p, float eps);
 
     [LibraryImport(Lib, EntryPoint = "dnnl_matmul_desc_init")]
     public static partial int matmul_desc_init(OpDesc* desc, MemoryDesc* src, MemoryDesc* weights, MemoryDesc* bias, MemoryDesc* dst);

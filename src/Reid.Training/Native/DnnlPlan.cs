@@ -134,6 +134,41 @@ internal sealed unsafe class DnnlPlan
 
     private bool _isReorder;
 
+    /// <summary>dst = a + b, all three in layout <paramref name="md"/> (any element type, e.g. bf16; dst may be a).</summary>
+    public static void Add(Dnnl.MemoryDesc md, string key, IntPtr a, IntPtr b, IntPtr dst) =>
+        Binary(Dnnl.BinaryAdd, md, md, md, key, a, b, dst);
+
+    /// <summary>
+    /// dst = a (op) b elementwise; <paramref name="bMd"/> may have size-1 axes that broadcast (a [N,C,1,1]
+    /// gate onto [N,C,H,W]); dst has a's descriptor.
+    /// </summary>
+    public static void Binary(int alg, Dnnl.MemoryDesc aMd, Dnnl.MemoryDesc bMd, Dnnl.MemoryDesc dstMd, string key, IntPtr a, IntPtr b, IntPtr dst)
+    {
+        var plan = GetOrCreate($"binary.{alg}.{key}", () =>
+        {
+            var desc = new Dnnl.OpDesc();
+            var (m0, m1, md) = (aMd, bMd, dstMd);
+            DnnlRuntime.Check(Dnnl.binary_desc_init(&desc, alg, &m0, &m1, &md), "binary_desc_init");
+            return Create($"Binary {alg} {key}", &desc, IntPtr.Zero,
+                [SlotSpec.Fixed(Dnnl.ArgSrc, m0, false), SlotSpec.Fixed(Dnnl.ArgSrc1, m1, false), SlotSpec.Fixed(Dnnl.ArgDst, md, true)]);
+        });
+        plan.Execute([a, b, dst]);
+    }
+
+    /// <summary>Sum or mean over the axes where <paramref name="dstMd"/> has size 1 (dst may be plain f32 for a bf16 source).</summary>
+    public static void Reduce(int alg, Dnnl.MemoryDesc srcMd, Dnnl.MemoryDesc dstMd, string key, IntPtr src, IntPtr dst)
+    {
+        var plan = GetOrCreate($"reduction.{alg}.{key}", () =>
+        {
+            var desc = new Dnnl.OpDesc();
+            var (s, d) = (srcMd, dstMd);
+            DnnlRuntime.Check(Dnnl.reduction_desc_init(&desc, alg, &s, &d, 0f, 0f), "reduction_desc_init");
+            return Create($"Reduction {alg} {key}", &desc, IntPtr.Zero,
+                [SlotSpec.Fixed(Dnnl.ArgSrc, s, false), SlotSpec.Fixed(Dnnl.ArgDst, d, true)]);
+        });
+        plan.Execute([src, dst]);
+    }
+
     /// <summary>The primitive-side memory descriptor of a slot (the layout of a Raw output).</summary>
     public Dnnl.MemoryDesc SlotMd(int index) => _slots[index].PrimMd;
 

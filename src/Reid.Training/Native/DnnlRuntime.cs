@@ -97,6 +97,16 @@ internal static unsafe class DnnlRuntime
         Check(status, what);
     }
 
+    /// <summary>Offset of <c>data_type</c> in dnnl_memory_desc_t (after int ndims and 12 x int64 dims), 2.x layout.</summary>
+    public const int DataTypeOffset = 104;
+
+    /// <summary>The element type of a memory descriptor (Dnnl.F32, Dnnl.BF16, ...).</summary>
+    public static int DataType(Dnnl.MemoryDesc md)
+    {
+        ReadOnlySpan<byte> bytes = md;
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes[DataTypeOffset..]);
+    }
+
     public static Dnnl.MemoryDesc PlainDesc(ReadOnlySpan<int> shape, int dataType)
     {
         var dims = new Dnnl.Dims();

@@ -22,7 +22,11 @@ internal sealed unsafe class NativeLayout
         Key = key;
         var copy = md;
         Bytes = (long)Dnnl.memory_desc_get_size(&copy);
+        IsBf16 = DnnlRuntime.DataType(md) == Dnnl.BF16;
     }
+
+    /// <summary>Elements stored as bf16 (activations of a bf16 training step), not f32.</summary>
+    public readonly bool IsBf16;
 
     /// <summary>The layout for <paramref name="md"/>, or null when it is plain f32 for <paramref name="shape"/>.</summary>
     public static NativeLayout? From(Dnnl.MemoryDesc md, ReadOnlySpan<int> shape)

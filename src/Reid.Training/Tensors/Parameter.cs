@@ -1,3 +1,5 @@
+using Reid.Training.Native;
+
 namespace Reid.Training.Tensors;
 
 /// <summary>
@@ -31,5 +33,39 @@ public sealed class Parameter : Tensor
         if (values.Length != Count)
             throw new Reid.Core.ReidException($"parameter '{Name}' [{string.Join(", ", ShapeArray())}] cannot take {values.Length} values");
         values.CopyTo(Data);
+    }
+
+    private readonly Dictionary<string, (int Writes, Tensor Copy)> _converted = new();
+    private readonly Lock _convertedGate = new();
+
+    /// <summary>Number of converted copies made since start (tests: a cache hit makes none).</summary>
+    internal int Conversions { get; private set; }
+
+    /// <summary>
+    /// The values in <paramref name="layout"/> (blocked and/or bf16, as a convolution wants its weights),
+    /// converted from <paramref name="plainMd"/> (the plain f32 view of this storage, possibly with a group
+    /// axis). The copy is kept and reused until the values may have changed: every writable access (optimiser
+    /// step, <see cref="CopyFrom"/>, LoadStateDict, in-place op) bumps the storage's write count, so a weight
+    /// is converted once per optimiser step instead of once per forward/backward primitive.
+    /// </summary>
+    internal unsafe IntPtr ConvertedHandle(NativeLayout layout, Dnnl.MemoryDesc plainMd, ReadOnlySpan<int> plainShape)
+    {
+        lock (_convertedGate)
+        {
+            var writes = WriteCount;
+            if (_converted.TryGetValue(layout.Key, out var entry) && !entry.Copy.IsReleased)
+            {
+                if (entry.Writes == writes) return entry.Copy.RawHandle;
+            }
+            else
+            {
+                using var detached = TensorScope.Suspend();
+                entry = (writes, Native(ShapeArray(), layout));
+            }
+            DnnlPlan.Reorder(plainMd, layout.Md, $"plain>{layout.Key}.{string.Join('x', plainShape.ToArray())}", RawHandle, entry.Copy.RawHandle);
+            _converted[layout.Key] = (writes, entry.Copy);
+            Conversions++;
+            return entry.Copy.RawHandle;
+        }
     }
 }

@@ -1,16 +1,19 @@
 namespace Reid.Training.Tensors;
 
-/// <summary>Arithmetic used inside convolutions and matrix products. Weights and activations stay f32.</summary>
+/// <summary>Arithmetic used inside convolutions and matrix products. Master weights stay f32.</summary>
 public enum ComputePrecision
 {
     F32,
-    /// <summary>bf16 inputs and weights (converted by oneDNN reorders), f32 accumulation and outputs.</summary>
+    /// <summary>
+    /// bf16 inputs and weights, f32 accumulation; convolution outputs and the activation gradients flowing back
+    /// through them are bf16 (master weights and weight gradients stay f32).
+    /// </summary>
     BF16,
 }
 
 /// <summary>
 /// The precision convolutions and matrix products use on this thread. Backward uses the precision that was
-/// active when the forward op ran. Other ops (normalisation, activations, pooling) always run in f32.
+/// active when the forward op ran. Normalisation, activations and pooling run in the element type of their input (bf16 after a bf16 convolution).
 /// </summary>
 public static class Precision
 {

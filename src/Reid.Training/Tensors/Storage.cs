@@ -23,6 +23,12 @@ internal sealed unsafe class Storage
     /// <summary>Bumped by in-place ops; backward refuses inputs whose version changed since they were recorded.</summary>
     public int Version;
 
+    /// <summary>
+    /// Bumped whenever writable access to the values is handed out (plain <c>Data</c>/pointer, in-place ops):
+    /// copies derived from the values (a parameter's converted weights) are valid only for the same count.
+    /// </summary>
+    public int Writes;
+
     public void AddRef() => Interlocked.Increment(ref _refs);
 
     public void Release()

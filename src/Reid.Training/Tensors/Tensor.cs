@@ -142,14 +142,23 @@ public class Tensor : IDisposable
         get
         {
             EnsurePlain();
-            return StorageRef.Pointer;
+            var s = StorageRef;
+            // Whoever gets the plain pointer may write through it: derived copies (cached weights) are stale.
+            s.Writes++;
+            return s.Pointer;
         }
     }
+
+    /// <summary>Changes whenever the values may have been written (see <see cref="Storage.Writes"/>).</summary>
+    internal int WriteCount => _storage?.Writes ?? -1;
 
     /// <summary>The oneDNN layout of the storage; null = plain row-major f32.</summary>
     internal NativeLayout? Layout { get; private set; }
 
     internal string LayoutKey => Layout?.Key ?? "plain";
+
+    /// <summary>Stored as bf16 (a bf16 step's activations and their gradients); plain access converts to f32.</summary>
+    internal bool IsBf16 => Layout is { IsBf16: true };
 
     /// <summary>The memory descriptor of the storage as it is now.</summary>
     internal Dnnl.MemoryDesc Md => Layout?.Md ?? DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
@@ -198,14 +207,18 @@ public class Tensor : IDisposable
         }
     }
 
-    /// <summary>A new tensor holding these values in <paramref name="target"/> layout (e.g. bf16 blocked for a convolution).</summary>
-    internal unsafe Tensor CopyAs(NativeLayout target)
+    /// <summary>A new tensor holding these values in <paramref name="target"/> layout (e.g. bf16 blocked for a convolution; null = plain f32).</summary>
+    internal unsafe Tensor CopyAs(NativeLayout? target)
     {
         var t = Native(_shape, target);
         var plainMd = DnnlRuntime.PlainDesc(_shape, Dnnl.F32);
-        DnnlPlan.Reorder(Layout?.Md ?? plainMd, target.Md, $"{LayoutKey}>{target.Key}.{string.Join('x', _shape)}", RawHandle, t.RawHandle);
+        DnnlPlan.Reorder(Layout?.Md ?? plainMd, target?.Md ?? plainMd, $"{LayoutKey}>{target?.Key ?? "plain"}.{string.Join('x', _shape)}",
+            RawHandle, t.RawHandle);
         return t;
     }
+
+    /// <summary>This tensor when its storage is already in <paramref name="target"/> layout, else a new copy in it.</summary>
+    internal Tensor InLayout(NativeLayout? target) => NativeLayout.Same(Layout, target) ? this : CopyAs(target);
 
     internal IntPtr Handle
     {
@@ -259,6 +272,7 @@ public class Tensor : IDisposable
         var s = StorageRef;
         s.AddRef();
         s.Version++;
+        s.Writes++;
         return new Tensor(s, (int[])_shape.Clone(), Layout);
     }
 
@@ -325,11 +339,25 @@ public class Tensor : IDisposable
     /// <summary>Adds <paramref name="other"/> into this tensor in place (no autograd).</summary>
     internal unsafe void AddInPlace(Tensor other)
     {
+        if (IsBf16 || other.IsBf16)
+        {
+            if (IsBf16 && other.IsBf16)
+            {
+                other.ConvertTo(Layout);
+                StorageRef.Writes++;
+                DnnlPlan.Add(Layout!.Md, Layout.Key, RawHandle, other.RawHandle, RawHandle);
+                return;
+            }
+            // One of them is f32: accumulate in f32 (it holds every bf16 value exactly).
+            if (IsBf16) ConvertTo(other.Layout);
+            else other.ConvertTo(Layout);
+        }
         if (Layout is not null)
         {
             // Gradients meeting at a residual fork: keep the blocked layout, move the other one into it.
             if (!NativeLayout.Same(Layout, other.Layout)) other.ConvertTo(Layout);
             var n = StorageCount;
+            StorageRef.Writes++;
             var a = new Span<float>(StorageRef.Pointer, n);
             TensorPrimitives.Add(a, new ReadOnlySpan<float>(other.StorageRef.Pointer, n), a);
             return;
