@@ -43,7 +43,11 @@ public sealed record IdentityMatch(long Identity, string Name, float Score, floa
 public sealed record IdentifyResult(bool Unknown, IReadOnlyList<IdentityMatch> Matches, ThresholdUsed Threshold, string ModelId, Identity? Enrolled,
     string? SpatialTemporal = null);
 
-public sealed record SightingMatch(long SightingId, long Identity, string Name, float Score, Sighting Sighting);
+/// <param name="AppearanceScore">with a travel-time model: the appearance score before rescaling</param>
+public sealed record SightingMatch(long SightingId, long Identity, string Name, float Score, Sighting Sighting, float? AppearanceScore = null);
+
+/// <param name="SpatialTemporal">with a travel-time model: how many candidate sightings it had evidence for</param>
+public sealed record SearchResult(IReadOnlyList<SightingMatch> Hits, string? SpatialTemporal);
 
 public sealed record ReembedResult(string ModelId, int Embedded, int AlreadyDone);
 
@@ -192,7 +196,7 @@ public sealed class GalleryService
             a = !seen ? (score, c.Score, c.SightingId, score, 1)
                 : score > a.Best ? (score, c.Score, c.SightingId, a.Sum + score, a.N + 1) : a with { Sum = a.Sum + score, N = a.N + 1 };
         }
-        note = $"travel-time model: learned evidence for {learned} of {origins.Count} candidate sighting(s) (camera {where.Camera}, {where.Time:u})";
+        note = TravelTimeNote(learned, origins.Count, where);
         var top = agg.OrderByDescending(kv => kv.Value.Best).ThenBy(kv => kv.Key).Take(k).ToArray();
         var identities = new Dictionary<long, Identity>();
         foreach (var (id, _) in top)
@@ -203,17 +207,35 @@ public sealed class GalleryService
     }
 
     /// <summary>The k stored sightings most similar to the probe, best first.</summary>
-    public IReadOnlyList<SightingMatch> Search(IReadOnlyList<ImageInput> probe, int? k = null)
+    public IReadOnlyList<SightingMatch> Search(IReadOnlyList<ImageInput> probe, int? k = null) => Search(probe, k, where: null).Hits;
+
+    /// <param name="where">the probe's camera and time with a travel-time model: scores are then the appearance
+    /// scores rescaled by it (see <see cref="SpatialTemporalProbe.Rescale"/>), re-sorted</param>
+    public SearchResult Search(IReadOnlyList<ImageInput> probe, int? k, SpatialTemporalProbe? where)
     {
         var q = ProbeVector(DecodeAll(probe).Select(c => c.Crop).ToArray());
         Sync();
-        var hits = Index.TopSightings(q, Math.Clamp(k ?? Options.DefaultSearchK, 1, 10_000));
+        var kk = Math.Clamp(k ?? Options.DefaultSearchK, 1, 10_000);
+        // Rescaling can lift a sighting that appearance alone ranks below k, so it looks at a larger pool (as identify does).
+        var hits = Index.TopSightings(q, where is null ? kk : Math.Max(Options.TravelTimeCandidates, kk * 10));
         var sightings = Store.GetSightingsById(hits.Select(h => h.SightingId).ToArray()).ToDictionary(s => s.Id);
         var names = Names(hits.Select(h => h.IdentityId));
-        return hits.Where(h => sightings.ContainsKey(h.SightingId) && names.ContainsKey(h.IdentityId))
-            .Select(h => new SightingMatch(h.SightingId, h.IdentityId, names[h.IdentityId], h.Score, sightings[h.SightingId]))
-            .ToArray();
+        var matches = hits.Where(h => sightings.ContainsKey(h.SightingId) && names.ContainsKey(h.IdentityId))
+            .Select(h => new SightingMatch(h.SightingId, h.IdentityId, names[h.IdentityId], h.Score, sightings[h.SightingId]));
+        if (where is null) return new SearchResult(matches.ToArray(), null);
+        var learned = 0;
+        var rescaled = matches.Select(m =>
+        {
+            var (factor, kind) = where.Rescale(m.Sighting.Origin);
+            if (kind == SpatialTemporal.EvidenceKind.Learned) learned++;
+            return m with { Score = m.Score * factor, AppearanceScore = m.Score };
+        }).ToArray();
+        var top = rescaled.OrderByDescending(m => m.Score).ThenBy(m => m.SightingId).Take(kk).ToArray();
+        return new SearchResult(top, TravelTimeNote(learned, rescaled.Length, where));
     }
+
+    private static string TravelTimeNote(int learned, int candidates, SpatialTemporalProbe where) =>
+        $"travel-time model: learned evidence for {learned} of {candidates} candidate sighting(s) (camera {where.Camera}, {where.Time:u})";
 
     public IReadOnlyList<Identity> List(string? nameContains = null, int offset = 0, int limit = 1000) =>
         Store.ListIdentities(nameContains, offset, limit);
@@ -273,7 +295,7 @@ public sealed class GalleryService
         if (images.Count > Options.MaxImagesPerRequest)
             throw new ReidException($"{images.Count} images in one request; at most {Options.MaxImagesPerRequest}");
         return images.Select(i => new CropInput(ImageCodec.Decode(i.Bytes, i.Name, Options.Decode),
-            i.Origin ?? new SightingSource(Source: SafeName(i.Name)))).ToArray();
+            i.Origin is { Source: not null } o ? o : (i.Origin ?? new SightingSource()) with { Source = SafeName(i.Name) })).ToArray();
     }
 
     private List<NewSighting> Prepare(IReadOnlyList<CropInput> crops)

@@ -25,5 +25,26 @@ public sealed record SpatialTemporalProbe(SpatialTemporalModel Model, string Cam
         return ((float)(f.SpatialTemporalFactor(evidence.Probability) / f.SpatialTemporalFactor(Model.UniformProbability)), evidence.Kind);
     }
 
+    /// <summary>
+    /// The probe to rank with when both a model and the probe's camera and time are there; otherwise null and, when
+    /// only one side was given, why appearance alone is used (answers carry it: the system never pretends).
+    /// </summary>
+    public static SpatialTemporalProbe? TryCreate(SpatialTemporalModel? model, string? camera, DateTimeOffset? time, out string? appearanceOnly)
+    {
+        var hasCamera = !string.IsNullOrWhiteSpace(camera);
+        appearanceOnly = null;
+        if (model is null)
+        {
+            if (hasCamera || time is not null) appearanceOnly = "no travel-time model is loaded (reid st learn, then reid serve --st MODEL): appearance only";
+            return null;
+        }
+        if (!hasCamera || time is null)
+        {
+            appearanceOnly = "the probe has no " + (hasCamera ? "time" : time is null ? "camera or time" : "camera") + ": appearance only";
+            return null;
+        }
+        return new SpatialTemporalProbe(model, camera!, time.Value);
+    }
+
     private static double Seconds(DateTimeOffset t) => t.ToUnixTimeMilliseconds() / 1000.0;
 }

@@ -35,17 +35,22 @@ public sealed record ThresholdDto(double Score, string Source, double? Far)
 public sealed record VerifyDto(bool Match, float Score, float MeanScore, ThresholdDto Threshold, string Model, IdentityDto Identity,
     IReadOnlyList<SightingDto> Samples);
 
-public sealed record MatchDto(long Identity, string Name, float Score, float MeanScore, int Sightings, bool AboveThreshold, string? Crop);
+/// <param name="AppearanceScore">with travel times: the best sighting's appearance score before rescaling</param>
+public sealed record MatchDto(long Identity, string Name, float Score, float MeanScore, int Sightings, bool AboveThreshold, string? Crop,
+    float? AppearanceScore = null);
 
-public sealed record IdentifyDto(bool Unknown, IReadOnlyList<MatchDto> Matches, ThresholdDto Threshold, string Model, IdentityDto? Enrolled)
+/// <param name="SpatialTemporal">what travel times contributed, or why the answer is appearance only (null: not asked)</param>
+public sealed record IdentifyDto(bool Unknown, IReadOnlyList<MatchDto> Matches, ThresholdDto Threshold, string Model, IdentityDto? Enrolled,
+    string? SpatialTemporal = null)
 {
-    public static IdentifyDto From(IdentifyResult r) => new(r.Unknown,
+    public static IdentifyDto From(IdentifyResult r, string? appearanceOnly = null) => new(r.Unknown,
         r.Matches.Select(m => new MatchDto(m.Identity, m.Name, m.Score, m.MeanScore, m.Sightings, m.AboveThreshold,
-            m.BestSightingId > 0 ? SightingDto.CropUrl(m.BestSightingId) : null)).ToArray(),
-        ThresholdDto.From(r.Threshold), r.ModelId, r.Enrolled is null ? null : IdentityDto.From(r.Enrolled));
+            m.BestSightingId > 0 ? SightingDto.CropUrl(m.BestSightingId) : null, m.AppearanceScore)).ToArray(),
+        ThresholdDto.From(r.Threshold), r.ModelId, r.Enrolled is null ? null : IdentityDto.From(r.Enrolled), r.SpatialTemporal ?? appearanceOnly);
 }
 
-public sealed record SearchHitDto(long Sighting, long Identity, string Name, float Score, SightingDto Detail);
+/// <param name="AppearanceScore">with travel times: the appearance score before rescaling</param>
+public sealed record SearchHitDto(long Sighting, long Identity, string Name, float Score, SightingDto Detail, float? AppearanceScore = null);
 
 public sealed record InfoDto(string Model, int Dimension, int Identities, int Indexed, int MissingEmbeddings, ThresholdDto Threshold,
-    string Role, long MaxImageRequestBytes, long MaxVideoRequestBytes, bool Video);
+    string Role, long MaxImageRequestBytes, long MaxVideoRequestBytes, bool Video, bool TravelTimes = false);

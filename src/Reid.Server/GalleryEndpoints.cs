@@ -4,18 +4,23 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.SpatialTemporal;
 
 namespace Reid.Server;
 
 /// <summary>The /api endpoints. Reads need any valid key, writes a read-write key (see <see cref="ApiKeys"/>).</summary>
 internal static class GalleryEndpoints
 {
-    public static void Map(RouteGroupBuilder read, RouteGroupBuilder write, GalleryService gallery, ServerOptions options, bool video)
+    /// <summary>Search answers are a JSON array; this header says what travel times contributed, or why they did not.</summary>
+    public const string SpatialTemporalHeader = "X-Reid-Spatial-Temporal";
+
+    public static void Map(RouteGroupBuilder read, RouteGroupBuilder write, GalleryService gallery, ServerOptions options, bool video,
+        SpatialTemporalModel? travelTimes)
     {
         read.MapGet("/info", (HttpContext http) => new InfoDto(gallery.Model.Id, gallery.Model.Dimension, gallery.Store.CountIdentities(),
                 gallery.Index.Count, gallery.SightingsMissingEmbedding, ThresholdDto.From(gallery.ResolveThreshold()),
                 ApiKeys.Role(http)?.ToString().ToLowerInvariant() ?? "none", options.MaxImageRequestBytes, options.MaxVideoRequestBytes,
-                video))
+                video, travelTimes is not null))
             .WithSummary("The model, gallery size, active threshold and this key's role");
 
         read.MapGet("/identities", (string? q, int? offset, int? limit) =>
@@ -38,18 +43,18 @@ internal static class GalleryEndpoints
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
                 var name = form["name"].ToString();
                 var metadata = form["metadata"].ToString();
-                var images = await Images(form, http.RequestAborted);
+                var images = Placed(await Images(form, http.RequestAborted), form);
                 var result = await Task.Run(() => gallery.Enrol(name, images, string.IsNullOrWhiteSpace(metadata) ? null : metadata, ApiKeys.Actor(http)));
                 return Results.Json(new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray()),
                     statusCode: 201);
             })
-            .WithSummary("Enrol a new identity: multipart with 'name', optional 'metadata' (JSON object) and one or more 'images'")
+            .WithSummary("Enrol a new identity: multipart with 'name', optional 'metadata' (JSON object), optional 'camera' and 'time' (ISO 8601) of the images, and one or more 'images'")
             .DisableAntiforgery();
 
         write.MapPost("/identities/{id:long}/sightings", async (long id, HttpContext http) =>
             {
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
-                var images = await Images(form, http.RequestAborted);
+                var images = Placed(await Images(form, http.RequestAborted), form);
                 var result = await Task.Run(() => gallery.AddSightings(id, images, ApiKeys.Actor(http)));
                 return new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray());
             })
@@ -83,22 +88,27 @@ internal static class GalleryEndpoints
                     return Results.Json(new ApiError("enrolling an unknown person needs a read-write key"), statusCode: 403);
                 var k = OptionalInt(form, "k");
                 var threshold = OptionalDouble(form, "threshold");
-                var images = await Images(form, http.RequestAborted);
-                var r = await Task.Run(() => gallery.Identify(images, k, threshold, string.IsNullOrWhiteSpace(enrolAs) ? null : enrolAs, ApiKeys.Actor(http)));
-                return Results.Json(IdentifyDto.From(r));
+                var where = SpatialTemporalProbe.TryCreate(travelTimes, form["camera"], OptionalTime(form), out var appearanceOnly);
+                var images = Placed(await Images(form, http.RequestAborted), form); // kept if the probe is enrolled
+                var r = await Task.Run(() => gallery.Identify(images, k, threshold, string.IsNullOrWhiteSpace(enrolAs) ? null : enrolAs, ApiKeys.Actor(http), where));
+                return Results.Json(IdentifyDto.From(r, appearanceOnly));
             })
-            .WithSummary("Who is the probe ('images')? Ranked identities, or unknown below the threshold; 'enrolUnknownAs' enrols an unknown probe (write key)")
+            .WithSummary("Who is the probe ('images')? Ranked identities, or unknown below the threshold; 'enrolUnknownAs' enrols an unknown probe (write key); " +
+                         "'camera' and 'time' (ISO 8601) rescale scores by the server's travel-time model")
             .DisableAntiforgery();
 
         read.MapPost("/search", async (HttpContext http) =>
             {
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
                 var k = OptionalInt(form, "k");
+                var where = SpatialTemporalProbe.TryCreate(travelTimes, form["camera"], OptionalTime(form), out var appearanceOnly);
                 var images = await Images(form, http.RequestAborted);
-                var hits = await Task.Run(() => gallery.Search(images, k));
-                return hits.Select(h => new SearchHitDto(h.SightingId, h.Identity, h.Name, h.Score, SightingDto.From(h.Sighting))).ToArray();
+                var r = await Task.Run(() => gallery.Search(images, k, where));
+                if ((r.SpatialTemporal ?? appearanceOnly) is { } note) http.Response.Headers[SpatialTemporalHeader] = note;
+                return r.Hits.Select(h => new SearchHitDto(h.SightingId, h.Identity, h.Name, h.Score, SightingDto.From(h.Sighting), h.AppearanceScore)).ToArray();
             })
-            .WithSummary("The top-k (default 50) most similar stored sightings")
+            .WithSummary("The top-k (default 50) most similar stored sightings; 'camera' and 'time' (ISO 8601) rescale scores by the server's " +
+                         "travel-time model (header " + SpatialTemporalHeader + " says what it contributed)")
             .DisableAntiforgery();
 
     }
@@ -130,6 +140,20 @@ internal static class GalleryEndpoints
     private static int? OptionalInt(IFormCollection form, string key) =>
         string.IsNullOrWhiteSpace(form[key]) ? null
         : int.TryParse(form[key], out var v) ? v : throw new ReidException($"'{key}' must be a whole number");
+
+    /// <summary>The request's optional 'camera' and 'time' fields, stored with each image (travel-time models use them).</summary>
+    private static IReadOnlyList<ImageInput> Placed(IReadOnlyList<ImageInput> images, IFormCollection form)
+    {
+        var camera = string.IsNullOrWhiteSpace(form["camera"]) ? null : form["camera"].ToString();
+        var time = OptionalTime(form);
+        if (camera is null && time is null) return images;
+        return images.Select(i => i with { Origin = (i.Origin ?? new SightingSource()) with { Camera = camera, CapturedAt = time } }).ToArray();
+    }
+
+    private static DateTimeOffset? OptionalTime(IFormCollection form) =>
+        string.IsNullOrWhiteSpace(form["time"]) ? null
+        : DateTimeOffset.TryParse(form["time"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t
+        : throw new ReidException("'time' must be a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 
     private static double? OptionalDouble(IFormCollection form, string key) =>
         string.IsNullOrWhiteSpace(form[key]) ? null

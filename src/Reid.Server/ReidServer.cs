@@ -22,7 +22,10 @@ public static class ReidServer
 {
     public const string RateLimitPolicy = "per-key";
 
-    public static WebApplication Build(ServerOptions options, GalleryService gallery, VideoJobs? video = null)
+    /// <param name="travelTimes">a camera network's travel-time model (`reid st learn`): identify and search then
+    /// rescale scores by the probe's 'camera' and 'time' fields</param>
+    public static WebApplication Build(ServerOptions options, GalleryService gallery, VideoJobs? video = null,
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Reid.Server" });
         builder.WebHost.UseUrls(options.Urls);
@@ -76,7 +79,7 @@ public static class ReidServer
 
         var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read));
         var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write));
-        GalleryEndpoints.Map(read, write, gallery, options, video is not null);
+        GalleryEndpoints.Map(read, write, gallery, options, video is not null, travelTimes);
         video?.Map(read, write, options, log);
         return app;
     }

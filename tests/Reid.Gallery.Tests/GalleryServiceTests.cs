@@ -31,29 +31,76 @@ public class GalleryServiceTests
         Assert.Contains("uncalibrated", stranger.Threshold.Source);
     }
 
+    // Two stored people who look alike: "far" even has the probe's exact pixels, but was seen three hours later;
+    // "near" was seen at camera c2 a minute after the probe at c1, the usual walk; a third has no camera or time.
+    private static (GalleryService G, long Near, long Far, long Unplaced, SpatialTemporalProbe Where) LookAlikesOnTheWalk(TempDir dir)
+    {
+        var g = Open(dir);
+        var t0 = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        var near = g.Enrol("near", [PersonInput(0, 1) with { Origin = new SightingSource("c2", t0.AddSeconds(60)) }]).Identity.Id;
+        var far = g.Enrol("far", [PersonInput(0, 7) with { Origin = new SightingSource("c2", t0.AddHours(3)) }]).Identity.Id;
+        var unplaced = g.Enrol("no camera", [PersonInput(0, 2)]).Identity.Id;
+        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
+            { new LabelledSighting(p, "c1", 1000.0 * p), new LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
+        var model = SpatialTemporalModel.Learn(walks, new SpatialTemporalOptions { SmoothingSeconds = 8 });
+        return (g, near, far, unplaced, new SpatialTemporalProbe(model, "c1", t0));
+    }
+
     [Fact]
     public void A_travel_time_model_reranks_by_how_plausible_the_walk_is()
     {
         using var dir = new TempDir();
-        var g = Open(dir);
-        var t0 = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
-        // Two stored people who look alike: "far" even has the probe's exact pixels, but was seen three hours
-        // later; "near" was seen at camera c2 a minute after the probe at c1, the usual walk.
-        var near = g.Enrol("near", [PersonInput(0, 1) with { Origin = new SightingSource("c2", t0.AddSeconds(60)) }]).Identity.Id;
-        var far = g.Enrol("far", [PersonInput(0, 7) with { Origin = new SightingSource("c2", t0.AddHours(3)) }]).Identity.Id;
-        var unplaced = g.Enrol("no camera", [PersonInput(0, 2)]).Identity.Id;
+        var (g, near, far, unplaced, where) = LookAlikesOnTheWalk(dir);
         Assert.Equal(far, g.Identify([PersonInput(0, 7)]).Matches[0].Identity);
 
-        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
-            { new LabelledSighting(p, "c1", 1000.0 * p), new LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
-        var model = SpatialTemporalModel.Learn(walks, new SpatialTemporalOptions { SmoothingSeconds = 8 });
-        var r = g.Identify([PersonInput(0, 7)], where: new SpatialTemporalProbe(model, "c1", t0));
+        var r = g.Identify([PersonInput(0, 7)], where: where);
         Assert.Equal(near, r.Matches[0].Identity);
         var byId = r.Matches.ToDictionary(m => m.Identity);
         Assert.True(byId[near].Score > byId[near].AppearanceScore, "a likely walk raises the score");
         Assert.True(byId[far].Score < byId[far].AppearanceScore, "an unlikely one lowers it");
         Assert.Equal(byId[unplaced].AppearanceScore, byId[unplaced].Score); // no camera or time: appearance alone
         Assert.Contains("learned evidence for 2 of 3", r.SpatialTemporal);
+    }
+
+    [Fact]
+    public void Search_with_a_travel_time_model_reorders_sightings_and_keeps_appearance_scores()
+    {
+        using var dir = new TempDir();
+        var (g, near, far, unplaced, where) = LookAlikesOnTheWalk(dir);
+        var plain = g.Search([PersonInput(0, 7)], 3, where: null);
+        Assert.Null(plain.SpatialTemporal);
+        Assert.Equal(far, plain.Hits[0].Identity);
+        Assert.All(plain.Hits, h => Assert.Null(h.AppearanceScore));
+
+        var r = g.Search([PersonInput(0, 7)], 3, where);
+        Assert.Equal(near, r.Hits[0].Identity);
+        Assert.True(r.Hits.Zip(r.Hits.Skip(1)).All(p => p.First.Score >= p.Second.Score), "best first after rescaling");
+        var byId = r.Hits.ToDictionary(h => h.Identity);
+        Assert.Equal(plain.Hits.Single(h => h.Identity == far).Score, byId[far].AppearanceScore);
+        Assert.True(byId[far].Score < byId[far].AppearanceScore);
+        Assert.Equal(byId[unplaced].AppearanceScore, byId[unplaced].Score);
+        Assert.Contains("learned evidence for 2 of 3", r.SpatialTemporal);
+        // k still bounds the answer when the pool looked at is larger
+        Assert.Single(g.Search([PersonInput(0, 7)], 1, where).Hits);
+    }
+
+    [Fact]
+    public void Without_camera_or_time_or_a_model_the_answer_says_it_is_appearance_only()
+    {
+        var model = SpatialTemporalModel.Learn([new LabelledSighting(1, "c1", 0), new LabelledSighting(1, "c2", 60)]);
+        var now = DateTimeOffset.UtcNow;
+        Assert.NotNull(SpatialTemporalProbe.TryCreate(model, "c1", now, out var none));
+        Assert.Null(none);
+        Assert.Null(SpatialTemporalProbe.TryCreate(null, null, null, out var notAsked));
+        Assert.Null(notAsked);
+        Assert.Null(SpatialTemporalProbe.TryCreate(null, "c1", now, out var noModel));
+        Assert.Contains("no travel-time model", noModel);
+        Assert.Null(SpatialTemporalProbe.TryCreate(model, null, now, out var noCamera));
+        Assert.Equal("the probe has no camera: appearance only", noCamera);
+        Assert.Null(SpatialTemporalProbe.TryCreate(model, "c1", null, out var noTime));
+        Assert.Equal("the probe has no time: appearance only", noTime);
+        Assert.Null(SpatialTemporalProbe.TryCreate(model, " ", null, out var neither));
+        Assert.Equal("the probe has no camera or time: appearance only", neither);
     }
 
     [Fact]

@@ -50,6 +50,68 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Identify_and_search_use_camera_and_time_with_the_servers_travel_time_model()
+    {
+        // People walk from c1 to c2 in about a minute.
+        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
+            { new Reid.SpatialTemporal.LabelledSighting(p, "c1", 1000.0 * p), new Reid.SpatialTemporal.LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
+        var model = Reid.SpatialTemporal.SpatialTemporalModel.Learn(walks, new Reid.SpatialTemporal.SpatialTemporalOptions { SmoothingSeconds = 8 });
+        await using var server = await TestServer.StartAsync(travelTimes: model);
+        using var http = server.Client(server.WriteKey);
+        Assert.True((await Json(await http.GetAsync("/api/info"))).GetProperty("travelTimes").GetBoolean());
+        // Two look-alikes enrolled over HTTP with camera and time: "far" has the probe's exact pixels but was at c2
+        // three hours later, "near" a minute later.
+        async Task<long> Enrol(string name, int shot, string time)
+        {
+            var r = await http.PostAsync("/api/identities", TestServer.Form([Img(0, shot)], ("name", name), ("camera", "c2"), ("time", time)));
+            Assert.True(r.StatusCode == HttpStatusCode.Created, await r.Content.ReadAsStringAsync());
+            var sighting = (await Json(r)).GetProperty("sightings")[0];
+            Assert.Equal("c2", sighting.GetProperty("camera").GetString());
+            return (await Json(r)).GetProperty("identity").GetProperty("id").GetInt64();
+        }
+        var near = await Enrol("near", 1, "2026-01-01T12:01:00Z");
+        var far = await Enrol("far", 7, "2026-01-01T15:00:00Z");
+
+        var plain = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)])));
+        Assert.Equal(far, plain.GetProperty("matches")[0].GetProperty("identity").GetInt64());
+        Assert.Equal("the probe has no camera or time: appearance only", plain.GetProperty("spatialTemporal").GetString());
+
+        var placed = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z"))));
+        Assert.Equal(near, placed.GetProperty("matches")[0].GetProperty("identity").GetInt64());
+        Assert.Contains("learned evidence for 2 of 2", placed.GetProperty("spatialTemporal").GetString());
+        var top = placed.GetProperty("matches")[0];
+        Assert.True(top.GetProperty("score").GetSingle() > top.GetProperty("appearanceScore").GetSingle());
+
+        var search = await http.PostAsync("/api/search", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z")));
+        var hits = await Json(search);
+        Assert.Equal(near, hits[0].GetProperty("identity").GetInt64());
+        Assert.Contains("learned evidence", search.Headers.GetValues(GalleryEndpointsHeader).Single());
+
+        // Honesty: a probe without time is ranked by appearance alone, and the answer says so.
+        var noTime = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"))));
+        Assert.Equal(far, noTime.GetProperty("matches")[0].GetProperty("identity").GetInt64());
+        Assert.Equal("the probe has no time: appearance only", noTime.GetProperty("spatialTemporal").GetString());
+        var badTime = await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "yesterday-ish")));
+        Assert.Equal(HttpStatusCode.BadRequest, badTime.StatusCode);
+        Assert.Contains("ISO 8601", await badTime.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_server_without_a_travel_time_model_says_camera_and_time_were_not_used()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(server.WriteKey);
+        await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "A")));
+        var r = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 5)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z"))));
+        Assert.Contains("no travel-time model", r.GetProperty("spatialTemporal").GetString());
+        Assert.False(r.GetProperty("unknown").GetBoolean());
+        var search = await http.PostAsync("/api/search", TestServer.Form([Img(0, 5)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z")));
+        Assert.Contains("no travel-time model", search.Headers.GetValues(GalleryEndpointsHeader).Single());
+    }
+
+    private const string GalleryEndpointsHeader = "X-Reid-Spatial-Temporal";
+
+    [Fact]
     public async Task Without_a_valid_key_every_write_is_refused_and_read_keys_cannot_write()
     {
         await using var server = await TestServer.StartAsync();

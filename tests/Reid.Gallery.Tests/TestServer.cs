@@ -24,13 +24,14 @@ internal sealed class TestServer : IAsyncDisposable
         ReadKey = gallery.Store.CreateApiKey("viewer", KeyRole.Read, "test");
     }
 
-    public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, Func<GalleryService, VideoJobs>? video = null)
+    public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, Func<GalleryService, VideoJobs>? video = null,
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null)
     {
         var dir = new TempDir();
         var options = new ServerOptions(dir.Path, Urls: "http://127.0.0.1:0");
         options = configure?.Invoke(options) ?? options;
         var gallery = new GalleryService(GalleryStore.Open(dir.Path), Fixtures.HistogramModel(), new GalleryOptions(UncalibratedThreshold: 0.8));
-        var app = ReidServer.Build(options, gallery, video?.Invoke(gallery));
+        var app = ReidServer.Build(options, gallery, video?.Invoke(gallery), travelTimes);
         await app.StartAsync();
         return new TestServer(dir, gallery, app);
     }

@@ -105,8 +105,9 @@ internal static class GalleryCommand
         var (video, from, to, track, detector) = VideoOptions();
         var metadata = new Option<string?>("--metadata") { Description = "Free metadata as a JSON object" };
         var camera = new Option<string?>("--camera") { Description = "Camera the images come from" };
+        var time = new Option<string?>("--time") { Description = "When the images were taken (ISO 8601): with --camera, travel-time models can use them" };
         var c = new Command("enrol", "Enrol a person from images or from a video track (one transaction: all or nothing)")
-            { data, model, json, name, images, metadata, camera, video, from, to, track, detector };
+            { data, model, json, name, images, metadata, camera, time, video, from, to, track, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
@@ -123,7 +124,9 @@ internal static class GalleryCommand
             {
                 if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --images FILE… or --video FILE");
                 var inputs = ReadImages(paths);
-                if (parse.GetValue(camera) is { } cam) inputs = inputs.Select(i => i with { Origin = i.Origin! with { Camera = cam } }).ToArray();
+                var (cam, at) = (parse.GetValue(camera), ParseTime(parse.GetValue(time)));
+                if (cam is not null || at is not null)
+                    inputs = inputs.Select(i => i with { Origin = (i.Origin ?? new SightingSource()) with { Camera = cam, CapturedAt = at } }).ToArray();
                 r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), actor);
             }
             Console.WriteLine($"enrolled {r.Identity.Name} as identity {r.Identity.Id} with {r.Sightings.Count} sighting(s) (model {g.Model.Id})");
@@ -163,9 +166,7 @@ internal static class GalleryCommand
         var (video, from, to, _, detector) = VideoOptions();
         var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
         var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
-        var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): rescale each sighting's score by how plausible the walk from the probe's --camera/--time is" };
-        var camera = new Option<string?>("--camera") { Description = "With --st: the camera the probe was seen by" };
-        var time = new Option<string?>("--time") { Description = "With --st: when the probe was seen (ISO 8601, e.g. 2026-11-21T19:30:00Z)" };
+        var (st, camera, time) = TravelTimeOptions("sighting's");
         var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold (a video: each tracked person)")
             { data, model, json, threshold, images, k, enrolAs, st, camera, time, video, from, to, detector };
         c.SetAction(parse =>
@@ -211,6 +212,11 @@ internal static class GalleryCommand
         return c;
     }
 
+    private static (Option<string?> St, Option<string?> Camera, Option<string?> Time) TravelTimeOptions(string what) => (
+        new Option<string?>("--st") { Description = $"Travel-time model (reid st learn): rescale each {what} score by how plausible the walk from the probe's --camera/--time is" },
+        new Option<string?>("--camera") { Description = "With --st: the camera the probe was seen by" },
+        new Option<string?>("--time") { Description = "With --st: when the probe was seen (ISO 8601, e.g. 2026-11-21T19:30:00Z)" });
+
     private static SpatialTemporalProbe? TravelTimeProbe(string? modelPath, string? camera, string? time)
     {
         if (modelPath is null)
@@ -220,27 +226,37 @@ internal static class GalleryCommand
         }
         if (string.IsNullOrWhiteSpace(camera) || string.IsNullOrWhiteSpace(time))
             throw new ReidException("--st needs the probe's --camera and --time");
-        if (!DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
-            throw new ReidException($"--time {time}: not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
-        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, at);
+        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, ParseTime(time)!.Value);
     }
+
+    private static DateTimeOffset? ParseTime(string? time) =>
+        string.IsNullOrWhiteSpace(time) ? null
+        : DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
+        : throw new ReidException($"--time {time}: not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 
     private static Command Search()
     {
         var (data, model, json) = (Data(), Model(), JsonOut());
         var images = Images("--image", "Probe image(s) of one person");
         var k = new Option<int>("--k") { Description = "How many sightings", DefaultValueFactory = _ => 50 };
-        var c = new Command("search", "The top-k stored sightings most similar to the probe") { data, model, json, images, k };
+        var (st, camera, time) = TravelTimeOptions("sighting's");
+        var c = new Command("search", "The top-k stored sightings most similar to the probe") { data, model, json, images, k, st, camera, time };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
-            var hits = g.Search(ReadImages(parse.GetValue(images)!), parse.GetValue(k));
-            var table = new Table().AddColumns("rank", "score", "identity", "name", "sighting", "camera", "source");
-            foreach (var (h, i) in hits.Select((h, i) => (h, i)))
+            var where = TravelTimeProbe(parse.GetValue(st), parse.GetValue(camera), parse.GetValue(time));
+            var r = g.Search(ReadImages(parse.GetValue(images)!), parse.GetValue(k), where);
+            var table = new Table().AddColumns("rank", "score", "identity", "name", "sighting", "camera", "source", where is null ? "" : "appearance");
+            foreach (var (h, i) in r.Hits.Select((h, i) => (h, i)))
                 table.AddRow($"{i + 1}", $"{h.Score:F3}", $"{h.Identity}", Markup.Escape(h.Name), $"{h.SightingId}",
-                    Markup.Escape(h.Sighting.Origin.Camera ?? ""), Markup.Escape(h.Sighting.Origin.Source ?? ""));
+                    Markup.Escape(h.Sighting.Origin.Camera ?? ""), Markup.Escape(h.Sighting.Origin.Source ?? ""), h.AppearanceScore is { } a ? $"{a:F3}" : "");
             AnsiConsole.Write(table);
-            WriteJson(parse.GetValue(json), hits.Select(h => new { sighting = h.SightingId, identity = h.Identity, name = h.Name, score = h.Score, camera = h.Sighting.Origin.Camera, source = h.Sighting.Origin.Source }));
+            if (r.SpatialTemporal is { } note) Console.WriteLine(note);
+            WriteJson(parse.GetValue(json), r.Hits.Select(h => new
+            {
+                sighting = h.SightingId, identity = h.Identity, name = h.Name, score = h.Score, appearanceScore = h.AppearanceScore,
+                camera = h.Sighting.Origin.Camera, source = h.Sighting.Origin.Source,
+            }));
             return CliRunner.Ok;
         });
         return c;

@@ -19,11 +19,13 @@ internal static class ServeCommand
         var jsonLogs = new Option<bool>("--json-logs") { Description = "Structured JSON log lines" };
         var detector = new Option<string?>("--detector") { Description = "Person detector (.onnx, YOLO family) for video uploads; else REID_DETECTOR or configs/video.yaml" };
         var rate = new Option<int>("--rate") { Description = "Sustained requests per second per API key", DefaultValueFactory = _ => 200 };
+        var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): identify/search requests with 'camera' and 'time' fields rescale scores by it" };
         var command = new Command("serve", "Run the gallery's HTTP API and web UI (enrol, verify, identify, search, browse)")
-            { data, database, urls, model, jsonLogs, rate, detector };
+            { data, database, urls, model, jsonLogs, rate, detector, st };
         command.SetAction(parse =>
         {
             var dataDir = parse.GetValue(data)!;
+            var travelTimes = parse.GetValue(st) is { } stPath ? Reid.SpatialTemporal.SpatialTemporalModel.Load(stPath) : null;
             var options = new ServerOptions(dataDir, parse.GetValue(urls)!, PermitsPerSecond: parse.GetValue(rate),
                 Burst: 2 * parse.GetValue(rate), JsonLogs: parse.GetValue(jsonLogs));
             using var embedding = GalleryModels.Open(parse.GetValue(model));
@@ -32,7 +34,7 @@ internal static class ServeCommand
             var gallery = new GalleryService(store, embedding);
             var admin = ApiKeys.EnsureAdminKey(gallery.Store);
             using var video = OpenVideo(gallery, parse.GetValue(detector), out var videoNote);
-            var app = ReidServer.Build(options, gallery, video);
+            var app = ReidServer.Build(options, gallery, video, travelTimes);
             app.Start();
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
             Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
@@ -45,6 +47,7 @@ internal static class ServeCommand
             var threshold = gallery.ResolveThreshold();
             Console.WriteLine($"threshold : {threshold.Score:F4} ({threshold.Source})");
             Console.WriteLine($"video     : {videoNote}");
+            Console.WriteLine($"travel    : {(travelTimes is null ? "none (identify/search use appearance only; --st MODEL adds travel times)" : $"{parse.GetValue(st)} ({travelTimes.Cameras.Count} cameras)")}");
             foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
             app.WaitForShutdown();
             return CliRunner.Ok;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -41,6 +42,9 @@ internal static class TrainCommand
                 cancel.Cancel();
             };
             Console.CancelKeyPress += onCancel;
+            // SIGTERM (systemd/docker stop, `kill`) stops as cleanly as Ctrl+C: checkpoint, then exit; background
+            // runs never see Ctrl+C (a non-interactive shell starts them with SIGINT ignored).
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cancel.Cancel(); });
             TrainResult result;
             try { result = Run(new TrainingRun(cfg, options), parse.GetValue(resume), cancel.Token); }
             finally { Console.CancelKeyPress -= onCancel; }
