@@ -155,7 +155,7 @@ internal static class GalleryEndpoints
         : DateTimeOffset.TryParse(form["time"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t
         : throw new ReidException("'time' must be a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 
-    private static double? OptionalDouble(IFormCollection form, string key) =>
+    internal static double? OptionalDouble(IFormCollection form, string key) =>
         string.IsNullOrWhiteSpace(form[key]) ? null
         : double.TryParse(form[key], System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
         : throw new ReidException($"'{key}' must be a number");

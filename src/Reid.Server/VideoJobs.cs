@@ -144,6 +144,19 @@ public sealed class VideoJobs : IDisposable
                 return IdentifyDto.From(_gallery.IdentifyCrops(VideoCrops.From(t, Get(id)!.VideoName)));
             })
             .WithSummary("Identify a tracked person (all of the track's crops form the probe)");
+
+        read.MapPost("/video/jobs/{id}/tracks/{track:int}/verify", async (string id, int track, HttpContext http) =>
+            {
+                var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);
+                if (!long.TryParse(form["identity"], out var identity)) throw new ReidException("verify needs the claimed 'identity' (a number)");
+                var threshold = GalleryEndpoints.OptionalDouble(form, "threshold");
+                var t = Track(id, track);
+                var r = await Task.Run(() => _gallery.VerifyCrops(identity, VideoCrops.From(t, Get(id)!.VideoName).Select(c => c.Crop).ToArray(), threshold));
+                var samples = _gallery.Store.GetSightings(identity).Take(12).Select(SightingDto.From).ToArray();
+                return new VerifyDto(r.Match, r.Score, r.MeanScore, ThresholdDto.From(r.Threshold), r.ModelId, IdentityDto.From(r.Identity), samples);
+            })
+            .WithSummary("Is a tracked person the claimed 'identity'? (all of the track's crops form the probe)")
+            .DisableAntiforgery();
     }
 
     private PersonTrack Track(string id, int track)

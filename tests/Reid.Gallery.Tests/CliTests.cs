@@ -18,6 +18,32 @@ public class CliTests
     internal static ReidCli.Outcome Run(params string[] args) => ReidCli.Run(args, env: null, TimeSpan.FromMinutes(3));
 
     [SharedFact]
+    public void A_person_tracked_in_a_video_is_enrolled_identified_and_verified_from_the_cli()
+    {
+        using var dir = new TempDir();
+        string[] clip = ["--video", SharedData.Video, "--from", "60", "--to", "110", "--detector", SharedData.YoloxNano];
+        var enrol = Run(["gallery", "enrol", "--data", dir.Path, "--name", "walker", "--json", dir.File("enrol.json"), .. clip]);
+        Assert.True(enrol.ExitCode == 0, enrol.Stderr + enrol.Stdout);
+        var walker = JsonDocument.Parse(File.ReadAllText(dir.File("enrol.json"))).RootElement.GetProperty("identity").GetInt64();
+
+        var identify = Run(["gallery", "identify", "--data", dir.Path, "--json", dir.File("id.json"), .. clip]);
+        Assert.True(identify.ExitCode == 0, identify.Stderr + identify.Stdout);
+        var first = JsonDocument.Parse(File.ReadAllText(dir.File("id.json"))).RootElement.GetProperty("tracks")[0];
+        Assert.False(first.GetProperty("unknown").GetBoolean());
+        Assert.Equal(walker, first.GetProperty("matches")[0].GetProperty("identity").GetInt64());
+
+        var verify = Run(["gallery", "verify", "--data", dir.Path, "--identity", walker.ToString(), "--json", dir.File("verify.json"), .. clip]);
+        Assert.True(verify.ExitCode == 0, verify.Stderr + verify.Stdout);
+        Assert.Contains("MATCH: walker", verify.Stdout);
+        Assert.True(JsonDocument.Parse(File.ReadAllText(dir.File("verify.json"))).RootElement.GetProperty("match").GetBoolean());
+        var strict = Run(["gallery", "verify", "--data", dir.Path, "--identity", walker.ToString(), "--threshold", "1", .. clip]);
+        Assert.Contains("NO MATCH: walker", strict.Stdout);
+        var neither = Run("gallery", "verify", "--data", dir.Path, "--identity", walker.ToString());
+        Assert.Equal(1, neither.ExitCode);
+        Assert.Contains("--image FILE… or --video FILE", neither.Stderr);
+    }
+
+    [SharedFact]
     public void Enrol_then_identify_writes_the_documented_json_best_first()
     {
         using var dir = new TempDir();

@@ -11,7 +11,7 @@ namespace Reid.Gallery.Tests;
 public class VideoTests
 {
     [SharedFact]
-    public async Task A_video_track_is_enrolled_then_identified_over_http()
+    public async Task A_video_track_is_enrolled_then_identified_and_verified_over_http()
     {
         await using var server = await TestServer.StartAsync(video: gallery =>
             new VideoJobs(gallery, () => new VideoPersonExtractor(VideoConfig.LoadDefault(), SharedData.YoloxNano)));
@@ -57,10 +57,22 @@ public class VideoTests
         Assert.InRange(sightings[0].GetProperty("frame").GetInt64(), 60, 110);
 
         var second = await Upload();
-        var answer = JsonDocument.Parse(await (await reader.PostAsync(
-            $"/api/video/jobs/{second.GetProperty("id").GetString()}/tracks/{second.GetProperty("tracks")[0].GetProperty("track").GetInt32()}/identify", null)).Content.ReadAsStringAsync()).RootElement;
+        var probe = $"/api/video/jobs/{second.GetProperty("id").GetString()}/tracks/{second.GetProperty("tracks")[0].GetProperty("track").GetInt32()}";
+        var answer = JsonDocument.Parse(await (await reader.PostAsync($"{probe}/identify", null)).Content.ReadAsStringAsync()).RootElement;
         Assert.False(answer.GetProperty("unknown").GetBoolean());
         Assert.Equal("walker", answer.GetProperty("matches")[0].GetProperty("name").GetString());
+
+        var walker = answer.GetProperty("matches")[0].GetProperty("identity").GetInt64();
+        var verify = await reader.PostAsync($"{probe}/verify", new MultipartFormDataContent { { new StringContent(walker.ToString()), "identity" } });
+        var verdict = JsonDocument.Parse(await verify.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(verify.StatusCode == HttpStatusCode.OK, verdict.ToString());
+        Assert.True(verdict.GetProperty("match").GetBoolean(), verdict.ToString());
+        Assert.Equal(answer.GetProperty("matches")[0].GetProperty("score").GetSingle(), verdict.GetProperty("score").GetSingle(), 4);
+        var strict = JsonDocument.Parse(await (await reader.PostAsync($"{probe}/verify", new MultipartFormDataContent
+            { { new StringContent(walker.ToString()), "identity" }, { new StringContent("1.0"), "threshold" } })).Content.ReadAsStringAsync()).RootElement;
+        Assert.False(strict.GetProperty("match").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await reader.PostAsync($"{probe}/verify",
+            new MultipartFormDataContent { { new StringContent("999999"), "identity" } })).StatusCode);
     }
 
     [Fact]

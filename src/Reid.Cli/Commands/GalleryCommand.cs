@@ -141,11 +141,24 @@ internal static class GalleryCommand
         var (data, model, json, threshold) = (Data(), Model(), JsonOut(), Threshold());
         var identity = new Option<long>("--identity") { Description = "The claimed identity's id", Required = true };
         var images = Images("--image", "Probe image(s) of one person");
-        var c = new Command("verify", "Is the probe the claimed identity? (match / no match, score, threshold)") { data, model, json, threshold, identity, images };
+        images.Required = false;
+        var (video, from, to, track, detector) = VideoOptions();
+        track.Description = "Which track is the probe (default: the one seen longest)";
+        var c = new Command("verify", "Is the probe (images, or a person tracked in a video) the claimed identity? (match / no match, score, threshold)")
+            { data, model, json, threshold, identity, images, video, from, to, track, detector };
         c.SetAction(parse =>
         {
             var g = OpenService(parse, data, model);
-            var r = g.Verify(parse.GetValue(identity), ReadImages(parse.GetValue(images)!), parse.GetValue(threshold));
+            VerifyResult r;
+            if (parse.GetValue(video) is { } videoPath)
+            {
+                var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
+                var chosen = VideoCrops.Choose(tracks, parse.GetValue(track), videoPath);
+                Console.WriteLine($"{tracks.Count} track(s); the probe is track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops)");
+                r = g.VerifyCrops(parse.GetValue(identity), VideoCrops.From(chosen, Path.GetFileName(videoPath)).Select(c => c.Crop).ToArray(), parse.GetValue(threshold));
+            }
+            else if (parse.GetValue(images) is { Length: > 0 } paths) r = g.Verify(parse.GetValue(identity), ReadImages(paths), parse.GetValue(threshold));
+            else throw new ReidException("give --image FILE… or --video FILE");
             Console.WriteLine($"{(r.Match ? "MATCH" : "NO MATCH")}: {r.Identity.Name} (#{r.Identity.Id}) score {r.Score:F3} " +
                               $"(mean {r.MeanScore:F3}) threshold {r.Threshold.Score:F3} [{r.Threshold.Source}]");
             WriteJson(parse.GetValue(json), new
