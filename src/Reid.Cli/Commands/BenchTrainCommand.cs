@@ -59,6 +59,7 @@ internal static class BenchTrainCommand
                 ["onednn_fraction"] = Math.Round(result.OneDnnFraction, 4),
                 ["peak_rss_mb"] = Math.Round(result.PeakRssMb, 1),
                 ["peak_tensor_mb"] = Math.Round(result.PeakTensorMb, 1),
+                ["forward_tensor_mb"] = Math.Round(result.ForwardTensorMb, 1),
                 ["step_seconds_median"] = Math.Round(result.StepSecondsMedian, 4),
                 ["cpu_seconds_per_step_median"] = Math.Round(result.CpuSecondsMedian, 4),
                 ["step_seconds"] = result.StepSeconds.Select(s => Math.Round(s, 4)).ToArray(),

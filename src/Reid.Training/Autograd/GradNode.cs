@@ -12,8 +12,9 @@ public delegate Tensor?[] BackwardFn(Tensor gradOutput);
 /// <summary>One recorded operation: its inputs, the tensors it saved for backward, and its backward function.</summary>
 public sealed class GradNode
 {
-    internal GradNode(string op, Tensor[] inputs, Tensor[] saved, BackwardFn backward)
+    internal GradNode(string op, Tensor[] inputs, Tensor[] saved, BackwardFn backward, bool readsInputs = true)
     {
+        ReadsInputs = readsInputs;
         Op = op;
         Inputs = inputs;
         Saved = saved;
@@ -28,6 +29,9 @@ public sealed class GradNode
     internal int[] InputVersions { get; private set; }
     internal Tensor[] Saved { get; private set; }
     internal BackwardFn? BackwardFunction { get; private set; }
+
+    /// <summary>False when backward never reads the inputs' values: overwriting them later is harmless.</summary>
+    internal bool ReadsInputs { get; }
 
     internal void Clear()
     {

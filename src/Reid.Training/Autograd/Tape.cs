@@ -48,11 +48,18 @@ public static class Tape
     /// lists buffers the op allocated only for its backward function (workspaces, statistics); the engine frees them
     /// after the node has run.
     /// </summary>
-    public static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFn backward, params Tensor[] saved)
+    public static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFn backward, params Tensor[] saved) =>
+        Record(op, output, inputs, backward, readsInputs: true, saved);
+
+    /// <summary>
+    /// <see cref="Record(string, Tensor, Tensor[], BackwardFn, Tensor[])"/>; <paramref name="readsInputs"/> = false
+    /// exempts the inputs from Backward's overwritten-input check (backward uses only the output gradient).
+    /// </summary>
+    internal static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFn backward, bool readsInputs, Tensor[] saved)
     {
         if (!NeedsGrad(inputs)) return output;
         if (output.GradFn is not null) throw new InvalidOperationException($"{op}: output already has a gradient function");
-        output.GradFn = new GradNode(op, inputs, saved, backward);
+        output.GradFn = new GradNode(op, inputs, saved, backward, readsInputs);
         output.IsIntermediate = true;
         foreach (var s in saved) s.IsIntermediate = true;
         return output;
@@ -95,30 +102,33 @@ public static class Tape
             if (!grads.Remove(output, out var gOut)) gOut = null;
             if (gOut is not null && node.BackwardFunction is { } fn)
             {
-                for (var i = 0; i < node.Inputs.Length; i++)
+                for (var i = 0; i < node.Inputs.Length && node.ReadsInputs; i++)
                     if (node.Inputs[i].Version != node.InputVersions[i] && !node.Inputs[i].IsReleased)
                         throw new ReidException($"{node.Op}: its input {node.Inputs[i].Describe()} was overwritten by an in-place op " +
                                                 $"after {node.Op} used it; use the out-of-place version of that op");
                 var inGrads = fn(gOut);
                 if (inGrads.Length != node.Inputs.Length)
                     throw new InvalidOperationException($"{node.Op}: backward returned {inGrads.Length} gradients for {node.Inputs.Length} inputs");
-                var used = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+                // A tensor returned for several inputs (Add returns the output gradient twice) is handed over to
+                // the last input that takes it, the others get copies: accumulating may free what it is handed.
+                var owner = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+                for (var i = 0; i < inGrads.Length; i++)
+                    if (inGrads[i] is { } g && (node.Inputs[i].RequiresGrad || node.Inputs[i].GradFn is not null)) owner[g] = i;
                 for (var i = 0; i < inGrads.Length; i++)
                 {
                     var g = inGrads[i];
                     var x = node.Inputs[i];
-                    if (g is null || !(x.RequiresGrad || x.GradFn is not null))
-                    {
-                        if (g is not null && !ReferenceEquals(g, gOut) && used.Add(g)) g.Dispose();
-                        continue;
-                    }
+                    if (g is null || !(x.RequiresGrad || x.GradFn is not null)) continue;
                     if (!g.SameShape(x))
                         throw new InvalidOperationException($"{node.Op}: gradient {g.Describe()} does not match input {x.Describe()}");
-                    // A tensor returned twice, or the output gradient itself, must be copied before it is owned.
-                    var exclusive = !ReferenceEquals(g, gOut) && used.Add(g);
-                    Accumulate(x, g, exclusive, grads);
+                    Accumulate(x, g, owned: owner[g] == i, grads);
                 }
-                if (!used.Contains(gOut)) gOut.Dispose();
+                // What no input took (gradients for inputs that need none, an unused output gradient) is freed.
+                var returned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { gOut };
+                foreach (var g in inGrads)
+                    if (g is not null) returned.Add(g);
+                foreach (var g in returned)
+                    if (!owner.ContainsKey(g)) g.Dispose();
             }
             else
             {

@@ -7,6 +7,8 @@ namespace Reid.Training.Backbones;
 /// ResNet-18/34/50 (He et al. 2016), torchvision's layout and tensor names (conv1, bn1, layer1.0.conv1, …,
 /// layerN.0.downsample.0/1), without the ImageNet fc. <c>lastStride = 1</c> is the ReID trick of Luo et al.
 /// 2019 ("Bag of Tricks"): layer4 keeps the 16x8 map of a 256x128 input instead of 8x4.
+/// ReLUs and residual sums overwrite the BN output they follow, as torchvision's in-place ReLU and
+/// <c>out += identity</c> do: no backward reads those values, and training keeps 3 fewer activations per block.
 /// </summary>
 public sealed class ResNet : Module, IBackbone
 {
@@ -50,7 +52,7 @@ public sealed class ResNet : Module, IBackbone
 
     public override Tensor Forward(Tensor input)
     {
-        var x = _maxpool.Forward(Ops.Relu(_bn1.Forward(_conv1.Forward(input))));
+        var x = _maxpool.Forward(Ops.ReluInPlace(_bn1.Forward(_conv1.Forward(input))));
         foreach (var layer in _layers) x = layer.Forward(x);
         return x;
     }
@@ -75,9 +77,9 @@ public sealed class ResNet : Module, IBackbone
 
         public override Tensor Forward(Tensor input)
         {
-            var y = Ops.Relu(_bn1.Forward(_conv1.Forward(input)));
+            var y = Ops.ReluInPlace(_bn1.Forward(_conv1.Forward(input)));
             y = _bn2.Forward(_conv2.Forward(y));
-            return Ops.Relu(Ops.Add(y, _downsample is null ? input : _downsample.Forward(input)));
+            return Ops.ReluInPlace(Ops.AddInPlace(y, _downsample is null ? input : _downsample.Forward(input)));
         }
     }
 
@@ -100,10 +102,10 @@ public sealed class ResNet : Module, IBackbone
 
         public override Tensor Forward(Tensor input)
         {
-            var y = Ops.Relu(_bn1.Forward(_conv1.Forward(input)));
-            y = Ops.Relu(_bn2.Forward(_conv2.Forward(y)));
+            var y = Ops.ReluInPlace(_bn1.Forward(_conv1.Forward(input)));
+            y = Ops.ReluInPlace(_bn2.Forward(_conv2.Forward(y)));
             y = _bn3.Forward(_conv3.Forward(y));
-            return Ops.Relu(Ops.Add(y, _downsample is null ? input : _downsample.Forward(input)));
+            return Ops.ReluInPlace(Ops.AddInPlace(y, _downsample is null ? input : _downsample.Forward(input)));
         }
     }
 }

@@ -30,6 +30,12 @@ public sealed record TrainBenchmarkResult(
     /// load; CPU time measures the work done (inflated only by OpenMP spin-waiting).
     /// </summary>
     public double CpuSecondsMedian { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Largest <see cref="TensorPool.BytesInUse"/> at the end of a timed step's forward (loss computed, before
+    /// Backward), in MB: what the graph keeps for backward. PeakTensorMb minus this is what backward adds.
+    /// </summary>
+    public double ForwardTensorMb { get; init; } = double.NaN;
 }
 
 /// <summary>
@@ -55,7 +61,7 @@ public static class TrainBenchmark
         var times = new List<double>();
         var cpuTimes = new List<double>();
         using var process = Process.GetCurrentProcess();
-        long oneDnnTicks = 0, stepTicks = 0;
+        long oneDnnTicks = 0, stepTicks = 0, forwardBytes = 0;
         for (int s = 0; s < o.WarmupSteps + o.Steps; s++)
         {
             if (s == o.WarmupSteps) TensorPool.ResetPeak();
@@ -69,6 +75,7 @@ public static class TrainBenchmark
                 var (_, logits) = model.ForwardTrain(images);
                 // Cross-entropy: −mean over the batch of log-softmax at the true class (one-hot mask).
                 var loss = Ops.Scale(Ops.Sum(Ops.Mul(Ops.LogSoftmax(logits), targets)), -1f / o.Batch);
+                if (s >= o.WarmupSteps) forwardBytes = Math.Max(forwardBytes, TensorPool.BytesInUse);
                 loss.Backward();
                 // Inside the scope: gradients made during Backward belong to it.
                 sgd.Step();
@@ -89,7 +96,7 @@ public static class TrainBenchmark
         var median = Median(times);
         return new TrainBenchmarkResult(o.Backbone, o.Batch, o.Precision == ComputePrecision.BF16 ? "bf16" : "f32", o.Steps,
             o.Batch / median, median, (double)oneDnnTicks / stepTicks, PeakRssMb(), TensorPool.PeakBytesInUse / 1048576.0,
-            model.ParameterCount(), times) { CpuSecondsMedian = Median(cpuTimes) };
+            model.ParameterCount(), times) { CpuSecondsMedian = Median(cpuTimes), ForwardTensorMb = forwardBytes / 1048576.0 };
     }
 
     private static double Median(List<double> values)

@@ -35,7 +35,22 @@ public static partial class Ops
     private static unsafe Span<float> Raw(Tensor t, int start, int length) => new((float*)t.RawHandle + start, length);
 
     /// <summary>a + b (same shape; residual connections).</summary>
-    public static Tensor Add(Tensor a, Tensor b)
+    public static Tensor Add(Tensor a, Tensor b) => Add(a, b, inPlace: false);
+
+    /// <summary>
+    /// a + b written over a's buffer (a residual sum onto the block's last BN output: one activation less per
+    /// block in training). Safe when a is the output of Conv2d, BatchNorm, Linear or Add, whose backward does
+    /// not read its output; otherwise the out-of-place op. Using a in another op afterwards raises an error
+    /// in Backward.
+    /// </summary>
+    public static Tensor AddInPlace(Tensor a, Tensor b)
+    {
+        if (a.GradFn is not null && a.GradFn.Op is not ("Conv2d" or "BatchNorm" or "Linear" or "Add")) return Add(a, b);
+        if (a.GradFn is null && a.RequiresGrad) return Add(a, b);
+        return Add(a, b, inPlace: true);
+    }
+
+    private static Tensor Add(Tensor a, Tensor b, bool inPlace)
     {
         if (!a.SameShape(b)) throw new ReidException($"Add: {a.Describe()} and {b.Describe()} differ in shape");
         Tensor y;
@@ -52,24 +67,25 @@ public static partial class Ops
         if (a.Layout is { IsBf16: true } low && NativeLayout.Same(low, b.Layout))
         {
             // bf16 activations (bf16 training step): oneDNN's binary add, result rounded to bf16.
-            y = Tensor.Native(a.ShapeArray(), low);
+            y = inPlace ? a.AliasForInPlace() : Tensor.Native(a.ShapeArray(), low);
             DnnlPlan.Add(low.Md, low.Key, a.RawHandle, b.RawHandle, y.RawHandle);
         }
         else if (a.Layout is not null && NativeLayout.Same(a.Layout, b.Layout))
         {
             // Residual sums of two blocked conv/BN outputs: add the raw buffers, keep the layout.
-            y = Tensor.Native(a.ShapeArray(), a.Layout);
+            y = inPlace ? a.AliasForInPlace() : Tensor.Native(a.ShapeArray(), a.Layout);
             Chunked(a.StorageCount, (s, n) => TensorPrimitives.Add(Raw(a, s, n), Raw(b, s, n), Raw(y, s, n)));
         }
         else
         {
             a.EnsurePlain();
             b.EnsurePlain();
-            y = Tensor.Empty(a.ShapeArray());
+            y = inPlace ? a.AliasForInPlace() : Tensor.Empty(a.ShapeArray());
             Chunked(a.Count, (s, n) => TensorPrimitives.Add(Span(a, s, n), Span(b, s, n), Span(y, s, n)));
         }
         OpTrace.Add("Add", y, [a, b]);
-        return Tape.Record("Add", y, [a, b], g => [g, g]);
+        // Backward reads neither operand, so an in-place ReLU may overwrite the sum (and a) afterwards.
+        return Tape.Record("Add", y, [a, b], g => [g, g], readsInputs: false, []);
     }
 
     /// <summary>a − b (same shape).</summary>
