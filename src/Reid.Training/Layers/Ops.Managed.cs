@@ -151,10 +151,10 @@ public static partial class Ops
     {
         var layout = a.Layout!;
         var bShape = b.ShapeArray();
-        var bMd = DnnlRuntime.PlainDesc(bShape, Dnnl.F32);
-        var key = $"{layout.Key}x{string.Join('x', bShape)}";
+        GateLike(b, layout, a.ShapeArray());
         var y = Tensor.Native(a.ShapeArray(), layout);
-        DnnlPlan.Binary(Dnnl.BinaryMul, layout.Md, bMd, layout.Md, key, a.RawHandle, b.Handle, y.RawHandle);
+        DnnlPlan.Binary(Dnnl.BinaryMul, layout.Md, b.Md, layout.Md, $"{layout.Key}x{b.LayoutKey}.{string.Join('x', bShape)}",
+            a.RawHandle, b.RawHandle, y.RawHandle);
         OpTrace.Add("Mul", y, [a, b]);
         return Tape.Record("Mul", y, [a, b], g =>
         {
@@ -164,19 +164,23 @@ public static partial class Ops
             try
             {
                 Tensor? ga = null, gb = null;
-                var aKey = $"{aLayout.Key}x{string.Join('x', bShape)}";
                 if (Needs(a))
                 {
+                    GateLike(b, aLayout, a.ShapeArray());
                     ga = Tensor.Native(a.ShapeArray(), aLayout);
-                    DnnlPlan.Binary(Dnnl.BinaryMul, aLayout.Md, bMd, aLayout.Md, aKey, gIn.RawHandle, b.Handle, ga.RawHandle);
+                    DnnlPlan.Binary(Dnnl.BinaryMul, aLayout.Md, b.Md, aLayout.Md, $"{aLayout.Key}x{b.LayoutKey}.{string.Join('x', bShape)}",
+                        gIn.RawHandle, b.RawHandle, ga.RawHandle);
                 }
                 if (Needs(b))
                 {
                     // d gate = Σ over H·W (and N for a shared gate) of g·a.
                     using var product = Tensor.Native(a.ShapeArray(), aLayout);
                     DnnlPlan.Binary(Dnnl.BinaryMul, aLayout.Md, aLayout.Md, aLayout.Md, aLayout.Key, gIn.RawHandle, a.RawHandle, product.RawHandle);
-                    gb = Tensor.Empty(bShape);
-                    DnnlPlan.Reduce(Dnnl.ReductionSum, aLayout.Md, bMd, aKey, product.RawHandle, gb.Handle);
+                    using var sums = ChannelSums(product);
+                    gb = Tensor.Zeros(bShape);
+                    var s = sums.Data;
+                    var gbd = gb.Data;
+                    for (var r = 0; r < s.Length; r++) gbd[r % bDivisor] += s[r];
                 }
                 return [ga, gb];
             }
@@ -186,6 +190,72 @@ public static partial class Ops
             }
         });
     }
+
+    /// <summary>
+    /// Moves a [N,C,1,1]/[1,C,1,1] gate into the format of the input it scales (keeping its element type, so
+    /// values are unchanged): oneDNN 2.6's jit binary broadcasts only a src1 laid out like src0 and runs a
+    /// gate in any other layout through its reference kernel, two orders of magnitude slower.
+    /// </summary>
+    private static void GateLike(Tensor gate, NativeLayout input, int[] inputShape)
+    {
+        var tag = DnnlRuntime.TagOf(input.Md, inputShape);
+        if (tag == 0) return;
+        var shape = gate.ShapeArray();
+        var md = DnnlRuntime.TaggedDesc(shape, gate.IsBf16 ? Dnnl.BF16 : Dnnl.F32, tag);
+        gate.ConvertTo(NativeLayout.From(md, shape));
+    }
+
+    /// <summary>
+    /// Σ over H·W of each channel of an [N,C,H,W] tensor held in a oneDNN layout, as plain f32 [N,C].
+    /// oneDNN 2.6 reduces blocked and nhwc sources only with its reference kernel (~100x slower than a pass
+    /// over memory); those layouts are a batch of dense [H·W, block] matrices, so a matmul with a row of ones
+    /// sums them (f32 accumulation and result). Plain sources reduce their rows with the jit reduction.
+    /// </summary>
+    private static unsafe Tensor ChannelSums(Tensor x)
+    {
+        var layout = x.Layout!;
+        int n = x.Dim(0), c = x.Dim(1), hw = x.Dim(2) * x.Dim(3);
+        var shape = x.ShapeArray();
+        var dataType = DnnlRuntime.DataType(layout.Md);
+        var sums = Tensor.Empty(n, c);
+        var block = DnnlRuntime.ChannelBlock(layout.Md, shape);
+        if (block == 0)
+        {
+            DnnlPlan.Reduce(Dnnl.ReductionSum, layout.Md, DnnlRuntime.PlainDesc([n, c, 1, 1], Dnnl.F32), layout.Key, x.RawHandle, sums.RawHandle);
+            return sums;
+        }
+        if (block == 1)
+        {
+            DnnlPlan.Reduce(Dnnl.ReductionSum, DnnlRuntime.PlainDesc([n * c, hw], dataType), DnnlRuntime.PlainDesc([n * c, 1], Dnnl.F32),
+                $"rows.{n * c}x{hw}.{dataType}", x.RawHandle, sums.RawHandle);
+            return sums;
+        }
+        var stored = (c + block - 1) / block * block;
+        var batches = n * stored / block;
+        var dst = stored == c ? sums : Tensor.Empty(n, stored);
+        DnnlPlan.MatMul(DnnlRuntime.PlainDesc([1, 1, hw], dataType), DnnlRuntime.PlainDesc([batches, hw, block], dataType),
+            DnnlRuntime.PlainDesc([batches, 1, block], Dnnl.F32), $"ones.{batches}x{hw}x{block}.{dataType}",
+            OnesRow(hw, dataType), x.RawHandle, dst.RawHandle);
+        if (stored == c) return sums;
+        using (dst)
+        {
+            for (var i = 0; i < n; i++) Span(dst, i * stored, c).CopyTo(Span(sums, i * c, c));
+        }
+        return sums;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), IntPtr> Ones = new();
+
+    /// <summary>A row of <paramref name="length"/> ones in f32 or bf16, allocated once per size for the process.</summary>
+    private static unsafe IntPtr OnesRow(int length, int dataType) => Ones.GetOrAdd((length, dataType), key =>
+    {
+        var (len, type) = key;
+        var bytes = (nuint)len * (type == Dnnl.BF16 ? 2u : 4u);
+        var p = System.Runtime.InteropServices.NativeMemory.AlignedAlloc(bytes, 64);
+        if (type == Dnnl.BF16) new Span<ushort>(p, len).Fill(0x3F80);
+        else new Span<float>(p, len).Fill(1f);
+        return (IntPtr)p;
+    });
 
     private static Tensor?[] MulGrads(Tensor a, Tensor b, Tensor g, int outer, int inner, int bDivisor)
     {
@@ -316,21 +386,58 @@ public static partial class Ops
         int rows = x.Dim(0) * x.Dim(1), hw = x.Dim(2) * x.Dim(3);
         var y = Tensor.Empty(x.Dim(0), x.Dim(1), 1, 1);
         var inv = 1f / hw;
-        if (x.Layout is { } layout)
+        var xLayout = x.Layout;
+        if (xLayout is not null)
         {
             // Read a blocked (maybe bf16) input where it is: converting it to plain would move it out of the
             // layout its other consumers (a gate's Mul, the next convolution) read.
-            var yMd = DnnlRuntime.PlainDesc([x.Dim(0), x.Dim(1), 1, 1], Dnnl.F32);
-            DnnlPlan.Reduce(Dnnl.ReductionMean, layout.Md, yMd, layout.Key, x.RawHandle, y.Handle);
+            using var sums = ChannelSums(x);
+            TensorPrimitives.Multiply(sums.Data, inv, y.Data);
         }
         else Parallel.For(0, rows, r => y.Data[r] = TensorPrimitives.Sum(Span(x, r * hw, hw)) * inv);
         OpTrace.Add("GlobalAveragePool", y, [x]);
         return Tape.Record("GlobalAvgPool", y, [x], g =>
         {
+            // The gradient goes out in the input's layout (bf16 blocked in a bf16 step), where the gradient
+            // from x's other consumer (a gate's Mul) is: the two add without conversions.
+            if (xLayout is not null) return [GlobalAvgPoolBackward(g, xLayout, x.ShapeArray())];
             var gx = Tensor.Empty(x.ShapeArray());
             Parallel.For(0, rows, r => Span(gx, r * hw, hw).Fill(g.Data[r] * inv));
             return [gx];
         });
+    }
+
+    /// <summary>g [N,C,1,1] / (H·W) spread over [N,C,H,W] in <paramref name="layout"/>: average pooling's backward.</summary>
+    private static unsafe Tensor GlobalAvgPoolBackward(Tensor g, NativeLayout layout, int[] shape)
+    {
+        int n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+        var gMd = g.Md;
+        var plan = DnnlPlan.GetOrCreate($"gap.bwd.{n},{c},{h},{w}.{layout.Key}.{g.LayoutKey}", () =>
+        {
+            var src = layout.Md;
+            var (strides, kernel, dil, pad) = (DnnlRuntime.ToDims(h, w), DnnlRuntime.ToDims(h, w), DnnlRuntime.ToDims(0, 0), DnnlRuntime.ToDims(0, 0));
+            var dst = DnnlRuntime.AnyDesc([n, c, 1, 1], DnnlRuntime.DataType(src));
+            var fwd = new Dnnl.OpDesc();
+            DnnlRuntime.Check(Dnnl.pooling_v2_forward_desc_init(&fwd, Dnnl.ForwardTraining, Dnnl.PoolingAvgExcludePadding,
+                &src, &dst, &strides, &kernel, &dil, &pad, &pad), "pooling_v2_forward_desc_init");
+            DnnlRuntime.Check(Dnnl.primitive_desc_create(out var hint, &fwd, IntPtr.Zero, DnnlRuntime.Engine, IntPtr.Zero), "pooling hint");
+            try
+            {
+                var pooled = *Dnnl.primitive_desc_query_md(hint, Dnnl.QueryDstMd, 0);
+                var desc = new Dnnl.OpDesc();
+                DnnlRuntime.Check(Dnnl.pooling_v2_backward_desc_init(&desc, Dnnl.PoolingAvgExcludePadding, &src, &pooled,
+                    &strides, &kernel, &dil, &pad, &pad), "pooling_v2_backward_desc_init");
+                return DnnlPlan.Create($"GlobalAvgPool backward [{n},{c},{h},{w}]", &desc, hint,
+                    [SlotSpec.In(Dnnl.ArgDiffDst, gMd, Dnnl.QueryDiffDstMd), SlotSpec.Fixed(Dnnl.ArgDiffSrc, src, true)]);
+            }
+            finally
+            {
+                Dnnl.primitive_desc_destroy(hint);
+            }
+        });
+        var gx = Tensor.Native(shape, layout);
+        plan.Execute([g.RawHandle, gx.RawHandle]);
+        return gx;
     }
 
     /// <summary>

@@ -16,6 +16,8 @@ internal static unsafe partial class Dnnl
     public const int F32 = 3, BF16 = 2;
     // dnnl_format_tag_t
     public const int TagAny = 1, TagA = 2, TagAB = 3, TagABC = 4, TagABCD = 5, TagABCDE = 7, TagBA = 22;
+    // activation layouts of [N,C,H,W]: nhwc and channel-blocked nChw16c / nChw8c / nChw4c
+    public const int TagACDB = 20, TagABcd16b = 69, TagABcd8b = 93, TagABcd4b = 75;
     // dnnl_prop_kind_t
     public const int ForwardTraining = 64, ForwardInference = 96, Backward = 128, BackwardData = 160, BackwardWeights = 192;
     // dnnl_alg_kind_t

@@ -59,6 +59,9 @@ internal sealed unsafe class DnnlPlan
 
     public static int CachedCount => Cache.Count;
 
+    /// <summary>Every cached plan (names say op and shapes, Implementation which oneDNN kernel runs it).</summary>
+    public static IEnumerable<DnnlPlan> Cached => Cache.Values;
+
     private DnnlPlan(string name, IntPtr pd, IntPtr primitive, Slot[] slots)
     {
         Name = name; Pd = pd; Primitive = primitive; _slots = slots;
@@ -167,6 +170,20 @@ internal sealed unsafe class DnnlPlan
                 [SlotSpec.Fixed(Dnnl.ArgSrc, s, false), SlotSpec.Fixed(Dnnl.ArgDst, d, true)]);
         });
         plan.Execute([src, dst]);
+    }
+
+    /// <summary>dst = src × weights (batched, src's batch may broadcast), all in caller-given layouts.</summary>
+    public static void MatMul(Dnnl.MemoryDesc srcMd, Dnnl.MemoryDesc weightsMd, Dnnl.MemoryDesc dstMd, string key, IntPtr src, IntPtr weights, IntPtr dst)
+    {
+        var plan = GetOrCreate($"matmul.{key}", () =>
+        {
+            var desc = new Dnnl.OpDesc();
+            var (s, w, d) = (srcMd, weightsMd, dstMd);
+            DnnlRuntime.Check(Dnnl.matmul_desc_init(&desc, &s, &w, null, &d), "matmul_desc_init");
+            return Create($"MatMul {key}", &desc, IntPtr.Zero,
+                [SlotSpec.Fixed(Dnnl.ArgSrc, s, false), SlotSpec.Fixed(Dnnl.ArgWeights, w, false), SlotSpec.Fixed(Dnnl.ArgDst, d, true)]);
+        });
+        plan.Execute([src, weights, dst]);
     }
 
     /// <summary>The primitive-side memory descriptor of a slot (the layout of a Raw output).</summary>

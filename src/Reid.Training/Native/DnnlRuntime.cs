@@ -134,6 +134,38 @@ internal static unsafe class DnnlRuntime
         return md;
     }
 
+    /// <summary>
+    /// How many consecutive channels an [N,C,H,W] layout stores per spatial position: 1 for plain (nchw), C for
+    /// nhwc, 16/8/4 for nChw16c/8c/4c; 0 for any other layout. With b &gt; 0 the storage is a dense batch of
+    /// [H·W, b] matrices (N·⌈C/b⌉ of them; channels padded up to a multiple of b are zero).
+    /// </summary>
+    public static int ChannelBlock(Dnnl.MemoryDesc md, ReadOnlySpan<int> shape)
+    {
+        if (shape.Length != 4) return 0;
+        return TagOf(md, shape) switch
+        {
+            Dnnl.TagABCD => 1,
+            Dnnl.TagACDB => shape[1],
+            Dnnl.TagABcd16b => 16,
+            Dnnl.TagABcd8b => 8,
+            Dnnl.TagABcd4b => 4,
+            _ => 0,
+        };
+    }
+
+    /// <summary>The activation format tag (plain, nhwc, channel-blocked) that gives <paramref name="md"/> for <paramref name="shape"/>; 0 = none.</summary>
+    public static int TagOf(Dnnl.MemoryDesc md, ReadOnlySpan<int> shape)
+    {
+        if (shape.Length != 4) return 0;
+        var dataType = DataType(md);
+        foreach (var tag in (ReadOnlySpan<int>)[Dnnl.TagABCD, Dnnl.TagACDB, Dnnl.TagABcd16b, Dnnl.TagABcd8b, Dnnl.TagABcd4b])
+        {
+            var probe = TaggedDesc(shape, dataType, tag);
+            if (Dnnl.memory_desc_equal(&probe, &md) != 0) return tag;
+        }
+        return 0;
+    }
+
     private static int PlainTag(int rank) => rank switch
     {
         1 => Dnnl.TagA,

@@ -93,16 +93,21 @@ public class Bf16ActivationTests
         low.Dispose();
     }
 
-    /// <summary>Gate, global pooling and their gradients on a conv output; forcePlain makes the input plain first (managed ops).</summary>
-    private static (float[] Y, float[] Pool, float[] Gx, float[] Ggate) Gate(ComputePrecision precision, bool forcePlain)
+    /// <summary>
+    /// Gate, global pooling and their gradients on a conv output; forcePlain makes the input plain first
+    /// (managed ops). <paramref name="channels"/> not a multiple of 16 gives a channel-padded blocked layout;
+    /// <paramref name="sharedGate"/> uses one [1,C,1,1] gate for the whole batch.
+    /// </summary>
+    private static (float[] Y, float[] Pool, float[] Gx, float[] Ggate) Gate(ComputePrecision precision, bool forcePlain,
+        int channels = 16, bool sharedGate = false)
     {
         var rng = new Rng(24);
-        using var x = Tensor.RandomNormal(rng, 0, 1, 2, 16, 6, 4);
-        using var w = Tensor.RandomNormal(rng, 0, 0.2f, 16, 16, 1, 1);
-        using var gate = Tensor.RandomUniform(rng, 0.1f, 1f, 2, 16, 1, 1);
+        using var x = Tensor.RandomNormal(rng, 0, 1, 2, channels, 6, 4);
+        using var w = Tensor.RandomNormal(rng, 0, 0.2f, channels, channels, 1, 1);
+        using var gate = Tensor.RandomUniform(rng, 0.1f, 1f, sharedGate ? 1 : 2, channels, 1, 1);
         x.RequiresGrad = true;
         gate.RequiresGrad = true;
-        using var ramp = Tensor.Empty(2, 16, 6, 4);
+        using var ramp = Tensor.Empty(2, channels, 6, 4);
         var r = ramp.Data;
         for (var i = 0; i < r.Length; i++) r[i] = (i % 3 - 1) * 0.5f;
         using var scope = new TensorScope();
@@ -118,15 +123,36 @@ public class Bf16ActivationTests
     }
 
     [Theory]
-    [InlineData(ComputePrecision.F32, 1e-5)]
-    [InlineData(ComputePrecision.BF16, 2e-2)]
-    public void Channel_gate_and_global_pool_on_a_blocked_input_match_the_plain_computation(ComputePrecision precision, double tolerance)
+    [InlineData(ComputePrecision.F32, 1e-5, 16, false)]
+    [InlineData(ComputePrecision.BF16, 2e-2, 16, false)]
+    [InlineData(ComputePrecision.F32, 1e-5, 24, true)]
+    [InlineData(ComputePrecision.BF16, 2e-2, 24, true)]
+    public void Channel_gate_and_global_pool_on_a_blocked_input_match_the_plain_computation(ComputePrecision precision, double tolerance,
+        int channels, bool sharedGate)
     {
-        var native = Gate(precision, forcePlain: false);
-        var plain = Gate(precision, forcePlain: true);
+        var native = Gate(precision, forcePlain: false, channels, sharedGate);
+        var plain = Gate(precision, forcePlain: true, channels, sharedGate);
         Assert.True(Rel(plain.Y, native.Y) < tolerance, $"gated output relative error {Rel(plain.Y, native.Y)}");
         Assert.True(Rel(plain.Pool, native.Pool) < tolerance, $"pooled relative error {Rel(plain.Pool, native.Pool)}");
         Assert.True(Rel(plain.Gx, native.Gx) < tolerance, $"input gradient relative error {Rel(plain.Gx, native.Gx)}");
         Assert.True(Rel(plain.Ggate, native.Ggate) < tolerance, $"gate gradient relative error {Rel(plain.Ggate, native.Ggate)}");
+    }
+
+    [Theory]
+    [InlineData(ComputePrecision.F32)]
+    [InlineData(ComputePrecision.BF16)]
+    public void Channel_gate_and_global_pool_on_a_blocked_input_use_no_reference_kernels(ComputePrecision precision)
+    {
+        // oneDNN's reference binary/reduction kernels made OSNet's gates ~100x slower than a pass over memory.
+        var before = DnnlPlan.Cached.ToHashSet();
+        Gate(precision, forcePlain: false, channels: 32);
+        var slow = DnnlPlan.Cached
+            .Where(plan => !before.Contains(plan))
+            .Where(plan => plan.Name.StartsWith("Binary", StringComparison.Ordinal) || plan.Name.StartsWith("Reduction", StringComparison.Ordinal)
+                           || plan.Name.StartsWith("MatMul ones", StringComparison.Ordinal) || plan.Name.StartsWith("GlobalAvgPool", StringComparison.Ordinal))
+            .Where(plan => plan.Implementation.StartsWith("ref", StringComparison.Ordinal))
+            .Select(plan => $"{plan.Name}: {plan.Implementation}")
+            .ToList();
+        Assert.True(slow.Count == 0, string.Join("; ", slow));
     }
 }
