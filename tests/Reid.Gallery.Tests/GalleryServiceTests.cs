@@ -104,6 +104,22 @@ public class GalleryServiceTests
     }
 
     [Fact]
+    public void The_shipped_model_declares_its_threshold_until_the_gallery_is_calibrated()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(); // the project's default model and its sidecar (models/default)
+        var g = new GalleryService(GalleryStore.Open(dir.Path), model);
+        var declared = g.ResolveThreshold();
+        Assert.Equal(0.5475579, declared.Score, 6);
+        Assert.Equal(1e-3, declared.Far);
+        Assert.Contains("holdout-v1", declared.Source);
+
+        g.Store.SetThreshold(new Threshold(g.Model.Id, 0.61, 1e-4, "calibrated on site", DateTimeOffset.UtcNow), "test");
+        Assert.Equal("calibrated on site", g.ResolveThreshold().Source);
+        Assert.Equal(0.7, g.ResolveThreshold(0.7).Score);
+    }
+
+    [Fact]
     public void Verify_uses_the_stored_threshold_and_an_override_wins()
     {
         using var dir = new TempDir();
