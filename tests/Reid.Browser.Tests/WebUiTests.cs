@@ -134,6 +134,72 @@ public class WebUiTests
     }
 
     [BrowserFact]
+    public async Task With_a_travel_time_model_identify_and_search_take_the_probes_camera_and_time()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        var key = ApiKeys.EnsureAdminKey(gallery.Store)!;
+        var images = ImagesOf("0002", 4);
+        ImageInput At(string file, string camera, DateTimeOffset t) =>
+            new(Path.GetFileName(file), File.ReadAllBytes(file), new SightingSource(camera, t, Path.GetFileName(file)));
+        var t0 = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        gallery.Enrol("seen at c2", [At(images[0], "c2", t0.AddMinutes(1)), At(images[1], "c2", t0.AddMinutes(1))]);
+        // People walk from c1 to c2 in about a minute.
+        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
+            { new Reid.SpatialTemporal.LabelledSighting(p, "c1", 1000.0 * p), new Reid.SpatialTemporal.LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
+        var travel = Reid.SpatialTemporal.SpatialTemporalModel.Learn(walks, new Reid.SpatialTemporal.SpatialTemporalOptions { SmoothingSeconds = 8 });
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery, travelTimes: travel);
+        await app.StartAsync();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = Chromium, Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            // The page's local time zone decides what the datetime-local field means; pin it so the test does not depend on the machine's.
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { TimezoneId = "UTC", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            page.SetDefaultTimeout(90_000);
+            await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");
+            await page.GetByTestId("api-key").FillAsync(key);
+            await page.GetByTestId("connect").ClickAsync();
+
+            await page.ClickAsync("button[data-tab=identify]");
+            var form = page.Locator("#identify-form");
+            await Assertions.Expect(form.Locator(".travel-only")).ToBeVisibleAsync();
+            await page.GetByTestId("identify-images").SetInputFilesAsync(images[2]);
+            await form.Locator("input[name=camera]").FillAsync("c1");
+            await form.Locator("input[name=time]").FillAsync("2026-01-01T12:00");
+            await page.GetByTestId("identify-submit").ClickAsync();
+            var result = page.GetByTestId("identify-result");
+            await Assertions.Expect(result).ToContainTextAsync("learned evidence for 2 of 2 candidate sighting(s) (camera c1, 2026-01-01 12:00:00Z)");
+            await Assertions.Expect(result).ToContainTextAsync("seen at c2");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir(), "identify-travel-times.png"), FullPage = true });
+
+            await page.ClickAsync("button[data-tab=search]");
+            var search = page.Locator("#search-form");
+            await page.GetByTestId("search-images").SetInputFilesAsync(images[2]);
+            await search.Locator("input[name=camera]").FillAsync("c1");
+            await search.Locator("input[name=time]").FillAsync("2026-01-01T12:00");
+            await page.GetByTestId("search-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("search-result")).ToContainTextAsync("rescaled by travel time");
+
+            // Without a time the answer says it is appearance only.
+            await page.ClickAsync("button[data-tab=identify]");
+            await form.Locator("input[name=time]").FillAsync("");
+            await page.GetByTestId("identify-submit").ClickAsync();
+            await Assertions.Expect(result).ToContainTextAsync("the probe has no time: appearance only");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [BrowserFact]
     public async Task A_wrong_key_is_reported_in_the_page()
     {
         using var dir = new TempDir();

@@ -70,6 +70,7 @@ async function refreshInfo() {
       `threshold ${fmt(i.threshold.score)} (${i.threshold.source}) · ${i.role} key`;
     if (i.missingEmbeddings > 0) showMessage(`${i.missingEmbeddings} sightings have no embedding for this model: run reid gallery reembed`, 'info');
     document.querySelectorAll('.video-only').forEach(f => f.hidden = !i.video);
+    document.querySelectorAll('.travel-only').forEach(f => f.hidden = !i.travelTimes);
     return true;
   } catch (e) {
     $('#status').textContent = 'not connected';
@@ -214,7 +215,8 @@ function identifyAnswer(r) {
   const head = r.unknown
     ? el('div', { className: 'verdict no', textContent: r.enrolled ? `Unknown — enrolled as ${r.enrolled.name} (#${r.enrolled.id})` : 'Unknown person' })
     : el('div', { className: 'verdict yes', textContent: `Identified: ${r.matches[0].name}` });
-  return [head, el('p', { className: 'muted' }, `threshold ${fmt(r.threshold.score)} (${r.threshold.source}); closest identities:`),
+  return [head, ...(r.spatialTemporal ? [el('p', { className: 'muted' }, r.spatialTemporal)] : []),
+    el('p', { className: 'muted' }, `threshold ${fmt(r.threshold.score)} (${r.threshold.source}); closest identities:`),
     r.matches.length ? matchCards(r.matches) : el('p', {}, 'The gallery is empty.')];
 }
 previewFiles($('#identify-form [name=images]'), $('#identify-preview'));
@@ -225,6 +227,7 @@ submitWith('#identify-form', async form => {
   for (const f of form.images.files) data.append('images', f);
   data.append('k', form.k.value);
   if (form.enrolUnknownAs.value) data.append('enrolUnknownAs', form.enrolUnknownAs.value);
+  wherePlaced(form, data);
   const r = await api('POST', '/api/identify', data, $('#identify-progress'));
   $('#identify-result').replaceChildren(...identifyAnswer(r));
   if (r.enrolled) refreshInfo();
@@ -245,11 +248,20 @@ async function identifyFromVideo(form) {
 
 // ---- search -------------------------------------------------------------------------------------------------
 previewFiles($('#search-form [name=images]'), $('#search-preview'));
+// The probe's camera and local date-time, sent as ISO 8601 (UTC) for the server's travel-time model.
+function wherePlaced(form, data) {
+  data.delete('camera'); data.delete('time');
+  if (form.camera?.value) data.append('camera', form.camera.value);
+  if (form.time?.value) data.append('time', new Date(form.time.value).toISOString());
+}
 submitWith('#search-form', async form => {
-  const hits = await api('POST', '/api/search', new FormData(form), $('#search-progress'));
+  const data = new FormData(form);
+  wherePlaced(form, data);
+  const hits = await api('POST', '/api/search', data, $('#search-progress'));
   $('#search-result').replaceChildren(...hits.map((h, i) => el('div', { className: 'card' }, crop(h.detail.crop, h.name),
     el('div', {}, `${i + 1}. `, el('strong', {}, h.name), ` #${h.identity}`),
-    el('div', { className: 'score' }, fmt(h.score)), scoreBar(h.score))));
+    el('div', { className: 'score' }, fmt(h.score)), scoreBar(h.score),
+    ...(h.appearanceScore != null ? [el('div', { className: 'muted' }, `appearance ${fmt(h.appearanceScore)}, rescaled by travel time`)] : []))));
   if (!hits.length) $('#search-result').append(el('p', {}, 'The gallery is empty.'));
 });
 
