@@ -23,7 +23,12 @@ public sealed record GalleryOptions(
     ImageDecodeOptions? Decode = null);
 
 /// <summary>A named image to enrol or probe with (the bytes of an upload or a file), and where it came from.</summary>
-public sealed record ImageInput(string Name, byte[] Bytes, SightingSource? Origin = null);
+public sealed record ImageInput(string Name, byte[] Bytes, SightingSource? Origin = null)
+{
+    /// <summary>This image as seen by <paramref name="camera"/> at <paramref name="time"/> (both null: unchanged).</summary>
+    public ImageInput SeenAt(string? camera, DateTimeOffset? time) =>
+        camera is null && time is null ? this : this with { Origin = (Origin ?? new SightingSource()) with { Camera = camera, CapturedAt = time } };
+}
 
 /// <summary>A crop already decoded (e.g. from a video track) with where it came from.</summary>
 public sealed record CropInput(RgbImage Crop, SightingSource Origin);
@@ -127,12 +132,12 @@ public sealed class GalleryService
 
     /// <summary>Is the probe (one or more images of one person) the claimed identity?</summary>
     public VerifyResult Verify(long identityId, IReadOnlyList<ImageInput> probe, double? thresholdOverride = null) =>
-        VerifyCrops(identityId, DecodeAll(probe).Select(c => c.Crop).ToArray(), thresholdOverride);
+        VerifyCrops(identityId, DecodeAll(probe), thresholdOverride);
 
-    public VerifyResult VerifyCrops(long identityId, IReadOnlyList<RgbImage> probe, double? thresholdOverride = null)
+    public VerifyResult VerifyCrops(long identityId, IReadOnlyList<CropInput> probe, double? thresholdOverride = null)
     {
         var identity = Store.GetIdentity(identityId) ?? throw new IdentityNotFoundException(identityId);
-        var q = ProbeVector(probe);
+        var q = ProbeVector(probe.Select(c => c.Crop).ToArray());
         Sync();
         var hit = Index.ScoreIdentity(q, identityId)
                   ?? throw new ReidException($"identity {identityId} has no embedding for model {Model.Id}: run `reid gallery reembed`");

@@ -10,7 +10,15 @@ public sealed record SightingSource(
     string? Source = null,
     long? Frame = null,
     double? SourceTime = null,
-    BoundingBox? Box = null);
+    BoundingBox? Box = null)
+{
+    /// <summary>A capture time as operators and clients write it (ISO 8601; without a zone it is UTC), or null
+    /// when blank; <paramref name="field"/> names the option or form field in the error.</summary>
+    public static DateTimeOffset? ParseTime(string? text, string field) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t
+        : throw new Reid.Core.ReidException($"{field} '{text}' is not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
+}
 
 /// <summary>A box in source-image pixels.</summary>
 public sealed record BoundingBox(double X, double Y, double Width, double Height);

@@ -43,7 +43,8 @@ internal static class GalleryEndpoints
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
                 var name = form["name"].ToString();
                 var metadata = form["metadata"].ToString();
-                var images = Placed(await Images(form, http.RequestAborted), form);
+                var (camera, time) = Where(form);
+                var images = (await Images(form, http.RequestAborted)).Select(i => i.SeenAt(camera, time)).ToArray();
                 var result = await Task.Run(() => gallery.Enrol(name, images, string.IsNullOrWhiteSpace(metadata) ? null : metadata, ApiKeys.Actor(http)));
                 return Results.Json(new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray()),
                     statusCode: 201);
@@ -54,7 +55,8 @@ internal static class GalleryEndpoints
         write.MapPost("/identities/{id:long}/sightings", async (long id, HttpContext http) =>
             {
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
-                var images = Placed(await Images(form, http.RequestAborted), form);
+                var (camera, time) = Where(form);
+                var images = (await Images(form, http.RequestAborted)).Select(i => i.SeenAt(camera, time)).ToArray();
                 var result = await Task.Run(() => gallery.AddSightings(id, images, ApiKeys.Actor(http)));
                 return new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray());
             })
@@ -88,8 +90,9 @@ internal static class GalleryEndpoints
                     return Results.Json(new ApiError("enrolling an unknown person needs a read-write key"), statusCode: 403);
                 var k = OptionalInt(form, "k");
                 var threshold = OptionalDouble(form, "threshold");
-                var where = SpatialTemporalProbe.TryCreate(travelTimes, form["camera"], OptionalTime(form), out var appearanceOnly);
-                var images = Placed(await Images(form, http.RequestAborted), form); // kept if the probe is enrolled
+                var (camera, time) = Where(form);
+                var where = SpatialTemporalProbe.TryCreate(travelTimes, camera, time, out var appearanceOnly);
+                var images = (await Images(form, http.RequestAborted)).Select(i => i.SeenAt(camera, time)).ToArray(); // kept if the probe is enrolled
                 var r = await Task.Run(() => gallery.Identify(images, k, threshold, string.IsNullOrWhiteSpace(enrolAs) ? null : enrolAs, ApiKeys.Actor(http), where));
                 return Results.Json(IdentifyDto.From(r, appearanceOnly));
             })
@@ -101,7 +104,8 @@ internal static class GalleryEndpoints
             {
                 var form = await ReadForm(http, options.MaxImageRequestBytes);
                 var k = OptionalInt(form, "k");
-                var where = SpatialTemporalProbe.TryCreate(travelTimes, form["camera"], OptionalTime(form), out var appearanceOnly);
+                var (camera, time) = Where(form);
+                var where = SpatialTemporalProbe.TryCreate(travelTimes, camera, time, out var appearanceOnly);
                 var images = await Images(form, http.RequestAborted);
                 var r = await Task.Run(() => gallery.Search(images, k, where));
                 if ((r.SpatialTemporal ?? appearanceOnly) is { } note) http.Response.Headers[SpatialTemporalHeader] = note;
@@ -141,19 +145,9 @@ internal static class GalleryEndpoints
         string.IsNullOrWhiteSpace(form[key]) ? null
         : int.TryParse(form[key], out var v) ? v : throw new ReidException($"'{key}' must be a whole number");
 
-    /// <summary>The request's optional 'camera' and 'time' fields, stored with each image (travel-time models use them).</summary>
-    private static IReadOnlyList<ImageInput> Placed(IReadOnlyList<ImageInput> images, IFormCollection form)
-    {
-        var camera = string.IsNullOrWhiteSpace(form["camera"]) ? null : form["camera"].ToString();
-        var time = OptionalTime(form);
-        if (camera is null && time is null) return images;
-        return images.Select(i => i with { Origin = (i.Origin ?? new SightingSource()) with { Camera = camera, CapturedAt = time } }).ToArray();
-    }
-
-    private static DateTimeOffset? OptionalTime(IFormCollection form) =>
-        string.IsNullOrWhiteSpace(form["time"]) ? null
-        : DateTimeOffset.TryParse(form["time"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t
-        : throw new ReidException("'time' must be a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
+    /// <summary>The request's optional 'camera' and 'time' fields: stored with enrolled images, and the probe's place for travel times.</summary>
+    private static (string? Camera, DateTimeOffset? Time) Where(IFormCollection form) =>
+        (string.IsNullOrWhiteSpace(form["camera"]) ? null : form["camera"].ToString(), SightingSource.ParseTime(form["time"], "'time'"));
 
     internal static double? OptionalDouble(IFormCollection form, string key) =>
         string.IsNullOrWhiteSpace(form[key]) ? null

@@ -151,7 +151,7 @@ public sealed class VideoJobs : IDisposable
                 if (!long.TryParse(form["identity"], out var identity)) throw new ReidException("verify needs the claimed 'identity' (a number)");
                 var threshold = GalleryEndpoints.OptionalDouble(form, "threshold");
                 var t = Track(id, track);
-                var r = await Task.Run(() => _gallery.VerifyCrops(identity, VideoCrops.From(t, Get(id)!.VideoName).Select(c => c.Crop).ToArray(), threshold));
+                var r = await Task.Run(() => _gallery.VerifyCrops(identity, VideoCrops.From(t, Get(id)!.VideoName), threshold));
                 var samples = _gallery.Store.GetSightings(identity).Take(12).Select(SightingDto.From).ToArray();
                 return new VerifyDto(r.Match, r.Score, r.MeanScore, ThresholdDto.From(r.Threshold), r.ModelId, IdentityDto.From(r.Identity), samples);
             })

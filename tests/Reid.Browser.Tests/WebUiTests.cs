@@ -21,6 +21,14 @@ public class WebUiTests
     private static string[] ImagesOf(string person, int count) =>
         Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
 
+    // Debian's Chromium, headless, nothing fetched from the network by the browser itself.
+    private static Task<IBrowser> LaunchChromium(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+
     private static string ScreenshotDir()
     {
         var dir = Path.Combine(ProjectPaths.RepoRoot ?? Path.GetTempPath(), "artifacts", "screenshots");
@@ -43,12 +51,7 @@ public class WebUiTests
         try
         {
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            await using var browser = await LaunchChromium(playwright);
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
             var external = new List<string>();
             var origin = ReidServer.BoundAddresses(app).First();
@@ -154,11 +157,7 @@ public class WebUiTests
         try
         {
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            await using var browser = await LaunchChromium(playwright);
             // The page's local time zone decides what the datetime-local field means; pin it so the test does not depend on the machine's.
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { TimezoneId = "UTC", ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
             page.SetDefaultTimeout(90_000);
@@ -211,11 +210,7 @@ public class WebUiTests
         try
         {
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            await using var browser = await LaunchChromium(playwright);
             var page = await browser.NewPageAsync();
             await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");
             await page.GetByTestId("api-key").FillAsync("reid_wrong");
@@ -243,11 +238,7 @@ public class WebUiTests
         try
         {
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = Chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            await using var browser = await LaunchChromium(playwright);
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
             page.SetDefaultTimeout(180_000);
             await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");

@@ -65,4 +65,12 @@ internal static class Fixtures
         }
         throw new InvalidOperationException("no SOF marker in the encoded JPEG");
     }
+
+    /// <summary>A travel-time model of a network where people walk from camera c1 to c2 in about a minute.</summary>
+    public static Reid.SpatialTemporal.SpatialTemporalModel MinuteWalkFromC1ToC2()
+    {
+        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
+            { new Reid.SpatialTemporal.LabelledSighting(p, "c1", 1000.0 * p), new Reid.SpatialTemporal.LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
+        return Reid.SpatialTemporal.SpatialTemporalModel.Learn(walks, new Reid.SpatialTemporal.SpatialTemporalOptions { SmoothingSeconds = 8 });
+    }
 }

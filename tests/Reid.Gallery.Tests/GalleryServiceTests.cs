@@ -40,10 +40,7 @@ public class GalleryServiceTests
         var near = g.Enrol("near", [PersonInput(0, 1) with { Origin = new SightingSource("c2", t0.AddSeconds(60)) }]).Identity.Id;
         var far = g.Enrol("far", [PersonInput(0, 7) with { Origin = new SightingSource("c2", t0.AddHours(3)) }]).Identity.Id;
         var unplaced = g.Enrol("no camera", [PersonInput(0, 2)]).Identity.Id;
-        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
-            { new LabelledSighting(p, "c1", 1000.0 * p), new LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
-        var model = SpatialTemporalModel.Learn(walks, new SpatialTemporalOptions { SmoothingSeconds = 8 });
-        return (g, near, far, unplaced, new SpatialTemporalProbe(model, "c1", t0));
+        return (g, near, far, unplaced, new SpatialTemporalProbe(MinuteWalkFromC1ToC2(), "c1", t0));
     }
 
     [Fact]

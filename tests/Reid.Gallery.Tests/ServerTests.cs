@@ -52,11 +52,7 @@ public class ServerTests
     [Fact]
     public async Task Identify_and_search_use_camera_and_time_with_the_servers_travel_time_model()
     {
-        // People walk from c1 to c2 in about a minute.
-        var walks = Enumerable.Range(0, 50).SelectMany(p => new[]
-            { new Reid.SpatialTemporal.LabelledSighting(p, "c1", 1000.0 * p), new Reid.SpatialTemporal.LabelledSighting(p, "c2", 1000.0 * p + 60) }).ToArray();
-        var model = Reid.SpatialTemporal.SpatialTemporalModel.Learn(walks, new Reid.SpatialTemporal.SpatialTemporalOptions { SmoothingSeconds = 8 });
-        await using var server = await TestServer.StartAsync(travelTimes: model);
+        await using var server = await TestServer.StartAsync(travelTimes: MinuteWalkFromC1ToC2());
         using var http = server.Client(server.WriteKey);
         Assert.True((await Json(await http.GetAsync("/api/info"))).GetProperty("travelTimes").GetBoolean());
         // Two look-alikes enrolled over HTTP with camera and time: "far" has the probe's exact pixels but was at c2

@@ -124,9 +124,8 @@ internal static class GalleryCommand
             {
                 if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --images FILE… or --video FILE");
                 var inputs = ReadImages(paths);
-                var (cam, at) = (parse.GetValue(camera), ParseTime(parse.GetValue(time)));
-                if (cam is not null || at is not null)
-                    inputs = inputs.Select(i => i with { Origin = (i.Origin ?? new SightingSource()) with { Camera = cam, CapturedAt = at } }).ToArray();
+                var (cam, at) = (parse.GetValue(camera), SightingSource.ParseTime(parse.GetValue(time), "--time"));
+                inputs = inputs.Select(i => i.SeenAt(cam, at)).ToArray();
                 r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), actor);
             }
             Console.WriteLine($"enrolled {r.Identity.Name} as identity {r.Identity.Id} with {r.Sightings.Count} sighting(s) (model {g.Model.Id})");
@@ -155,7 +154,7 @@ internal static class GalleryCommand
                 var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
                 var chosen = VideoCrops.Choose(tracks, parse.GetValue(track), videoPath);
                 Console.WriteLine($"{tracks.Count} track(s); the probe is track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops)");
-                r = g.VerifyCrops(parse.GetValue(identity), VideoCrops.From(chosen, Path.GetFileName(videoPath)).Select(c => c.Crop).ToArray(), parse.GetValue(threshold));
+                r = g.VerifyCrops(parse.GetValue(identity), VideoCrops.From(chosen, Path.GetFileName(videoPath)), parse.GetValue(threshold));
             }
             else if (parse.GetValue(images) is { Length: > 0 } paths) r = g.Verify(parse.GetValue(identity), ReadImages(paths), parse.GetValue(threshold));
             else throw new ReidException("give --image FILE… or --video FILE");
@@ -179,7 +178,7 @@ internal static class GalleryCommand
         var (video, from, to, _, detector) = VideoOptions();
         var k = new Option<int>("--k") { Description = "How many identities to rank", DefaultValueFactory = _ => 5 };
         var enrolAs = new Option<string?>("--enrol-unknown-as") { Description = "Enrol the probe under this name when nobody matches" };
-        var (st, camera, time) = TravelTimeOptions("sighting's");
+        var (st, camera, time) = TravelTimeOptions();
         var c = new Command("identify", "Who is this? Ranked identities with scores, or unknown below the threshold (a video: each tracked person)")
             { data, model, json, threshold, images, k, enrolAs, st, camera, time, video, from, to, detector };
         c.SetAction(parse =>
@@ -225,8 +224,8 @@ internal static class GalleryCommand
         return c;
     }
 
-    private static (Option<string?> St, Option<string?> Camera, Option<string?> Time) TravelTimeOptions(string what) => (
-        new Option<string?>("--st") { Description = $"Travel-time model (reid st learn): rescale each {what} score by how plausible the walk from the probe's --camera/--time is" },
+    private static (Option<string?> St, Option<string?> Camera, Option<string?> Time) TravelTimeOptions() => (
+        new Option<string?>("--st") { Description = "Travel-time model (reid st learn): rescale each sighting's score by how plausible the walk from the probe's --camera/--time is" },
         new Option<string?>("--camera") { Description = "With --st: the camera the probe was seen by" },
         new Option<string?>("--time") { Description = "With --st: when the probe was seen (ISO 8601, e.g. 2026-11-21T19:30:00Z)" });
 
@@ -239,20 +238,15 @@ internal static class GalleryCommand
         }
         if (string.IsNullOrWhiteSpace(camera) || string.IsNullOrWhiteSpace(time))
             throw new ReidException("--st needs the probe's --camera and --time");
-        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, ParseTime(time)!.Value);
+        return new SpatialTemporalProbe(Reid.SpatialTemporal.SpatialTemporalModel.Load(modelPath), camera, SightingSource.ParseTime(time, "--time")!.Value);
     }
-
-    private static DateTimeOffset? ParseTime(string? time) =>
-        string.IsNullOrWhiteSpace(time) ? null
-        : DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at
-        : throw new ReidException($"--time {time}: not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 
     private static Command Search()
     {
         var (data, model, json) = (Data(), Model(), JsonOut());
         var images = Images("--image", "Probe image(s) of one person");
         var k = new Option<int>("--k") { Description = "How many sightings", DefaultValueFactory = _ => 50 };
-        var (st, camera, time) = TravelTimeOptions("sighting's");
+        var (st, camera, time) = TravelTimeOptions();
         var c = new Command("search", "The top-k stored sightings most similar to the probe") { data, model, json, images, k, st, camera, time };
         c.SetAction(parse =>
         {
