@@ -52,7 +52,8 @@ internal static class TrainCommand
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"run folder : {result.OutputDir}");
             Console.WriteLine($"epochs     : {result.EpochsDone}/{cfg.Training.Epochs}, wall time {TimeSpan.FromSeconds(result.WallSeconds):hh\\:mm\\:ss} (summed over resumed runs), waited for data {result.DataWaitSeconds.ToString("0.0", inv)} s");
-            if (result.Rank1 is { } r1) Console.WriteLine($"validation : Rank-1 {r1.ToString("0.000", inv)}  mAP {result.MeanAP!.Value.ToString("0.000", inv)} (fold of the training identities)");
+            var scoredOn = cfg.Evaluation.On == EvaluationSet.Split ? "the split's query/gallery: test data, not for choosing a recipe" : "fold of the training identities";
+            if (result.Rank1 is { } r1) Console.WriteLine($"evaluation : Rank-1 {r1.ToString("0.000", inv)}  mAP {result.MeanAP!.Value.ToString("0.000", inv)} ({scoredOn})");
             Console.WriteLine($"curves     : {result.CurvesPath}");
             if (result.ModelPath is not null) Console.WriteLine($"model      : {result.ModelPath}\nmodel card : {result.ModelCardPath}");
             if (parse.GetValue(json) is { } jsonPath)
@@ -75,8 +76,15 @@ internal static class TrainCommand
         {
             // plain lines for logs: one per epoch phase change, not a redrawn bar
             var lastEpoch = -1;
+            double? lastRank1 = null;
             return run.Run(resume, new Progress(p =>
             {
+                if (p.LastRank1 is { } r && r != lastRank1)
+                {
+                    var inv = CultureInfo.InvariantCulture;
+                    Console.WriteLine($"evaluated: Rank-1 {r.ToString("0.000", inv)} mAP {p.LastMeanAP!.Value.ToString("0.000", inv)}");
+                    lastRank1 = r;
+                }
                 if (p.Epoch == lastEpoch && p.Phase == "training") return;
                 lastEpoch = p.Epoch;
                 Console.WriteLine($"{p.Phase} epoch {p.Epoch}/{p.Epochs}");
@@ -93,7 +101,7 @@ internal static class TrainCommand
                 {
                     var inv = CultureInfo.InvariantCulture;
                     var losses = string.Join(" ", p.Losses.Select(kv => $"{kv.Key} {kv.Value.ToString("0.000", inv)}"));
-                    var val = p.LastRank1 is { } r ? $" | val R1 {r.ToString("0.000", inv)} mAP {p.LastMeanAP!.Value.ToString("0.000", inv)}" : "";
+                    var val = p.LastRank1 is { } r ? $" | eval R1 {r.ToString("0.000", inv)} mAP {p.LastMeanAP!.Value.ToString("0.000", inv)}" : "";
                     task.Description = Markup.Escape(
                         $"{p.Phase} epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} | {losses} | acc {p.Accuracy.ToString("0.000", inv)} | " +
                         $"{p.ImagesPerSecond.ToString("0.0", inv)} img/s | ETA {p.Eta:hh\\:mm\\:ss}{val}");

@@ -191,11 +191,20 @@ public sealed record CenterConfig
     public double CenterLr { get; init; } = 0.5;
 }
 
+/// <summary>
+/// What a run scores itself on while it trains. <c>Validation</c>: the held-out fold of the training identities
+/// (data.validation), the set to choose a recipe by. <c>Split</c>: the split's own query/gallery lists (for
+/// holdout-v1, the test set): lets a final run that trains on every identity (folds: 0) show its learning
+/// curve, but a recipe chosen by these figures would be tuned on the test.
+/// </summary>
+public enum EvaluationSet { Validation, Split }
+
 public sealed record EvaluationConfig
 {
-    /// <summary>Evaluate on the validation fold every N epochs (and after the last); 0 = only after the last.</summary>
+    /// <summary>Evaluate every N epochs (and after the last); 0 = only after the last.</summary>
     public int Every { get; init; } = 5;
     public int BatchSize { get; init; } = 64;
+    public EvaluationSet On { get; init; } = EvaluationSet.Validation;
 }
 
 public sealed record CheckpointConfig

@@ -115,6 +115,12 @@ public static class ExperimentConfigValidator
 
         Range("evaluation.every", c.Evaluation.Every, 0, 10000);
         Range("evaluation.batch_size", c.Evaluation.BatchSize, 1, 4096);
+        if (c.Evaluation.On == EvaluationSet.Split)
+        {
+            if (string.IsNullOrWhiteSpace(d.Split)) p.Add("evaluation.on = split needs data.split (a folder with query.txt and gallery.txt)");
+            else foreach (var list in new[] { "query.txt", "gallery.txt" })
+                if (!File.Exists(Path.Combine(d.Split, list))) p.Add($"evaluation.on = split: '{Path.Combine(d.Split, list)}' not found");
+        }
         Range("checkpoint.every_minutes", c.Checkpoint.EveryMinutes, 0, 1440, loOpen: true);
         return p;
     }

@@ -113,7 +113,7 @@ public static class OnnxWeightImporter
         // Only now, with everything checked, touch the model.
         foreach (var (target, values, _) in copies) values.CopyTo(target.Data);
         var byWeight = model.NamedModules().Select(m => m.Module).OfType<BatchNorm>()
-            .ToDictionary(bn => (Tensor)bn.Weight, bn => bn, ReferenceEqualityComparer.Instance);
+            .ToDictionary<BatchNorm, Tensor, BatchNorm>(bn => bn.Weight, bn => bn, ReferenceEqualityComparer.Instance);
         var foldedLayers = ourLayers.Where(l => l.FoldedInto is not null).Select(l => byWeight[l.Params[0]]).ToList();
         return new ImportReport(copies.Count, ourLayers.Count, foldedLayers);
     }

@@ -11,7 +11,7 @@ public static class CurvesPage
 {
     private static readonly string[] Colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
 
-    public static string Write(string path, string title, IReadOnlyList<EpochMetrics> rows)
+    public static string Write(string path, string title, IReadOnlyList<EpochMetrics> rows, string evaluationName = "validation")
     {
         var sb = new StringBuilder();
         sb.Append($"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{WebUtility.HtmlEncode(title)} — training curves</title>")
@@ -34,13 +34,13 @@ public static class CurvesPage
             }
             sb.Append(losses.Render());
 
-            var acc = new SvgChart { Title = "Training accuracy and validation figures", XLabel = "epoch", YLabel = "fraction", XMin = 1, XMax = maxEpoch };
+            var acc = new SvgChart { Title = $"Training accuracy and {evaluationName} figures", XLabel = "epoch", YLabel = "fraction", XMin = 1, XMax = maxEpoch };
             acc.Line(new Series("training accuracy", epochs, rows.Select(r => r.Accuracy).ToList(), Colours[0]));
             var evals = rows.Where(r => r.Rank1 is not null).ToList();
             if (evals.Count > 0)
             {
-                acc.Line(new Series("validation Rank-1", evals.Select(r => (double)r.Epoch).ToList(), evals.Select(r => r.Rank1!.Value).ToList(), Colours[1]));
-                acc.Line(new Series("validation mAP", evals.Select(r => (double)r.Epoch).ToList(), evals.Select(r => r.MeanAP!.Value).ToList(), Colours[2]));
+                acc.Line(new Series($"{evaluationName} Rank-1", evals.Select(r => (double)r.Epoch).ToList(), evals.Select(r => r.Rank1!.Value).ToList(), Colours[1]));
+                acc.Line(new Series($"{evaluationName} mAP", evals.Select(r => (double)r.Epoch).ToList(), evals.Select(r => r.MeanAP!.Value).ToList(), Colours[2]));
             }
             sb.Append(acc.Render());
 

@@ -6,24 +6,27 @@ using Reid.Training.Data;
 namespace Reid.Training.Trainer;
 
 /// <summary>
-/// The images a run trains and validates on. Only the split's training list is read; its identities are
-/// dealt into k identity-disjoint folds, one of which (never trained on) becomes the validation query and
-/// gallery: for each identity and camera the first image is a query, the rest gallery (as holdout-v1 was
-/// built). The split's own query/gallery stay untouched for the final `reid evaluate`.
+/// The images a run trains and scores itself on. The split's training list is dealt into k identity-disjoint
+/// folds, one of which (never trained on) becomes the validation query and gallery: for each identity and
+/// camera the first image is a query, the rest gallery (as holdout-v1 was built). The split's own
+/// query/gallery are read only when the recipe asks to be scored on them (evaluation.on: split); otherwise
+/// they stay untouched for the final `reid evaluate`.
 /// </summary>
+/// <param name="EvaluationName">What the evaluation figures are of, for curves and the model card.</param>
 public sealed record TrainingData(
     IReadOnlyList<ImageRecord> Train,
     IReadOnlyList<int> Labels,
     IReadOnlyList<int> PersonIdOfLabel,
-    IReadOnlyList<ImageRecord> ValidationQuery,
-    IReadOnlyList<ImageRecord> ValidationGallery,
+    IReadOnlyList<ImageRecord> EvaluationQuery,
+    IReadOnlyList<ImageRecord> EvaluationGallery,
+    string EvaluationName,
     string Description)
 {
     public int Classes => PersonIdOfLabel.Count;
     public int TrainIdentities => PersonIdOfLabel.Count;
-    public int ValidationIdentities => ValidationQuery.Concat(ValidationGallery).Select(r => r.PersonId).Distinct().Count();
+    public int EvaluationIdentities => EvaluationQuery.Concat(EvaluationGallery).Select(r => r.PersonId).Distinct().Count();
 
-    public static TrainingData Load(DataConfig d)
+    public static TrainingData Load(DataConfig d, EvaluationSet on = EvaluationSet.Validation)
     {
         var spec = new DatasetSpec(d.Dataset, d.Root, string.IsNullOrWhiteSpace(d.Split) ? null : d.Split);
         var dataset = DatasetLoader.Load(spec);
@@ -60,6 +63,11 @@ public sealed record TrainingData(
         var labels = train.Select(r => labelOf[r.PersonId]).ToList();
         var desc = $"{dataset.Name}: {train.Count} training images of {personIds.Count} identities" +
                    (heldOut.Count > 0 ? $"; validation fold {v.Fold + 1}/{v.Folds}: {heldOut.Count} identities, {query.Count} queries, {gallery.Count} gallery" : "; no validation fold");
-        return new TrainingData(train, labels, personIds, query, gallery, desc);
+        if (on == EvaluationSet.Validation) return new TrainingData(train, labels, personIds, query, gallery, "validation", desc);
+
+        if (dataset.Query.Count == 0 || dataset.Gallery.Count == 0)
+            throw new ReidException($"evaluation.on = split: the split {d.Split} has an empty query or gallery list");
+        desc += $"; scored during training on the split's own query/gallery ({dataset.Query.Count} queries, {dataset.Gallery.Count} gallery; test data: watched, not tuned on)";
+        return new TrainingData(train, labels, personIds, dataset.Query, dataset.Gallery, "split query/gallery", desc);
     }
 }

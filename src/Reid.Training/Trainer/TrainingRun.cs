@@ -79,7 +79,7 @@ public sealed class TrainingRun
             throw new ReidException($"{OutputDir} already holds a run ({CheckpointFile}); add --resume to continue it or choose another --out");
 
         progress?.Report(new TrainProgress("loading data", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
-        var data = TrainingData.Load(cfg.Data);
+        var data = TrainingData.Load(cfg.Data, cfg.Evaluation.On);
         var sampler = new PkSampler(data.Labels, t.IdentitiesPerBatch, t.ImagesPerIdentity, cfg.Seed, t.BatchesPerEpoch);
         var batches = sampler.BatchesPerEpoch;
         if (batches % t.Accumulation != 0)
@@ -192,10 +192,10 @@ public sealed class TrainingRun
             double? r1 = null, ap = null, inp = null;
             var last = epoch + 1 == t.Epochs;
             var due = cfg.Evaluation.Every > 0 && (epoch + 1) % cfg.Evaluation.Every == 0;
-            if ((due || last) && data.ValidationQuery.Count > 0)
+            if ((due || last) && data.EvaluationQuery.Count > 0)
             {
                 progress?.Report(new TrainProgress("evaluating", epoch + 1, t.Epochs, batches, batches, state.MeanParts(), state.Accuracy, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
-                lastEval = Validate(model, data, cfg);
+                lastEval = Score(model, data, cfg);
                 (r1, ap, inp) = (lastEval.Rank1, lastEval.MeanAP, lastEval.MeanInp);
             }
             var lr = optimizer.LearningRate(optimizer.Groups.First(g => g.Name.StartsWith("head", StringComparison.Ordinal)));
@@ -210,7 +210,7 @@ public sealed class TrainingRun
 
         var wall = wallAtStart + runClock.Elapsed.TotalSeconds;
         var metrics = log.Read();
-        var curves = CurvesPage.Write(Path.Combine(OutputDir, "curves.html"), cfg.Name, metrics);
+        var curves = CurvesPage.Write(Path.Combine(OutputDir, "curves.html"), cfg.Name, metrics, data.EvaluationName);
         if (interrupted || state.Epoch < t.Epochs)
             return new TrainResult(false, state.Epoch, OutputDir, CheckpointPath, null, null, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
 
@@ -285,7 +285,7 @@ public sealed class TrainingRun
     }
 
     /// <summary>Rank-1/mAP on the validation fold with eval's Evaluator (cosine distance, Market-1501 protocol).</summary>
-    public static EvaluationResult Validate(ReidModel model, TrainingData data, ExperimentConfig cfg)
+    public static EvaluationResult Score(ReidModel model, TrainingData data, ExperimentConfig cfg)
     {
         model.Eval();
         try
@@ -309,10 +309,10 @@ public sealed class TrainingRun
                 }
                 return result;
             }
-            var q = Embed(data.ValidationQuery);
-            var g = Embed(data.ValidationGallery);
+            var q = Embed(data.EvaluationQuery);
+            var g = Embed(data.EvaluationGallery);
             var distances = DistanceMatrix.Compute(q, g, DistanceKind.Cosine);
-            return Evaluator.Evaluate(distances, data.ValidationQuery, data.ValidationGallery, new EvaluationOptions(Verification: false));
+            return Evaluator.Evaluate(distances, data.EvaluationQuery, data.EvaluationGallery, new EvaluationOptions(Verification: false));
         }
         finally { model.Train(); }
     }

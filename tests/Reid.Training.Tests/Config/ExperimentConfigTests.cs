@@ -160,6 +160,21 @@ public sealed class ExperimentConfigTests : IDisposable
     }
 
     [Fact]
+    public void Scoring_on_the_split_needs_its_query_and_gallery_lists()
+    {
+        var e = Error(Base + "evaluation: { on: split }\n");
+        Assert.Contains("evaluation.on = split", e);
+        Assert.Contains("query.txt", e);
+        Assert.Contains("gallery.txt", e);
+        Assert.Contains("validation, split", Error(Base + "evaluation: { on: test }\n"));
+
+        File.WriteAllText(_dir.File("split/query.txt"), "0002_c1s1_000151_01.jpg\n");
+        File.WriteAllText(_dir.File("split/gallery.txt"), "0002_c2s1_000151_01.jpg\n");
+        Assert.Equal(EvaluationSet.Split, Parse(Base + "evaluation: { on: split }\n").Evaluation.On);
+        Assert.Equal(EvaluationSet.Validation, Parse(Base).Evaluation.On);
+    }
+
+    [Fact]
     public void Several_problems_are_reported_together()
     {
         var e = Error(Base + "training:\n  epochs: 0\n  learning_rate: 0\n");

@@ -9,7 +9,10 @@ namespace Reid.Training.Tests.Support;
 /// </summary>
 public static class SyntheticPeople
 {
-    public static (string Root, string Split) Write(string dir, int identities, int imagesPerIdentity, int seed = 1, int width = 32, int height = 64)
+    /// <param name="heldOutIdentities">Extra identities written after the training ones and listed only in the
+    /// split's query.txt (each one's first image) and gallery.txt (the rest), as holdout-v1 holds out its test people.</param>
+    public static (string Root, string Split) Write(string dir, int identities, int imagesPerIdentity, int seed = 1, int width = 32, int height = 64,
+        int heldOutIdentities = 0)
     {
         var root = Path.Combine(dir, "market");
         var train = Path.Combine(root, "bounding_box_train");
@@ -18,7 +21,7 @@ public static class SyntheticPeople
         Directory.CreateDirectory(split);
         var rng = new Random(seed);
         var names = new List<string>();
-        for (var id = 1; id <= identities; id++)
+        for (var id = 1; id <= identities + heldOutIdentities; id++)
         {
             var palette = new Random(id * 7919);
             byte[] top = [(byte)palette.Next(256), (byte)palette.Next(256), (byte)palette.Next(256)];
@@ -39,10 +42,20 @@ public static class SyntheticPeople
                 names.Add(name);
             }
         }
-        File.WriteAllLines(Path.Combine(split, "train.txt"), names);
-        // query/gallery lists exist so the split loads like holdout-v1; training never reads them
-        File.WriteAllLines(Path.Combine(split, "query.txt"), names.Take(1));
-        File.WriteAllLines(Path.Combine(split, "gallery.txt"), names.Skip(1).Take(1));
+        var trainNames = names.Take(identities * imagesPerIdentity).ToList();
+        var heldOut = names.Skip(trainNames.Count).ToList();
+        File.WriteAllLines(Path.Combine(split, "train.txt"), trainNames);
+        if (heldOut.Count == 0)
+        {
+            // query/gallery lists exist so the split loads like holdout-v1; training never reads them
+            File.WriteAllLines(Path.Combine(split, "query.txt"), names.Take(1));
+            File.WriteAllLines(Path.Combine(split, "gallery.txt"), names.Skip(1).Take(1));
+        }
+        else
+        {
+            File.WriteAllLines(Path.Combine(split, "query.txt"), heldOut.Where((_, i) => i % imagesPerIdentity == 0));
+            File.WriteAllLines(Path.Combine(split, "gallery.txt"), heldOut.Where((_, i) => i % imagesPerIdentity != 0));
+        }
         return (root, split);
     }
 }

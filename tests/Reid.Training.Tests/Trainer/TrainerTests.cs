@@ -41,9 +41,9 @@ public sealed class TrainerTests
         {extra}
         """;
 
-    private static ExperimentConfig Config(TempDir dir, int ids, int epochs, int batches, string output, string extra = "")
+    private static ExperimentConfig Config(TempDir dir, int ids, int epochs, int batches, string output, string extra = "", int heldOut = 0)
     {
-        var (root, split) = SyntheticPeople.Write(dir.Path, ids, 8);
+        var (root, split) = SyntheticPeople.Write(dir.Path, ids, 8, heldOutIdentities: heldOut);
         return ExperimentConfigLoader.Parse(Recipe(Path.Combine(root, "bounding_box_train"), split, output, epochs, batches, extra), "tiny.yaml", dir.Path);
     }
 
@@ -107,6 +107,33 @@ public sealed class TrainerTests
         var lb = new MetricsLog(b.OutputDir).Read();
         Assert.Equal(la.Select(r => r.Loss), lb.Select(r => r.Loss));
         Assert.Equal(la.Select(r => r.Rank1), lb.Select(r => r.Rank1));
+    }
+
+    [Fact]
+    public void A_run_on_every_identity_can_score_itself_on_the_splits_query_and_gallery_and_says_so()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 8, epochs: 2, batches: 2, output: "run", heldOut: 3);
+        cfg = cfg with
+        {
+            Data = cfg.Data with { Validation = new ValidationConfig { Folds = 0 } },
+            Evaluation = cfg.Evaluation with { Every = 1, On = EvaluationSet.Split },
+        };
+
+        var data = TrainingData.Load(cfg.Data, cfg.Evaluation.On);
+        Assert.Equal(8, data.TrainIdentities); // the held-out people are never trained on
+        Assert.Equal(3, data.EvaluationQuery.Count);
+        Assert.Equal(21, data.EvaluationGallery.Count);
+        Assert.All(data.EvaluationQuery.Concat(data.EvaluationGallery), r => Assert.InRange(r.PersonId, 9, 11));
+        Assert.Empty(TrainingData.Load(cfg.Data).EvaluationQuery); // folds: 0 and no split scoring: nothing to score on
+
+        var result = new TrainingRun(cfg, new TrainerOptions { RecipeText = "name: tiny" }).Run(resume: false);
+        Assert.True(result.Completed);
+        var rows = new MetricsLog(result.OutputDir).Read();
+        Assert.All(rows, r => Assert.InRange(r.Rank1!.Value, 0, 1));
+        Assert.Contains("split Rank-1", File.ReadAllText(result.ModelCardPath!));
+        Assert.Contains("not chosen by them", File.ReadAllText(result.ModelCardPath!));
+        Assert.Contains("split query/gallery Rank-1", File.ReadAllText(result.CurvesPath));
     }
 
     private sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
