@@ -18,4 +18,38 @@ public sealed class RecipeTests
         if (file.Contains("finetune")) Assert.EndsWith("osnet_x0_25_msmt17.onnx", c.Architecture.Init);
         if (file.Contains("scratch")) Assert.True(c.Architecture.RandomInit);
     }
+
+    [SharedFact]
+    public void The_shipped_models_recipe_is_valid_and_trains_on_every_identity_from_the_msmt17_weights()
+    {
+        var c = ExperimentConfigLoader.Load(Path.Combine(ProjectPaths.RepoRoot!, "configs", "reid_default.yaml"));
+        Assert.Equal(0, c.Data.Validation.Folds);
+        Assert.EndsWith("osnet_x0_25_msmt17.onnx", c.Architecture.Init);
+    }
+
+    /// <summary>configs/README.md lists every recipe key the loader binds, and no key that does not exist.</summary>
+    [Fact]
+    public void The_recipe_reference_lists_exactly_the_keys_the_loader_binds()
+    {
+        var readme = File.ReadAllText(Path.Combine(ProjectPaths.RepoRoot!, "configs", "README.md"));
+        readme = readme[readme.IndexOf("## Keys", StringComparison.Ordinal)..];
+        var keys = Keys(typeof(ExperimentConfig), "").ToList();
+        Assert.Contains("training.schedule.warmup_epochs", keys);
+        Assert.All(keys, k => Assert.Contains($"| `{k}` |", readme));
+        var documented = System.Text.RegularExpressions.Regex.Matches(readme, @"^\| `([a-z0-9_.]+)` \|", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        Assert.Empty(documented.Except(keys));
+    }
+
+    private static IEnumerable<string> Keys(Type type, string prefix)
+    {
+        foreach (var p in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.CanWrite))
+        {
+            if (p.Name == "EqualityContract") continue;
+            var key = prefix + ExperimentConfigLoader.SnakeCase(p.Name);
+            if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && !p.PropertyType.IsArray)
+                foreach (var k in Keys(p.PropertyType, key + ".")) yield return k;
+            else yield return key;
+        }
+    }
 }
