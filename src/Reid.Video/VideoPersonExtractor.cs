@@ -25,6 +25,9 @@ public sealed class VideoPersonExtractor : IDisposable
     public string EmbedderPath => _embedder.ModelPath;
     public Embedder Embedder => _embedder;
 
+    /// <summary>The tracker's settings for this ReID model: an unset appearance gate follows the model's declared threshold.</summary>
+    public TrackerConfig TrackerSettings => _config.Tracker.ForModel(_embedder.DeclaredThreshold?.Score);
+
     /// <param name="config">Detector, tracker, appearance and extraction settings.</param>
     /// <param name="detectorPath">Overrides the config's detector (--detector); REID_DETECTOR is the last resort.</param>
     /// <param name="embedder">An already open ReID model to share; when null the config's (or the default) model is opened.</param>
@@ -65,7 +68,7 @@ public sealed class VideoPersonExtractor : IDisposable
     {
         using var source = FrameSource.Open(videoPath, range);
         double fps = source.Info.FramesPerSecond / range.Step;
-        var tracker = new Tracker(_config.Tracker, fps);
+        var tracker = new Tracker(TrackerSettings, fps);
         var histories = new Dictionary<int, TrackHistory>();
         var total = Stopwatch.StartNew();
         var sw = new Stopwatch();
@@ -118,7 +121,7 @@ public sealed class VideoPersonExtractor : IDisposable
         var tracks = Finish(histories, camera);
         IReadOnlyList<PersonTrack> people = tracks.Select(t => t.Item1).ToList();
         if (_config.Extraction.Stitch.Enabled)
-            people = TrackStitcher.Stitch(people, _config.Extraction.Stitch, _config.Extraction.MaxCropsPerTrack);
+            people = TrackStitcher.Stitch(people, _config.Extraction.Stitch.ForModel(_embedder.DeclaredThreshold?.Score), _config.Extraction.MaxCropsPerTrack);
         progress?.Report(1.0);
         var stats = new ExtractionStats(frames, detections, tracker.EmbeddingsComputed + tracks.Sum(t => t.Item2),
             decode, detect, embed, track, total.Elapsed.TotalSeconds, source.Warning);

@@ -119,6 +119,19 @@ public class VideoPersonExtractorTests
     }
 
     [SharedFact]
+    public void The_tracker_gates_appearance_at_the_shipped_models_declared_threshold()
+    {
+        using var extractor = new VideoPersonExtractor(VideoConfig.LoadDefault(), SharedData.YoloxNano);
+        var declared = extractor.Embedder.DeclaredThreshold!.Score; // the shipped model's sidecar
+        Assert.Equal(1 - declared, extractor.TrackerSettings.AppearanceGate, 9);
+
+        var msmt = new VideoConfig { Appearance = new AppearanceConfig { Model = SharedData.OsnetMsmt17 } };
+        using var shared = new VideoPersonExtractor(msmt, SharedData.YoloxNano); // declares none: the DeepSORT-like 0.3
+        Assert.Null(shared.Embedder.DeclaredThreshold);
+        Assert.Equal(Tracking.TrackerConfig.FallbackMaxCosineDistance, shared.TrackerSettings.AppearanceGate);
+    }
+
+    [SharedFact]
     public void Tracks_tud_stadtmitte_with_normalised_embeddings_and_crops()
     {
         var tud = SharedData.TudStadtmitte;

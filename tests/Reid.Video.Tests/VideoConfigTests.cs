@@ -30,7 +30,27 @@ public class VideoConfigTests
         Assert.Equal(0.5f, c.Tracker.HighScore);
     }
 
+    [Fact]
+    public void Unset_appearance_gates_follow_the_models_declared_threshold_and_set_ones_stay()
+    {
+        var shipped = VideoConfig.Load(RepoConfig);
+        Assert.Null(shipped.Tracker.MaxCosineDistance);
+        Assert.Null(shipped.Extraction.Stitch.MaxCosineDistance);
+
+        Assert.Equal(1 - 0.545, shipped.Tracker.ForModel(0.545).AppearanceGate, 9);
+        Assert.Equal(1 - 0.545, shipped.Extraction.Stitch.ForModel(0.545).JoinGate, 9);
+        Assert.Equal(Tracking.TrackerConfig.FallbackMaxCosineDistance, shipped.Tracker.ForModel(null).AppearanceGate);
+        Assert.Equal(Tracking.StitchingConfig.FallbackMaxCosineDistance, shipped.Extraction.Stitch.ForModel(null).JoinGate);
+
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("v.yaml"), "tracker:\n  maxCosineDistance: 0.25\nextraction:\n  stitch:\n    maxCosineDistance: 0.15\n");
+        var set = VideoConfig.Load(dir.File("v.yaml"));
+        Assert.Equal(0.25, set.Tracker.ForModel(0.545).AppearanceGate);
+        Assert.Equal(0.15, set.Extraction.Stitch.ForModel(0.545).JoinGate);
+    }
+
     [Theory]
+    [InlineData("tracker:\n  maxCosineDistance: 3\n", "maxCosineDistance")]
     [InlineData("tracker:\n  highScore: 2\n", "highScore")]
     [InlineData("tracker:\n  hihgScore: 0.4\n", "hihgScore")]
     [InlineData("detector: [1, 2\n", "v.yaml")]

@@ -8,8 +8,17 @@ public sealed record StitchingConfig
     public bool Enabled { get; init; }
     /// <summary>The later track must start within this many seconds after the earlier one ends.</summary>
     public double MaxGapSeconds { get; init; } = 5.0;
-    /// <summary>Largest cosine distance between the two tracks' mean embeddings.</summary>
-    public double MaxCosineDistance { get; init; } = 0.2;
+    /// <summary>Largest cosine distance between the two tracks' mean embeddings; null: 1 − the model's declared score, else 0.2.</summary>
+    public double? MaxCosineDistance { get; init; }
+
+    /// <summary>The gate when neither the config nor the model sets one (about the MSMT17 OSNet's FAR 1e-3 distance).</summary>
+    public const double FallbackMaxCosineDistance = 0.2;
+
+    public double JoinGate => MaxCosineDistance ?? FallbackMaxCosineDistance;
+
+    /// <summary>This config with an unset gate taken from a model's declared decision score (distance = 1 − score).</summary>
+    public StitchingConfig ForModel(double? declaredScore) =>
+        MaxCosineDistance is null && declaredScore is { } s && s is > -1 and < 1 ? this with { MaxCosineDistance = 1 - s } : this;
     /// <summary>How far a person may walk during the gap, in box heights per second (plus one box height of slack).</summary>
     public double MaxHeightsPerSecond { get; init; } = 1.5;
 
@@ -41,7 +50,7 @@ public static class TrackStitcher
             double gap = tb.StartTime - ta.EndTime;
             if (a == b || tb.FirstFrame <= ta.LastFrame || gap > config.MaxGapSeconds) continue;
             double d = Embeddings.CosineDistance(ta.Embedding, tb.Embedding);
-            if (d > config.MaxCosineDistance) continue;
+            if (d > config.JoinGate) continue;
             var (last, first) = (ta.Observations[^1].Box, tb.Observations[0].Box);
             double height = (last.Height + first.Height) / 2;
             double walked = Math.Sqrt(Math.Pow(first.CenterX - last.CenterX, 2) + Math.Pow(first.CenterY - last.CenterY, 2));

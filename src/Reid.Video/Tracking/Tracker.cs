@@ -172,7 +172,7 @@ public sealed class Tracker
                     if (appearance && t.State != TrackState.Tentative && t.Feature is not null && e is not null)
                     {
                         double app = Embeddings.CosineDistance(t.Feature, e);
-                        if (app <= _config.MaxCosineDistance) c = w * app + (1 - w) * (1 - iou);
+                        if (app <= _config.AppearanceGate) c = w * app + (1 - w) * (1 - iou);
                     }
                     else if (iou >= _config.MinIou) c = 1 - iou;
                 }

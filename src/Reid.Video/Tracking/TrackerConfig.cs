@@ -24,8 +24,25 @@ public sealed record TrackerConfig
     /// <summary>Low-score detections need this IoU with a track's predicted box.</summary>
     public float LowScoreMinIou { get; init; } = 0.5f;
 
-    /// <summary>Appearance pairs farther apart than this cosine distance are never matched.</summary>
-    public double MaxCosineDistance { get; init; } = 0.3;
+    /// <summary>
+    /// Appearance pairs farther apart than this cosine distance are never matched. Null: derived from the ReID
+    /// model (<see cref="AppearanceGate"/>), because models spread their embeddings differently: the same person
+    /// is at cosine distance ~0.2 under the MSMT17 OSNet but ~0.45 under the Market-trained default.
+    /// </summary>
+    public double? MaxCosineDistance { get; init; }
+
+    /// <summary>The gate when the model declares no threshold and the config sets none (DeepSORT-like; suits the MSMT17 OSNet).</summary>
+    public const double FallbackMaxCosineDistance = 0.3;
+
+    /// <summary>The appearance gate in use: the configured distance, else <see cref="FallbackMaxCosineDistance"/>.</summary>
+    public double AppearanceGate => MaxCosineDistance ?? FallbackMaxCosineDistance;
+
+    /// <summary>
+    /// This config with an unset gate taken from a model's declared decision score (cosine similarity at its
+    /// stated false-accept rate): distance = 1 − score. A set gate, or a model without one, leaves it as it is.
+    /// </summary>
+    public TrackerConfig ForModel(double? declaredScore) =>
+        MaxCosineDistance is null && declaredScore is { } s && s is > -1 and < 1 ? this with { MaxCosineDistance = 1 - s } : this;
 
     /// <summary>Weight of the cosine distance against 1 − IoU in the cost of an appearance pair.</summary>
     public double AppearanceWeight { get; init; } = 0.75;
@@ -61,7 +78,7 @@ public sealed record TrackerConfig
         Check(LowScore is >= 0 and <= 1 && HighScore is >= 0 and <= 1 && LowScore <= HighScore, "need 0 ≤ lowScore ≤ highScore ≤ 1");
         Check(NewTrackScore >= HighScore && NewTrackScore <= 1, "need highScore ≤ newTrackScore ≤ 1");
         Check(MinIou is > 0 and < 1 && LowScoreMinIou is > 0 and < 1 && UnambiguousIou is > 0 and <= 1, "IoU thresholds must be in (0, 1)");
-        Check(MaxCosineDistance is > 0 and <= 2, "maxCosineDistance must be in (0, 2]");
+        Check(MaxCosineDistance is null or (> 0 and <= 2), "maxCosineDistance must be in (0, 2], or empty to follow the model");
         Check(AppearanceWeight is >= 0 and <= 1, "appearanceWeight must be in [0, 1]");
         Check(EmbeddingMomentum is >= 0 and < 1, "embeddingMomentum must be in [0, 1)");
         Check(ConfirmHits >= 1, "confirmHits must be ≥ 1");
