@@ -66,7 +66,7 @@ public sealed class PostgresCluster : IDisposable
         var bin = Binaries.Value.Bin ?? throw new InvalidOperationException(UnavailableReason);
         var dir = Directory.CreateTempSubdirectory("reid-pg-").FullName;
         // The cluster's user must own its folder; a 0777 parent lets `postgres` create the data dir and socket.
-        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
         var data = Path.Combine(dir, "data");
         Run(bin, "initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
         var port = FreePort();
