@@ -76,15 +76,16 @@ internal static class TrainCommand
         {
             // plain lines for logs: one per epoch phase change, not a redrawn bar
             var lastEpoch = -1;
-            double? lastRank1 = null;
+            var evaluating = false;
             return run.Run(resume, new Progress(p =>
             {
-                if (p.LastRank1 is { } r && r != lastRank1)
+                // the first report after an "evaluating" one carries that evaluation's figures
+                if (evaluating && p.Phase != "evaluating" && p.LastRank1 is { } r)
                 {
                     var inv = CultureInfo.InvariantCulture;
                     Console.WriteLine($"evaluated: Rank-1 {r.ToString("0.000", inv)} mAP {p.LastMeanAP!.Value.ToString("0.000", inv)}");
-                    lastRank1 = r;
                 }
+                evaluating = p.Phase == "evaluating";
                 if (p.Epoch == lastEpoch && p.Phase == "training") return;
                 lastEpoch = p.Epoch;
                 Console.WriteLine($"{p.Phase} epoch {p.Epoch}/{p.Epochs}");

@@ -284,7 +284,8 @@ public sealed class TrainingRun
         return parts;
     }
 
-    /// <summary>Rank-1/mAP on the validation fold with eval's Evaluator (cosine distance, Market-1501 protocol).</summary>
+    /// <summary>Rank-1/mAP on the run's evaluation query/gallery (the validation fold, or the split's own with
+    /// evaluation.on: split) with eval's Evaluator (cosine distance, Market-1501 protocol).</summary>
     public static EvaluationResult Score(ReidModel model, TrainingData data, ExperimentConfig cfg)
     {
         model.Eval();

@@ -18,7 +18,7 @@ public sealed record StitchingConfig
 
     /// <summary>This config with an unset gate taken from a model's declared decision score (distance = 1 − score).</summary>
     public StitchingConfig ForModel(double? declaredScore) =>
-        MaxCosineDistance is null && declaredScore is { } s && s is > -1 and < 1 ? this with { MaxCosineDistance = 1 - s } : this;
+        this with { MaxCosineDistance = TrackerConfig.CosineGate(MaxCosineDistance, declaredScore) };
     /// <summary>How far a person may walk during the gap, in box heights per second (plus one box height of slack).</summary>
     public double MaxHeightsPerSecond { get; init; } = 1.5;
 

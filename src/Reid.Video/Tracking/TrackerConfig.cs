@@ -41,8 +41,14 @@ public sealed record TrackerConfig
     /// This config with an unset gate taken from a model's declared decision score (cosine similarity at its
     /// stated false-accept rate): distance = 1 − score. A set gate, or a model without one, leaves it as it is.
     /// </summary>
-    public TrackerConfig ForModel(double? declaredScore) =>
-        MaxCosineDistance is null && declaredScore is { } s && s is > -1 and < 1 ? this with { MaxCosineDistance = 1 - s } : this;
+    public TrackerConfig ForModel(double? declaredScore) => this with { MaxCosineDistance = CosineGate(MaxCosineDistance, declaredScore) };
+
+    /// <summary>
+    /// A cosine-distance gate: the configured one, else 1 − the model's declared score (cosine similarity at its
+    /// stated false-accept rate), else null (the caller's fallback). Shared by the tracker and the stitcher.
+    /// </summary>
+    internal static double? CosineGate(double? configured, double? declaredScore) =>
+        configured ?? (declaredScore is { } s && s is > -1 and < 1 ? 1 - s : null);
 
     /// <summary>Weight of the cosine distance against 1 − IoU in the cost of an appearance pair.</summary>
     public double AppearanceWeight { get; init; } = 0.75;
