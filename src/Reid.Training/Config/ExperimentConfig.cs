@@ -26,6 +26,14 @@ public sealed record ExperimentConfig
 public enum Backbone { Resnet18, Resnet34, Resnet50, OsnetX0_25, OsnetX0_5, OsnetX0_75, OsnetX1_0, MobilenetV2 }
 public enum Pooling { Avg, Gem }
 
+/// <summary>
+/// How randomly initialised layers start. Uniform: PyTorch's layer defaults, U(±1/√fan_in). Kaiming: what
+/// torchreid's OSNet and ResNet use when trained from scratch (He et al. 2015 normal with the fan-out, linear
+/// layers N(0, 0.01), zero biases) — with BatchNorm after every convolution the scale of a weight sets its
+/// effective learning rate, so this matters from random weights, not when fine-tuning.
+/// </summary>
+public enum WeightInit { Uniform, Kaiming }
+
 public sealed record ArchitectureConfig
 {
     public Backbone Backbone { get; init; } = Backbone.OsnetX0_25;
@@ -39,6 +47,8 @@ public sealed record ArchitectureConfig
     public double Dropout { get; init; }
     /// <summary>"random" or the path of an ONNX model whose weights initialise the backbone (fine-tuning).</summary>
     public string Init { get; init; } = "random";
+    /// <summary>Initialisation of every layer not imported from <see cref="Init"/> (the whole network when random).</summary>
+    public WeightInit WeightInit { get; init; } = WeightInit.Uniform;
     /// <summary>
     /// Training images (un-augmented) used to turn BatchNorms that an ONNX export folded into its convolutions back
     /// into real ones before fine-tuning (see FoldedBatchNormCalibrator); 0 skips it.

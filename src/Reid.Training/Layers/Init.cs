@@ -27,4 +27,27 @@ public static class Init
     public static void KaimingNormal(Tensor t, Rng rng, int fan) => Normal(t, rng, 0, (float)Math.Sqrt(2.0 / Math.Max(1, fan)));
 
     public static void Constant(Tensor t, float value) => t.Data.Fill(value);
+
+    /// <summary>
+    /// Re-initialises every convolution and linear layer under <paramref name="root"/> the way torchreid does for
+    /// from-scratch training: convolutions N(0, 2/fan_out) with fan_out = out channels × kernel area (PyTorch's
+    /// definition, also for grouped convolutions), linear layers N(0, 0.01), biases 0. BatchNorms keep (1, 0).
+    /// </summary>
+    public static void KaimingFanOut(Module root, Rng rng)
+    {
+        foreach (var (_, m) in root.NamedModules())
+        {
+            switch (m)
+            {
+                case Conv2d c:
+                    KaimingNormal(c.Weight, rng, c.OutChannels * c.KernelSize.H * c.KernelSize.W);
+                    if (c.Bias is not null) Constant(c.Bias, 0);
+                    break;
+                case Linear l:
+                    Normal(l.Weight, rng, 0, 0.01f);
+                    if (l.Bias is not null) Constant(l.Bias, 0);
+                    break;
+            }
+        }
+    }
 }

@@ -99,6 +99,7 @@ public sealed class TrainingRun
             try
             {
                 model = BuildModel(cfg, data.Classes);
+                if (cfg.Architecture.WeightInit == WeightInit.Kaiming) Init.KaimingFanOut(model, rng);
                 training = new TrainingModel(model, data.Classes, l.Arcface.Weight > 0, l.Center.Weight > 0, rng);
             }
             finally { Rng.Shared = previous; }
