@@ -17,7 +17,11 @@ public sealed class OSNet : Module, IBackbone
 
     /// <param name="width">0.25, 0.5, 0.75 or 1.0 (channels [16,64,96,128] … [64,256,384,512]).</param>
     /// <param name="featureDim">Output of the fc layer (torchreid: 512); 0 leaves it out (output = last stage width).</param>
-    public OSNet(double width = 1.0, int featureDim = 512)
+    /// <param name="gemP">
+    /// Null: global average pooling (torchreid). Otherwise generalised-mean pooling starting at this exponent: OSNet
+    /// pools inside the backbone, before its fc layer, so the head's pooling choice has to be made here.
+    /// </param>
+    public OSNet(double width = 1.0, int featureDim = 512, float? gemP = null)
     {
         int[] c = [Scale(64, width), Scale(256, width), Scale(384, width), Scale(512, width)];
         _conv1 = AddModule("conv1", new ConvLayer(3, c[0], 7, stride: 2, padding: 3));
@@ -26,7 +30,7 @@ public sealed class OSNet : Module, IBackbone
         _conv3 = AddModule("conv3", Stage(c[1], c[2], reduceSpatialSize: true));
         _conv4 = AddModule("conv4", Stage(c[2], c[3], reduceSpatialSize: false));
         _conv5 = AddModule("conv5", new Conv1x1(c[3], c[3]));
-        _pool = AddModule("global_avgpool", new GlobalAvgPool2d());
+        _pool = gemP is { } p ? AddModule("global_gempool", new GeMPool2d(p)) : AddModule("global_avgpool", new GlobalAvgPool2d());
         if (featureDim > 0)
         {
             _fc = AddModule("fc", new Sequential(new Linear(c[3], featureDim), new BatchNorm1d(featureDim), new ReLU()));

@@ -14,6 +14,8 @@ public sealed record ModelConfig
     /// <summary>Stride of the last stage (ResNet, MobileNetV2): 1 is the ReID choice (Luo et al. 2019).</summary>
     public int LastStride { get; init; } = 1;
     public Pooling Pooling { get; init; } = Pooling.Average;
+    /// <summary>Initial (learned) exponent of GeM pooling.</summary>
+    public float GemP { get; init; } = 3f;
     /// <summary>0 keeps the backbone's dimension; otherwise a bias-free linear reduction to this size.</summary>
     public int EmbeddingDim { get; init; }
     /// <summary>BatchNorm1d between the feature and the classifier (BNNeck); the embedding is taken after it.</summary>
@@ -30,13 +32,15 @@ public sealed record ModelConfig
         "resnet18" => new ResNet(18, LastStride),
         "resnet34" => new ResNet(34, LastStride),
         "resnet50" => new ResNet(50, LastStride),
-        "osnet_x0_25" => new OSNet(0.25),
-        "osnet_x0_5" => new OSNet(0.5),
-        "osnet_x0_75" => new OSNet(0.75),
-        "osnet_x1_0" => new OSNet(1.0),
+        "osnet_x0_25" => new OSNet(0.25, gemP: OSNetGemP),
+        "osnet_x0_5" => new OSNet(0.5, gemP: OSNetGemP),
+        "osnet_x0_75" => new OSNet(0.75, gemP: OSNetGemP),
+        "osnet_x1_0" => new OSNet(1.0, gemP: OSNetGemP),
         "mobilenetv2" => new MobileNetV2(1.0, LastStride),
         _ => throw new ReidException($"unknown backbone '{Backbone}' (known: {string.Join(", ", KnownBackbones)})"),
     };
+
+    private float? OSNetGemP => Pooling == Pooling.GeM ? GemP : null;
 
     /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
     public string Architecture =>
@@ -55,7 +59,7 @@ public sealed class ReidHead : Module
 
     public ReidHead(int inputDim, bool inputPooled, ModelConfig config)
     {
-        if (!inputPooled) _pool = AddModule<Module>("pool", config.Pooling == Pooling.GeM ? new GeMPool2d() : new GlobalAvgPool2d());
+        if (!inputPooled) _pool = AddModule<Module>("pool", config.Pooling == Pooling.GeM ? new GeMPool2d(config.GemP) : new GlobalAvgPool2d());
         var dim = inputDim;
         if (config.EmbeddingDim > 0)
         {

@@ -13,7 +13,8 @@ namespace Reid.Training.Import;
 /// What an import did: how many tensors were copied and which BN layers took folded conv biases (those start as
 /// identities and should be calibrated with <see cref="FoldedBatchNormCalibrator"/> before training).
 /// </summary>
-public sealed record ImportReport(int TensorsCopied, int Layers, IReadOnlyList<BatchNorm> FoldedLayers)
+/// <param name="GeMKeptInitial">GeM poolings the ONNX model had no exponent for (it pooled by averaging): they start at their initial exponent.</param>
+public sealed record ImportReport(int TensorsCopied, int Layers, IReadOnlyList<BatchNorm> FoldedLayers, int GeMKeptInitial = 0)
 {
     public int FoldedBatchNorms => FoldedLayers.Count;
 }
@@ -60,10 +61,12 @@ public static class OnnxWeightImporter
         var ourLayers = TraceLayers(model, height, width);
 
         var copies = new List<(Tensor Target, float[] Values, string What)>();
-        int i = 0;
+        int i = 0, gemKept = 0;
         foreach (var layer in ourLayers)
         {
             if (layer.FoldedInto is not null) continue;   // a BN already fed by the folded Conv before it
+            // A model exported with average pooling has no weights where ours has GeM: the exponent keeps its initial value.
+            if (layer.Op == "GeM" && (i >= onnxLayers.Count || onnxLayers[i].OpType != OnnxOpOf(layer.Op))) { gemKept++; continue; }
             if (i >= onnxLayers.Count)
                 throw new ReidException($"{source}: the ONNX graph ends before the model's layer '{layer.Name}' ({layer.Op})");
             var node = onnxLayers[i++];
@@ -115,7 +118,7 @@ public static class OnnxWeightImporter
         var byWeight = model.NamedModules().Select(m => m.Module).OfType<BatchNorm>()
             .ToDictionary<BatchNorm, Tensor, BatchNorm>(bn => bn.Weight, bn => bn, ReferenceEqualityComparer.Instance);
         var foldedLayers = ourLayers.Where(l => l.FoldedInto is not null).Select(l => byWeight[l.Params[0]]).ToList();
-        return new ImportReport(copies.Count, ourLayers.Count, foldedLayers);
+        return new ImportReport(copies.Count, ourLayers.Count, foldedLayers, gemKept);
     }
 
     /// <summary>The ONNX node that carries a traced op's weights (GeM's exponent sits in its first Pow).</summary>

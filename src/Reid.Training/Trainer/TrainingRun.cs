@@ -109,6 +109,7 @@ public sealed class TrainingRun
         {
             var report = OnnxWeightImporter.Import(cfg.Architecture.Init, model.Backbone);
             initNote = $"{Path.GetFileName(cfg.Architecture.Init)} ({report.TensorsCopied} tensors, {report.Layers} layers)";
+            if (report.GeMKeptInitial > 0) initNote += $", GeM pooling new (the source averaged; exponent starts at {cfg.Architecture.GemP})";
             if (report.FoldedBatchNorms > 0 && cfg.Architecture.InitCalibrationImages > 0 && !(resume && File.Exists(CheckpointPath)))
             {
                 progress?.Report(new TrainProgress("calibrating imported BatchNorms", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
@@ -339,11 +340,15 @@ public sealed class TrainingRun
     public static ReidModel BuildModel(ExperimentConfig cfg, int classes)
     {
         var a = cfg.Architecture;
-        var probe = new ModelConfig { Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 ? 1 : 2 };
+        var probe = new ModelConfig
+        {
+            Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 ? 1 : 2,
+            Pooling = a.Pooling == ConfigPooling.Gem ? BackbonePooling.GeM : BackbonePooling.Average,
+            GemP = (float)a.GemP,
+        };
         var backboneDim = ((IBackbone)probe.CreateBackbone()).OutputDim;
         return new ReidModel(probe with
         {
-            Pooling = a.Pooling == ConfigPooling.Gem ? BackbonePooling.GeM : BackbonePooling.Average,
             EmbeddingDim = a.EmbeddingSize == backboneDim ? 0 : a.EmbeddingSize,
             BnNeck = a.Bnneck,
             Classes = cfg.Losses.CrossEntropy.Weight > 0 ? classes : 0,

@@ -115,6 +115,36 @@ public class ExportImportTests
         Assert.Contains(path, Assert.Throws<ReidException>(() => OnnxWeightImporter.Import(path, new ResNet(18))).Message);
     }
 
+    [Fact]
+    public void OsnetPoolsWithGeMWhenAskedAndImportsAnAveragePooledExport()
+    {
+        // OSNet pools inside its backbone, so `pooling: gem` has to reach it there (it was once silently ignored).
+        var avg = new ReidModel(new ModelConfig { Backbone = "osnet_x0_25" });
+        var gem = new ReidModel(new ModelConfig { Backbone = "osnet_x0_25", Pooling = Pooling.GeM, GemP = 4f });
+        var p = gem.NamedParameters().Single(x => x.Name.EndsWith(".p"));
+        Assert.Equal("backbone.global_gempool.p", p.Name);
+        Assert.Equal(4f, p.Parameter.Data[0]);
+        Assert.DoesNotContain(avg.NamedParameters(), x => x.Name.EndsWith(".p"));
+
+        using var dir = new TempDir();
+        var path = dir.File("avg.onnx");
+        Perturb(avg.Backbone, 7);
+        OnnxExporter.Save(avg.Backbone, path, Small);
+        var report = OnnxWeightImporter.Import(path, gem.Backbone);
+        Assert.Equal(1, report.GeMKeptInitial);
+        Assert.Equal(4f, p.Parameter.Data[0]);
+        var source = avg.Backbone.StateDict();
+        foreach (var (name, t) in gem.Backbone.StateDict())
+            if (name != "global_gempool.p")
+                Assert.True(source[name].Data.SequenceEqual(t.Data), $"tensor {name} differs after import");
+
+        // Same weights, different pooling: the embeddings must differ.
+        avg.Eval(); gem.Eval();
+        using var scope = new TensorScope();
+        var x = Tensor.RandomNormal(new Rng(3), 0, 1, 2, 3, 64, 32);
+        Assert.False(avg.Backbone.Forward(x).Data.SequenceEqual(gem.Backbone.Forward(x).Data));
+    }
+
     [SharedFact]
     public void SharedOsnetX025ImportsWithFoldedBatchNorms()
     {

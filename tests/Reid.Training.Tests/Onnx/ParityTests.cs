@@ -61,6 +61,7 @@ public class ParityTests
 
     [Theory]
     [InlineData("osnet_x0_25", "Average", 0)]
+    [InlineData("osnet_x0_25", "GeM", 0)]
     [InlineData("resnet18", "GeM", 96)]
     [InlineData("mobilenetv2", "Average", 0)]
     public void RandomlyInitialisedModelMatchesOnnxRuntime(string backbone, string pooling, int embedding)
