@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Reid.Core;
+using Reid.Data;
 using Reid.Evaluation;
 using Reid.Evaluation.Report;
 using Spectre.Console;
@@ -12,7 +13,8 @@ namespace Reid.Cli.Commands;
 /// <summary>
 /// `reid evaluate`: embeds a data set's query and gallery images, ranks the gallery for each query and scores
 /// it with the Market-1501 protocol (CMC, mAP, mINP, verification), optionally re-ranked, with JSON, top-k CSV
-/// and an HTML report.
+/// and an HTML report. With --validation-of it scores on a training recipe's validation fold instead, so inference
+/// options (flip, re-ranking) are chosen on the same held-out identities as the recipe, never on the test set.
 /// </summary>
 internal static class EvaluateCommand
 {
@@ -20,7 +22,11 @@ internal static class EvaluateCommand
     {
         var command = new Command("evaluate", "Score a ReID model on a data set with the Market-1501 protocol (CMC, mAP, mINP, ROC)");
         var model = Model();
-        var data = new DatasetOptions(rootRequired: true);
+        var data = new DatasetOptions(rootRequired: false);
+        var validationOf = new Option<string?>("--validation-of")
+        {
+            Description = "Score on this training recipe's validation fold (its data, folds, fold and seed) instead of --root/--split",
+        };
         var st = new Option<string?>("--st") { Description = "Fuse with a spatial-temporal model (from `reid st learn`) before ranking and re-ranking" };
         var rerank = new Option<bool>("--rerank") { Description = "k-reciprocal re-ranking (Zhong et al. 2017; k1=20, k2=6, lambda=0.3)" };
         var flip = Flip();
@@ -34,7 +40,7 @@ internal static class EvaluateCommand
         var batch = Batch();
         command.Options.Add(model);
         data.AddTo(command);
-        foreach (var o in new Option[] { st, rerank, flip, metric, json, report, ranks, topK, skipBad, batch }) command.Options.Add(o);
+        foreach (var o in new Option[] { validationOf, st, rerank, flip, metric, json, report, ranks, topK, skipBad, batch }) command.Options.Add(o);
 
         command.SetAction(p =>
         {
@@ -43,7 +49,7 @@ internal static class EvaluateCommand
             void Lap(string what) { seconds[what] = Math.Round(clock.Elapsed.TotalSeconds, 3); clock.Restart(); }
             if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
 
-            var dataset = data.Load(p);
+            var dataset = p.GetValue(validationOf) is { } recipe ? ValidationFold(recipe, p, data) : data.Load(p);
             var stModel = p.GetValue(st) is { } stFile ? SpatialTemporal.SpatialTemporalModel.Load(stFile) : null;
             var modelPath = ModelPath(p, model);
             using var embedder = OpenModel(modelPath, p.GetValue(flip), p.GetValue(batch));
@@ -81,7 +87,8 @@ internal static class EvaluateCommand
             var settings = new List<KeyValuePair<string, string>>
             {
                 new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
-                new("root", p.GetValue(data.Root)!), new("split", p.GetValue(data.Split) ?? "-"),
+                new("root", p.GetValue(data.Root) ?? "-"), new("split", p.GetValue(data.Split) ?? "-"),
+                new("validation fold of", p.GetValue(validationOf) ?? "-"),
                 new("queries / gallery", $"{query.Records.Count:N0} / {gallery.Records.Count:N0}"),
                 new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"), new("spatial-temporal", p.GetValue(st) ?? "no"),
                 new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", (query.Bad.Count + gallery.Bad.Count).ToString()),
@@ -111,6 +118,19 @@ internal static class EvaluateCommand
             return CliRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>The query and gallery a recipe's run scores itself on: its held-out fold of the training identities.</summary>
+    private static ReidDataset ValidationFold(string recipe, ParseResult p, DatasetOptions data)
+    {
+        if (p.GetValue(data.Root) is not null || p.GetValue(data.Split) is not null)
+            throw new ReidException("--validation-of takes its images from the recipe's data section; drop --root and --split");
+        var config = Training.Config.ExperimentConfigLoader.Load(recipe);
+        var v = config.Data.Validation;
+        if (v.Folds == 0)
+            throw new ReidException($"{recipe} trains on every identity (data.validation.folds: 0), so it has no validation fold to score on");
+        var fold = Training.Trainer.TrainingData.Load(config.Data);
+        return new ReidDataset($"{config.Name}: validation fold {v.Fold + 1}/{v.Folds} of {config.Data.Dataset.ToString().ToLowerInvariant()}", fold.EvaluationQuery, fold.EvaluationGallery);
     }
 
     private static void PrintSummary(EvaluationResult r)

@@ -59,6 +59,39 @@ public sealed class CliCommandTests : IDisposable
         Assert.True(o["flip"]!.GetValue<bool>());
     }
 
+    /// <summary>
+    /// --validation-of scores on the fold a recipe validates on (holdout-v1's training identities, fold 1 of 5:
+    /// 101 people, 431 queries, 1,213 gallery images), never on the split's own query/gallery.
+    /// </summary>
+    [SharedFact]
+    public void EvaluateScoresOnARecipesValidationFold()
+    {
+        var recipe = Path.Combine(Core.ProjectPaths.RepoRoot!, "configs", "osnet_x0_25_finetune.yaml");
+        var json = _dir.File("fold.json");
+        var ranks = _dir.File("fold-ranks.csv");
+        var r = ReidCli.Run("evaluate", "--model", _model, "--validation-of", recipe, "--json", json, "--ranks", ranks, "--top-k", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var o = JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal(431, o["queries"]!.GetValue<int>());
+        Assert.Equal(1213, o["gallery"]!.GetValue<int>());
+        Assert.Contains("validation fold 1/5", o["dataset"]!.GetValue<string>());
+        var train = File.ReadAllLines(Path.Combine(SharedData.HoldoutV1, "train.txt")).ToHashSet();
+        var rows = File.ReadAllLines(ranks).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(431, rows.Count);
+        Assert.All(rows, c => Assert.Contains(c[0], train));   // queries and gallery come from the training list,
+        Assert.All(rows, c => Assert.Contains(c[4], train));   // never from the split's test query/gallery
+        Assert.Equal(101, rows.Select(c => c[1]).Distinct().Count());   // every held-out person has queries
+
+        var both = ReidCli.Run("evaluate", "--model", _model, "--validation-of", recipe, "--root", _market);
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("drop --root", both.Stderr);
+        var smoke = _dir.File("all.yaml");
+        File.WriteAllText(smoke, File.ReadAllText(recipe).Replace("folds: 5, fold: 0, seed: 0", "folds: 0"));
+        var none = ReidCli.Run("evaluate", "--model", _model, "--validation-of", smoke);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no validation fold", none.Stderr);
+    }
+
     [Fact]
     public void ABadImageIsAOneLineErrorOrACountedWarning()
     {
