@@ -49,6 +49,8 @@ internal static class EvaluateCommand
             void Lap(string what) { seconds[what] = Math.Round(clock.Elapsed.TotalSeconds, 3); clock.Restart(); }
             if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
 
+            if (p.GetValue(validationOf) is null && p.GetValue(data.Root) is null)
+                throw new ReidException("give the images to score on: --root (a data set folder or CSV file) or --validation-of (a training recipe)");
             var dataset = p.GetValue(validationOf) is { } recipe ? ValidationFold(recipe, p, data) : data.Load(p);
             var stModel = p.GetValue(st) is { } stFile ? SpatialTemporal.SpatialTemporalModel.Load(stFile) : null;
             var modelPath = ModelPath(p, model);

@@ -113,6 +113,7 @@ public sealed class CliCommandTests : IDisposable
     [InlineData(2, "evaluate", "--no-such-option")]
     [InlineData(2, "evaluate", "--metric", "manhattan", "--root", ".")]
     [InlineData(1, "evaluate", "--root", "/no/such/folder")]
+    [InlineData(1, "evaluate")]                                   // neither --root nor --validation-of
     [InlineData(1, "search", "q.jpg", "--gallery", "/no/such/folder")]
     [InlineData(2, "extract")]
     public void ExitCodesFollowTheContract(int code, params string[] args)
