@@ -49,9 +49,10 @@ internal static class EvaluateCommand
             void Lap(string what) { seconds[what] = Math.Round(clock.Elapsed.TotalSeconds, 3); clock.Restart(); }
             if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
 
-            if (p.GetValue(validationOf) is null && p.GetValue(data.Root) is null)
+            var recipe = p.GetValue(validationOf);
+            if (recipe is null && p.GetValue(data.Root) is null)
                 throw new ReidException("give the images to score on: --root (a data set folder or CSV file) or --validation-of (a training recipe)");
-            var dataset = p.GetValue(validationOf) is { } recipe ? ValidationFold(recipe, p, data) : data.Load(p);
+            var dataset = recipe is not null ? ValidationFold(recipe, p, data) : data.Load(p);
             var stModel = p.GetValue(st) is { } stFile ? SpatialTemporal.SpatialTemporalModel.Load(stFile) : null;
             var modelPath = ModelPath(p, model);
             using var embedder = OpenModel(modelPath, p.GetValue(flip), p.GetValue(batch));
@@ -90,7 +91,7 @@ internal static class EvaluateCommand
             {
                 new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
                 new("root", p.GetValue(data.Root) ?? "-"), new("split", p.GetValue(data.Split) ?? "-"),
-                new("validation fold of", p.GetValue(validationOf) ?? "-"),
+                new("validation fold of", recipe ?? "-"),
                 new("queries / gallery", $"{query.Records.Count:N0} / {gallery.Records.Count:N0}"),
                 new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"), new("spatial-temporal", p.GetValue(st) ?? "no"),
                 new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", (query.Bad.Count + gallery.Bad.Count).ToString()),

@@ -85,9 +85,9 @@ public sealed class CliCommandTests : IDisposable
         var both = ReidCli.Run("evaluate", "--model", _model, "--validation-of", recipe, "--root", _market);
         Assert.Equal(1, both.ExitCode);
         Assert.Contains("drop --root", both.Stderr);
-        var smoke = _dir.File("all.yaml");
-        File.WriteAllText(smoke, File.ReadAllText(recipe).Replace("folds: 5, fold: 0, seed: 0", "folds: 0"));
-        var none = ReidCli.Run("evaluate", "--model", _model, "--validation-of", smoke);
+        var everyIdentity = _dir.File("all.yaml");
+        File.WriteAllText(everyIdentity, File.ReadAllText(recipe).Replace("folds: 5, fold: 0, seed: 0", "folds: 0"));
+        var none = ReidCli.Run("evaluate", "--model", _model, "--validation-of", everyIdentity);
         Assert.Equal(1, none.ExitCode);
         Assert.Contains("no validation fold", none.Stderr);
     }
