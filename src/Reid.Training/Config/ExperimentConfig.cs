@@ -44,6 +44,7 @@ public sealed record ArchitectureConfig
     public double GemP { get; init; } = 3.0;
     /// <summary>Batch-norm neck (Luo et al. 2019): triplet/centre on the feature before it, softmax after it.</summary>
     public bool Bnneck { get; init; } = true;
+    /// <summary>Dropout probability on the feature the identity classifiers (softmax, ArcFace) see; 0 disables it.</summary>
     public double Dropout { get; init; }
     /// <summary>"random" or the path of an ONNX model whose weights initialise the backbone (fine-tuning).</summary>
     public string Init { get; init; } = "random";

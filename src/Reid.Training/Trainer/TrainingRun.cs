@@ -256,10 +256,14 @@ public sealed class TrainingRun
             var weighted = weight == 1 ? loss : Ops.Scale(loss, (float)weight);
             total = total is null ? weighted : Ops.Add(total, weighted);
         }
+        // Dropout regularises the identity classifiers only (softmax and ArcFace see the same mask); the metric losses
+        // and the exported embedding use the whole feature.
+        var classifierInput = cfg.Architecture.Dropout > 0 && (l.CrossEntropy.Weight > 0 || l.Arcface.Weight > 0)
+            ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true, rng)
+            : neck;
         if (l.CrossEntropy.Weight > 0)
         {
-            var input = cfg.Architecture.Dropout > 0 ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true, rng) : neck;
-            Add("ce", LossOps.CrossEntropy(model.Head.Classify(input), batch.Labels, l.CrossEntropy.LabelSmoothing, out correct), l.CrossEntropy.Weight);
+            Add("ce", LossOps.CrossEntropy(model.Head.Classify(classifierInput), batch.Labels, l.CrossEntropy.LabelSmoothing, out correct), l.CrossEntropy.Weight);
         }
         if (l.Triplet.Weight > 0)
         {
@@ -267,7 +271,7 @@ public sealed class TrainingRun
         }
         if (l.Arcface.Weight > 0)
         {
-            Add("arcface", LossOps.ArcFace(neck, training.ArcFaceWeight!, batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out var arcCorrect), l.Arcface.Weight);
+            Add("arcface", LossOps.ArcFace(classifierInput, training.ArcFaceWeight!, batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out var arcCorrect), l.Arcface.Weight);
             if (l.CrossEntropy.Weight == 0) correct = arcCorrect;
         }
         float[]? featureValues = null;

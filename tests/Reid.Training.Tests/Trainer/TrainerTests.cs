@@ -110,6 +110,27 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Dropout_reaches_the_arcface_classifier_when_softmax_is_off()
+    {
+        // The shipped recipe trains ArcFace alone (cross_entropy weight 0): dropout must still act on its classifier.
+        double FirstLoss(double dropout)
+        {
+            using var dir = new TempDir();
+            var cfg = Config(dir, ids: 8, epochs: 2, batches: 2, output: "run",
+                "losses: { cross_entropy: { weight: 0 }, triplet: { weight: 0 }, arcface: { weight: 1, margin: 0.3, scale: 30 } }");
+            cfg = cfg with { Architecture = cfg.Architecture with { Dropout = dropout } };
+            var result = new TrainingRun(cfg, new TrainerOptions { Export = false }).Run(false);
+            Assert.True(result.Completed);
+            var row = new MetricsLog(result.OutputDir).Read()[0];
+            Assert.Equal(["arcface"], row.Parts.Keys.Where(k => k != "total").Order());
+            return row.Loss;
+        }
+        var plain = FirstLoss(0);
+        Assert.Equal(plain, FirstLoss(0)); // deterministic, so a difference below is the dropout's
+        Assert.NotEqual(plain, FirstLoss(0.5));
+    }
+
+    [Fact]
     public void A_run_on_every_identity_can_score_itself_on_the_splits_query_and_gallery_and_says_so()
     {
         using var dir = new TempDir();
