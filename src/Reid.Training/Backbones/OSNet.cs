@@ -21,13 +21,19 @@ public sealed class OSNet : Module, IBackbone
     /// Null: global average pooling (torchreid). Otherwise generalised-mean pooling starting at this exponent: OSNet
     /// pools inside the backbone, before its fc layer, so the head's pooling choice has to be made here.
     /// </param>
-    public OSNet(double width = 1.0, int featureDim = 512, float? gemP = null)
+    /// <param name="lastStride">
+    /// 2 (torchreid): conv3 ends in a 2x2 average pool, a 16x8 final map at 256x128. 1 drops that pool, so conv4/conv5
+    /// run on a 32x16 map: the "last stride 1" trick of Luo et al. 2019 applied to OSNet. No weights change, so
+    /// torchreid weights load either way.
+    /// </param>
+    public OSNet(double width = 1.0, int featureDim = 512, float? gemP = null, int lastStride = 2)
     {
+        if (lastStride is not (1 or 2)) throw new ArgumentException("last stride must be 1 or 2");
         int[] c = [Scale(64, width), Scale(256, width), Scale(384, width), Scale(512, width)];
         _conv1 = AddModule("conv1", new ConvLayer(3, c[0], 7, stride: 2, padding: 3));
         _maxpool = AddModule("maxpool", new MaxPool2d(3, 2, 1));
         _conv2 = AddModule("conv2", Stage(c[0], c[1], reduceSpatialSize: true));
-        _conv3 = AddModule("conv3", Stage(c[1], c[2], reduceSpatialSize: true));
+        _conv3 = AddModule("conv3", Stage(c[1], c[2], reduceSpatialSize: true, pool: lastStride == 2));
         _conv4 = AddModule("conv4", Stage(c[2], c[3], reduceSpatialSize: false));
         _conv5 = AddModule("conv5", new Conv1x1(c[3], c[3]));
         _pool = gemP is { } p ? AddModule("global_gempool", new GeMPool2d(p)) : AddModule("global_avgpool", new GlobalAvgPool2d());
@@ -46,10 +52,11 @@ public sealed class OSNet : Module, IBackbone
 
     private static int Scale(int channels, double width) => (int)Math.Round(channels * width);
 
-    private static Sequential Stage(int cin, int cout, bool reduceSpatialSize)
+    private static Sequential Stage(int cin, int cout, bool reduceSpatialSize, bool pool = true)
     {
         var s = new Sequential(new OSBlock(cin, cout), new OSBlock(cout, cout));
-        if (reduceSpatialSize) s.Add(new Sequential(new Conv1x1(cout, cout), new AvgPool2d(2, 2)));
+        // The transition keeps its 1x1 conv (and its name, conv{N}.2.0) without the pool, so weights still map.
+        if (reduceSpatialSize) s.Add(pool ? new Sequential(new Conv1x1(cout, cout), new AvgPool2d(2, 2)) : new Sequential(new Conv1x1(cout, cout)));
         return s;
     }
 

@@ -11,8 +11,14 @@ public sealed record ModelConfig
 {
     /// <summary>resnet18, resnet34, resnet50, osnet_x0_25, osnet_x0_5, osnet_x0_75, osnet_x1_0, mobilenetv2.</summary>
     public string Backbone { get; init; } = "osnet_x0_25";
-    /// <summary>Stride of the last stage (ResNet, MobileNetV2): 1 is the ReID choice (Luo et al. 2019).</summary>
-    public int LastStride { get; init; } = 1;
+    /// <summary>
+    /// Stride of the last down-sampling: 1 is the ReID choice of Luo et al. 2019. Null takes each backbone's usual
+    /// setting: 1 for ResNet and MobileNetV2 (BoT), 2 for OSNet (torchreid, where conv3's average pool does it).
+    /// </summary>
+    public int? LastStride { get; init; }
+
+    /// <summary>The stride actually used (see <see cref="LastStride"/>).</summary>
+    public int EffectiveLastStride => LastStride ?? (Backbone.StartsWith("osnet", StringComparison.Ordinal) ? 2 : 1);
     public Pooling Pooling { get; init; } = Pooling.Average;
     /// <summary>Initial (learned) exponent of GeM pooling.</summary>
     public float GemP { get; init; } = 3f;
@@ -29,14 +35,14 @@ public sealed record ModelConfig
     /// <summary>The backbone alone (e.g. to import an ONNX OSNet into before adding a head).</summary>
     public Module CreateBackbone() => Backbone switch
     {
-        "resnet18" => new ResNet(18, LastStride),
-        "resnet34" => new ResNet(34, LastStride),
-        "resnet50" => new ResNet(50, LastStride),
-        "osnet_x0_25" => new OSNet(0.25, gemP: OSNetGemP),
-        "osnet_x0_5" => new OSNet(0.5, gemP: OSNetGemP),
-        "osnet_x0_75" => new OSNet(0.75, gemP: OSNetGemP),
-        "osnet_x1_0" => new OSNet(1.0, gemP: OSNetGemP),
-        "mobilenetv2" => new MobileNetV2(1.0, LastStride),
+        "resnet18" => new ResNet(18, EffectiveLastStride),
+        "resnet34" => new ResNet(34, EffectiveLastStride),
+        "resnet50" => new ResNet(50, EffectiveLastStride),
+        "osnet_x0_25" => new OSNet(0.25, gemP: OSNetGemP, lastStride: EffectiveLastStride),
+        "osnet_x0_5" => new OSNet(0.5, gemP: OSNetGemP, lastStride: EffectiveLastStride),
+        "osnet_x0_75" => new OSNet(0.75, gemP: OSNetGemP, lastStride: EffectiveLastStride),
+        "osnet_x1_0" => new OSNet(1.0, gemP: OSNetGemP, lastStride: EffectiveLastStride),
+        "mobilenetv2" => new MobileNetV2(1.0, EffectiveLastStride),
         _ => throw new ReidException($"unknown backbone '{Backbone}' (known: {string.Join(", ", KnownBackbones)})"),
     };
 
@@ -44,7 +50,7 @@ public sealed record ModelConfig
 
     /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
     public string Architecture =>
-        $"{Backbone}/ls{LastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}";
+        $"{Backbone}/ls{EffectiveLastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}";
 }
 
 /// <summary>

@@ -47,7 +47,7 @@ public static class TrainBenchmark
 {
     public static TrainBenchmarkResult Run(TrainBenchmarkOptions o, Action<int, double>? progress = null)
     {
-        var config = new ModelConfig { Backbone = o.Backbone, LastStride = 1, Classes = o.Classes };
+        var config = new ModelConfig { Backbone = o.Backbone, Classes = o.Classes };
         var model = new ReidModel(config);
         model.Train();
         var groups = ParameterGroups.Build(ModelParameters.Of(model), 0.01, 0.01, 5e-4, [ReidModel.HeadPrefix]);

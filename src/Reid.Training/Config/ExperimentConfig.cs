@@ -55,8 +55,11 @@ public sealed record ArchitectureConfig
     /// into real ones before fine-tuning (see FoldedBatchNormCalibrator); 0 skips it.
     /// </summary>
     public int InitCalibrationImages { get; init; } = 512;
-    /// <summary>ResNet only: last stage with stride 1 (the usual ReID choice: a 16x8 final map at 256x128).</summary>
-    public bool LastStride1 { get; init; } = true;
+    /// <summary>
+    /// Last down-sampling at stride 1 (a 16x8 final map at 256x128 instead of 8x4). Unset: each backbone's usual
+    /// setting, true for ResNet and MobileNetV2 (BoT), false for OSNet (torchreid); true on OSNet drops conv3's pool.
+    /// </summary>
+    public bool? LastStride1 { get; init; }
 
     public bool RandomInit => string.Equals(Init, "random", StringComparison.OrdinalIgnoreCase);
 }

@@ -346,7 +346,7 @@ public sealed class TrainingRun
         var a = cfg.Architecture;
         var probe = new ModelConfig
         {
-            Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 ? 1 : 2,
+            Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 switch { true => 1, false => 2, null => null },
             Pooling = a.Pooling == ConfigPooling.Gem ? BackbonePooling.GeM : BackbonePooling.Average,
             GemP = (float)a.GemP,
         };

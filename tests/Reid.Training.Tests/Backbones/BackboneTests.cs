@@ -3,6 +3,7 @@ using Reid.Training.Backbones;
 using Reid.Training.Layers;
 using Reid.Training.Tensors;
 using Reid.Training.Autograd;
+using Reid.Training.Export;
 
 namespace Reid.Training.Tests.Backbones;
 
@@ -67,6 +68,34 @@ public class BackboneTests
         Assert.Equal([c1 / 4, 1, 3, 3], p["conv2.0.conv2d.3.conv2.weight"]);
         Assert.Equal([512, c3], p["fc.0.weight"]);
         Assert.Equal([2, 512], OutputShape(net));
+    }
+
+    [Fact]
+    public void OSNetLastStrideOneDropsOnlyConv3sPool()
+    {
+        var pooled = new OSNet(0.25);
+        var fine = new OSNet(0.25, lastStride: 1);
+        // Same tensors under the same names, so torchreid weights load into either.
+        Assert.Equal(pooled.NamedParameters().Select(p => (p.Name, string.Join('x', p.Parameter.ShapeArray()))),
+                     fine.NamedParameters().Select(p => (p.Name, string.Join('x', p.Parameter.ShapeArray()))));
+        int AveragePools(Module m) => OnnxExporter.Build(m, new ExportOptions { Height = 64, Width = 32 })
+            .Graph.Node.Count(n => n.OpType == "AveragePool");
+        Assert.Equal(2, AveragePools(pooled));
+        Assert.Equal(1, AveragePools(fine));
+        Assert.Throws<ArgumentException>(() => new OSNet(0.25, lastStride: 4));
+    }
+
+    [Theory]
+    [InlineData("osnet_x0_25", null, 2)]
+    [InlineData("osnet_x0_25", 1, 1)]
+    [InlineData("resnet18", null, 1)]
+    [InlineData("resnet18", 2, 2)]
+    [InlineData("mobilenetv2", null, 1)]
+    public void EachBackboneHasItsUsualLastStrideUnlessOneIsSet(string backbone, int? set, int expected)
+    {
+        var config = new ModelConfig { Backbone = backbone, LastStride = set };
+        Assert.Equal(expected, config.EffectiveLastStride);
+        Assert.Contains($"/ls{expected}/", config.Architecture);
     }
 
     [Fact]
