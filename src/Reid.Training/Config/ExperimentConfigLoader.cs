@@ -92,6 +92,12 @@ public static class ExperimentConfigLoader
             return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
                 ? v : throw new ReidException($"{Where()}: '{s}' is not a number");
         }
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+        {
+            // An optional setting: "null" or "~" keeps it unset, anything else binds as the underlying type.
+            if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return null;
+            return Bind(underlying, node, key, source);
+        }
         if (type == typeof(bool))
         {
             var s = Scalar(node, Where).ToLowerInvariant();

@@ -36,6 +36,7 @@ public sealed class ExperimentConfigTests : IDisposable
               pooling: gem
               bnneck: false
               dropout: 0.2
+              last_stride1: true
             data:
               root: data
               split: split
@@ -73,6 +74,7 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal(Pooling.Gem, c.Architecture.Pooling);
         Assert.False(c.Architecture.Bnneck);
         Assert.True(c.Architecture.RandomInit);
+        Assert.True(c.Architecture.LastStride1);
         Assert.Equal(Path.Combine(_dir.Path, "data"), c.Data.Root);
         Assert.Equal((4, 3), (c.Data.Validation.Folds, c.Data.Validation.Fold));
         Assert.Equal((128, 64), (c.Data.Height, c.Data.Width));
@@ -99,7 +101,19 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal(0.1, c.Losses.CrossEntropy.LabelSmoothing);
         Assert.Equal(0, c.Losses.Arcface.Weight);
         Assert.Equal(5, c.Data.Validation.Folds);
+        Assert.Null(c.Architecture.LastStride1); // each backbone's usual choice
     }
+
+    [Theory]
+    [InlineData("~", null)]
+    [InlineData("null", null)]
+    [InlineData("false", false)]
+    public void An_optional_setting_can_be_left_unset_or_given(string value, bool? expected) =>
+        Assert.Equal(expected, Parse(Base + $"architecture:\n  last_stride1: {value}\n").Architecture.LastStride1);
+
+    [Fact]
+    public void A_bad_optional_value_is_still_an_error() =>
+        Assert.Contains("architecture.last_stride1", Error(Base + "architecture:\n  last_stride1: maybe\n"));
 
     [Fact]
     public void An_unknown_enum_value_names_the_key_and_the_allowed_values()
