@@ -55,8 +55,11 @@ public sealed class OSNet : Module, IBackbone
     private static Sequential Stage(int cin, int cout, bool reduceSpatialSize, bool pool = true)
     {
         var s = new Sequential(new OSBlock(cin, cout), new OSBlock(cout, cout));
+        if (!reduceSpatialSize) return s;
         // The transition keeps its 1x1 conv (and its name, conv{N}.2.0) without the pool, so weights still map.
-        if (reduceSpatialSize) s.Add(pool ? new Sequential(new Conv1x1(cout, cout), new AvgPool2d(2, 2)) : new Sequential(new Conv1x1(cout, cout)));
+        var transition = new Sequential(new Conv1x1(cout, cout));
+        if (pool) transition.Add(new AvgPool2d(2, 2));
+        s.Add(transition);
         return s;
     }
 
