@@ -1,4 +1,5 @@
 using Reid.Training.Layers;
+using Reid.Training.Tensors;
 
 namespace Reid.Training.Backbones;
 
@@ -13,4 +14,14 @@ public interface IBackbone
     /// pooling and an fc layer); false when it returns a [N, OutputDim, H, W] map for the head to pool.
     /// </summary>
     bool Pools { get; }
+
+    /// <summary>
+    /// The last feature map [N, C, H, W] (what a part-based head cuts into stripes) and the backbone's output
+    /// (<see cref="Module.Forward"/>'s value, computed from the same pass). For a backbone that does not pool
+    /// itself they are the same tensor.
+    /// </summary>
+    (Tensor Map, Tensor Output) ForwardWithMap(Tensor input);
+
+    /// <summary>Channels of the map <see cref="ForwardWithMap"/> returns.</summary>
+    int MapChannels { get; }
 }

@@ -39,6 +39,13 @@ public sealed class MobileNetV2 : Module, IBackbone
 
     public int OutputDim { get; }
     public bool Pools => false;
+    public int MapChannels => OutputDim;
+
+    public (Tensor Map, Tensor Output) ForwardWithMap(Tensor input)
+    {
+        var map = Forward(input);
+        return (map, map);
+    }
 
     public override Tensor Forward(Tensor input) => _features.Forward(input);
 

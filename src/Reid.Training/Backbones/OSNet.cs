@@ -36,6 +36,7 @@ public sealed class OSNet : Module, IBackbone
         _conv3 = AddModule("conv3", Stage(c[1], c[2], reduceSpatialSize: true, pool: lastStride == 2));
         _conv4 = AddModule("conv4", Stage(c[2], c[3], reduceSpatialSize: false));
         _conv5 = AddModule("conv5", new Conv1x1(c[3], c[3]));
+        MapChannels = c[3];
         _pool = gemP is { } p ? AddModule("global_gempool", new GeMPool2d(p)) : AddModule("global_avgpool", new GlobalAvgPool2d());
         if (featureDim > 0)
         {
@@ -63,16 +64,20 @@ public sealed class OSNet : Module, IBackbone
         return s;
     }
 
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => ForwardWithMap(input).Output;
+
+    public int MapChannels { get; }
+
+    public (Tensor Map, Tensor Output) ForwardWithMap(Tensor input)
     {
         var x = _conv1.Forward(input);
         x = _maxpool.Forward(x);
         x = _conv2.Forward(x);
         x = _conv3.Forward(x);
         x = _conv4.Forward(x);
-        x = _conv5.Forward(x);
-        x = Ops.Flatten(_pool.Forward(x));
-        return _fc is null ? x : _fc.Forward(x);
+        var map = _conv5.Forward(x);
+        x = Ops.Flatten(_pool.Forward(map));
+        return (map, _fc is null ? x : _fc.Forward(x));
     }
 
     /// <summary>Conv + BN + ReLU (torchreid ConvLayer, used for the stem).</summary>

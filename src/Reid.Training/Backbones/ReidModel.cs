@@ -28,6 +28,13 @@ public sealed record ModelConfig
     public bool BnNeck { get; init; } = true;
     /// <summary>Identities of the training set (classifier outputs); 0 builds no classifier (inference only).</summary>
     public int Classes { get; init; }
+    /// <summary>
+    /// Horizontal stripes of the last feature map, each with its own head next to the global one (PCB, Sun et al.
+    /// 2018; MGN, Wang et al. 2018); 0 = the global head only. The embedding is the global one followed by the parts'.
+    /// </summary>
+    public int Parts { get; init; }
+    /// <summary>Embedding size of each part's head (a linear reduction of the stripe's pooled channels).</summary>
+    public int PartEmbeddingDim { get; init; } = 256;
 
     public static readonly IReadOnlyList<string> KnownBackbones =
         ["resnet18", "resnet34", "resnet50", "osnet_x0_25", "osnet_x0_5", "osnet_x0_75", "osnet_x1_0", "mobilenetv2"];
@@ -50,7 +57,8 @@ public sealed record ModelConfig
 
     /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
     public string Architecture =>
-        $"{Backbone}/ls{EffectiveLastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}";
+        $"{Backbone}/ls{EffectiveLastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}" +
+        (Parts > 0 ? $"/parts{Parts}x{PartEmbeddingDim}" : "");
 }
 
 /// <summary>
@@ -101,32 +109,80 @@ public sealed class ReidHead : Module
     public override Tensor Forward(Tensor input) => Neck(Feature(input));
 }
 
-/// <summary>Backbone + ReID head: the model the trainer trains and the exporter writes to ONNX.</summary>
+/// <summary>Backbone + ReID head(s): the model the trainer trains and the exporter writes to ONNX.</summary>
 public sealed class ReidModel : Module
 {
+    private readonly ReidHead[] _parts;
+
     public ReidModel(ModelConfig config)
     {
         Config = config;
         Backbone = AddModule("backbone", config.CreateBackbone());
         var b = (IBackbone)Backbone;
         Head = AddModule("head", new ReidHead(b.OutputDim, b.Pools, config));
+        if (config.Parts < 0) throw new ReidException($"parts must be 0 or more, not {config.Parts}");
+        // A part head pools its stripe by average (a stripe is small; GeM's exponent would be one more thing to learn
+        // per part) and always reduces to its own size.
+        var partConfig = config with { Pooling = Pooling.Average, EmbeddingDim = config.PartEmbeddingDim };
+        _parts = Enumerable.Range(0, config.Parts)
+            .Select(i => AddModule($"{PartPrefix}{i}", new ReidHead(b.MapChannels, inputPooled: false, partConfig))).ToArray();
+        EmbeddingDim = Head.EmbeddingDim + _parts.Sum(p => p.EmbeddingDim);
     }
 
     public ModelConfig Config { get; }
     public Module Backbone { get; }
+    /// <summary>The global head.</summary>
     public ReidHead Head { get; }
-    public int EmbeddingDim => Head.EmbeddingDim;
+    /// <summary>The part heads, top stripe first (empty without parts).</summary>
+    public IReadOnlyList<ReidHead> Parts => _parts;
+    /// <summary>Length of the exported embedding: the global head's plus every part's.</summary>
+    public int EmbeddingDim { get; }
 
     /// <summary>Prefix of the head's parameter names (its own learning rate in <c>ParameterGroups.Build</c>).</summary>
     public const string HeadPrefix = "head.";
+    /// <summary>Prefix of the part heads' module names ("part0", "part1", …).</summary>
+    public const string PartPrefix = "part";
 
-    /// <summary>Embedding (after BNNeck): what inference and the ONNX export return.</summary>
-    public override Tensor Forward(Tensor input) => Head.Forward(Backbone.Forward(input));
+    /// <summary>Embedding (after BNNeck; global then parts): what inference and the ONNX export return.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        if (_parts.Length == 0) return Head.Forward(Backbone.Forward(input));
+        return Ops.Concat(1, Branches(input).Select(b => b.Neck).ToArray());
+    }
 
-    /// <summary>Training outputs: the feature before BNNeck (triplet/center losses) and the class logits.</summary>
+    /// <summary>
+    /// Each head's feature before BNNeck (metric losses) and after it (classifiers, embedding): the global head
+    /// first, then the parts top to bottom. One backbone pass feeds all of them.
+    /// </summary>
+    public IReadOnlyList<(Tensor Feature, Tensor Neck)> Branches(Tensor images)
+    {
+        Tensor? map = null;
+        Tensor output;
+        if (_parts.Length == 0) output = Backbone.Forward(images);
+        else (map, output) = ((IBackbone)Backbone).ForwardWithMap(images);
+        var global = Head.Feature(output);
+        var branches = new List<(Tensor, Tensor)> { (global, Head.Neck(global)) };
+        for (var i = 0; i < _parts.Length; i++)
+        {
+            var (lo, hi) = StripeRows(map!.Dim(2), i, _parts.Length);
+            var feature = _parts[i].Feature(Ops.Slice(map, 2, lo, hi));
+            branches.Add((feature, _parts[i].Neck(feature)));
+        }
+        return branches;
+    }
+
+    /// <summary>Rows [lo, hi) of stripe <paramref name="index"/> when <paramref name="height"/> rows are cut into
+    /// <paramref name="count"/> near-equal horizontal stripes.</summary>
+    public static (int Lo, int Hi) StripeRows(int height, int index, int count)
+    {
+        if (count > height) throw new ReidException($"{count} parts do not fit a feature map {height} rows high");
+        return (index * height / count, (index + 1) * height / count);
+    }
+
+    /// <summary>Training outputs of the global head: the feature before BNNeck (triplet/center losses) and the class logits.</summary>
     public (Tensor Feature, Tensor Logits) ForwardTrain(Tensor images)
     {
-        var feature = Head.Feature(Backbone.Forward(images));
-        return (feature, Head.Classify(Head.Neck(feature)));
+        var (feature, neck) = Branches(images)[0];
+        return (feature, Head.Classify(neck));
     }
 }

@@ -49,6 +49,13 @@ public sealed class ResNet : Module, IBackbone
     public int Depth { get; }
     public int OutputDim { get; }
     public bool Pools => false;
+    public int MapChannels => OutputDim;
+
+    public (Tensor Map, Tensor Output) ForwardWithMap(Tensor input)
+    {
+        var map = Forward(input);
+        return (map, map);
+    }
 
     public override Tensor Forward(Tensor input)
     {

@@ -60,8 +60,26 @@ public sealed record ArchitectureConfig
     /// setting, true for ResNet and MobileNetV2 (BoT), false for OSNet (torchreid); true on OSNet drops conv3's pool.
     /// </summary>
     public bool? LastStride1 { get; init; }
+    /// <summary>Part-based heads on horizontal stripes of the last feature map, next to the global head.</summary>
+    public PartsConfig Parts { get; init; } = new();
 
     public bool RandomInit => string.Equals(Init, "random", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// PCB/MGN-style part heads (Sun et al. 2018; Wang et al. 2018): the backbone's last map is cut into
+/// <see cref="Stripes"/> horizontal stripes, each pooled into its own reduced, BNNeck'd feature trained with the
+/// same identity and triplet losses as the global head (own classifier weights). The exported embedding is the
+/// global embedding followed by the parts'.
+/// </summary>
+public sealed record PartsConfig
+{
+    /// <summary>Number of stripes; 0 = global head only.</summary>
+    public int Stripes { get; init; }
+    /// <summary>Embedding size of each part.</summary>
+    public int EmbeddingSize { get; init; } = 256;
+    /// <summary>Weight of the parts' losses (their mean over parts) against the global head's.</summary>
+    public double LossWeight { get; init; } = 1.0;
 }
 
 public sealed record DataConfig

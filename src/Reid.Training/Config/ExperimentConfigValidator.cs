@@ -26,6 +26,9 @@ public static class ExperimentConfigValidator
         Range("architecture.dropout", a.Dropout, 0, 1, hiOpen: true);
         Range("architecture.gem_p", a.GemP, 1, 10);
         Range("architecture.init_calibration_images", a.InitCalibrationImages, 0, 100_000);
+        Range("architecture.parts.stripes", a.Parts.Stripes, 0, 8);
+        Range("architecture.parts.embedding_size", a.Parts.EmbeddingSize, 16, 4096);
+        Range("architecture.parts.loss_weight", a.Parts.LossWeight, 0, 100);
         if (!a.RandomInit)
         {
             if (!a.Init.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))

@@ -189,6 +189,9 @@ public static class OnnxExporter
                 case "Concat":
                     _b.Node("Concat", x, [y]).Attr("axis", Int(a, "axis"));
                     break;
+                case "Slice":
+                    _b.Node("Slice", [x[0], Int64Constant([Int(a, "start")]), Int64Constant([Int(a, "end")]), Int64Constant([Int(a, "axis")])], [y]);
+                    break;
                 case "Flatten":
                     _b.Node("Flatten", [x[0]], [y]).Attr("axis", Int(a, "axis"));
                     break;

@@ -71,3 +71,40 @@ public static partial class Ops
         return r;
     }
 }
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Elements [start, end) of one axis (e.g. a horizontal stripe of a [N,C,H,W] map: axis 2). The result is a
+    /// plain copy; the input keeps its layout because its other consumers' backward passes read it as it is.
+    /// </summary>
+    public static Tensor Slice(Tensor x, int axis, int start, int end)
+    {
+        var a = x.NormalizeAxis(axis);
+        var size = x.Dim(a);
+        if (start < 0 || end > size || start >= end)
+            throw new ReidException($"Slice of {x.Describe()} on axis {a}: range [{start}, {end}) is not inside [0, {size})");
+        int outer = 1, inner = 1;
+        for (var i = 0; i < a; i++) outer *= x.Dim(i);
+        for (var i = a + 1; i < x.Rank; i++) inner *= x.Dim(i);
+        var shape = x.ShapeArray();
+        shape[a] = end - start;
+        using var plainCopy = x.Layout is null ? null : x.CopyAs(null);
+        var source = plainCopy ?? x;
+        var y = Tensor.Empty(shape);
+        int rowIn = size * inner, rowOut = (end - start) * inner, offset = start * inner;
+        var src = source.Data;
+        var dst = y.Data;
+        for (var r = 0; r < outer; r++) src.Slice(r * rowIn + offset, rowOut).CopyTo(dst.Slice(r * rowOut, rowOut));
+        var inShape = x.ShapeArray();
+        OpTrace.Add("Slice", y, [x], ("axis", a), ("start", start), ("end", end));
+        return Tape.Record("Slice", y, [x], g =>
+        {
+            var gx = Tensor.Zeros(inShape);
+            var gs = g.Data;
+            var gd = gx.Data;
+            for (var r = 0; r < outer; r++) gs.Slice(r * rowOut, rowOut).CopyTo(gd.Slice(r * rowIn + offset, rowOut));
+            return [gx];
+        });
+    }
+}

@@ -247,8 +247,8 @@ public sealed class TrainingRun
         correct = 0;
         using var scope = new TensorScope();
         var x = Tensor.FromArray(batch.Images, batch.Count, 3, batch.Height, batch.Width);
-        var feature = model.Head.Feature(model.Backbone.Forward(x));
-        var neck = model.Head.Neck(feature);
+        var branches = model.Branches(x);
+        var (feature, neck) = branches[0];
         Tensor? total = null;
         void Add(string name, Tensor loss, double weight)
         {
@@ -273,6 +273,26 @@ public sealed class TrainingRun
         {
             Add("arcface", LossOps.ArcFace(classifierInput, training.ArcFaceWeight!, batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out var arcCorrect), l.Arcface.Weight);
             if (l.CrossEntropy.Weight == 0) correct = arcCorrect;
+        }
+        if (branches.Count > 1)
+        {
+            // Each part learns identities from its stripe alone, with the global head's losses (own class weights);
+            // their mean keeps the parts' share independent of how many there are.
+            Tensor? partLoss = null;
+            for (var i = 1; i < branches.Count; i++)
+            {
+                var (pf, pn) = branches[i];
+                var part = model.Parts[i - 1];
+                var terms = new List<Tensor>();
+                if (l.CrossEntropy.Weight > 0)
+                    terms.Add(Ops.Scale(LossOps.CrossEntropy(part.Classify(pn), batch.Labels, l.CrossEntropy.LabelSmoothing, out _), (float)l.CrossEntropy.Weight));
+                if (l.Triplet.Weight > 0)
+                    terms.Add(Ops.Scale(LossOps.Triplet(pf, batch.Labels, l.Triplet.Margin, l.Triplet.SoftMargin, out _), (float)l.Triplet.Weight));
+                if (l.Arcface.Weight > 0)
+                    terms.Add(Ops.Scale(LossOps.ArcFace(pn, training.PartArcFaceWeights[i - 1], batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out _), (float)l.Arcface.Weight));
+                foreach (var t in terms) partLoss = partLoss is null ? t : Ops.Add(partLoss, t);
+            }
+            if (partLoss is not null) Add("parts", Ops.Scale(partLoss, 1f / (branches.Count - 1)), cfg.Architecture.Parts.LossWeight);
         }
         float[]? featureValues = null;
         if (l.Center.Weight > 0)
@@ -356,6 +376,8 @@ public sealed class TrainingRun
             EmbeddingDim = a.EmbeddingSize == backboneDim ? 0 : a.EmbeddingSize,
             BnNeck = a.Bnneck,
             Classes = cfg.Losses.CrossEntropy.Weight > 0 ? classes : 0,
+            Parts = a.Parts.Stripes,
+            PartEmbeddingDim = a.Parts.EmbeddingSize,
         });
     }
 

@@ -112,6 +112,14 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal(expected, Parse(Base + $"architecture:\n  last_stride1: {value}\n").Architecture.LastStride1);
 
     [Fact]
+    public void Part_heads_are_off_unless_stripes_are_given()
+    {
+        Assert.Equal(0, Parse(Base).Architecture.Parts.Stripes);
+        var p = Parse(Base + "architecture:\n  parts: { stripes: 2, embedding_size: 128, loss_weight: 0.5 }\n").Architecture.Parts;
+        Assert.Equal(new PartsConfig { Stripes = 2, EmbeddingSize = 128, LossWeight = 0.5 }, p);
+    }
+
+    [Fact]
     public void A_bad_optional_value_is_still_an_error() =>
         Assert.Contains("architecture.last_stride1", Error(Base + "architecture:\n  last_stride1: maybe\n"));
 
@@ -153,6 +161,8 @@ public sealed class ExperimentConfigTests : IDisposable
     [InlineData("training:\n  images_per_identity: 1\n", "training.images_per_identity", "positive")]
     [InlineData("losses:\n  cross_entropy: { weight: 0 }\n  triplet: { weight: 0 }\n", "losses", "every weight is 0")]
     [InlineData("losses:\n  arcface: { weight: 1, margin: 2 }\n", "losses.arcface.margin", "out of range")]
+    [InlineData("architecture:\n  parts: { stripes: 9 }\n", "architecture.parts.stripes", "[0, 8]")]
+    [InlineData("architecture:\n  parts: { stripes: 2, embedding_size: 4 }\n", "architecture.parts.embedding_size", "out of range")]
     [InlineData("architecture:\n  init: missing.onnx\n", "architecture.init", "not found")]
     [InlineData("architecture:\n  init: weights.pt\n", "architecture.init", "'random' or the path of an .onnx")]
     public void Bad_values_name_the_key_and_what_is_allowed(string section, string key, string hint)

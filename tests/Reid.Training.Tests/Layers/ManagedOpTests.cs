@@ -102,6 +102,22 @@ public class ManagedOpTests
     }
 
     [Fact]
+    public void Slice_takes_rows_of_a_map_and_scatters_the_gradient_back()
+    {
+        var rng = new Rng(46);
+        var x = Reference.Random(rng, 2, 3, 5, 2);
+        using var y = Ops.Slice(x, 2, 1, 4);
+        Assert.Equal([2, 3, 3, 2], y.ShapeArray());
+        // y[n,c,r,w] = x[n,c,r+1,w]
+        Assert.Equal(x.Data[((1 * 3 + 2) * 5 + 1 + 2) * 2 + 1], y.Data[((1 * 3 + 2) * 3 + 2) * 2 + 1]);
+        Assert.Equal(x.Data[((0 * 3 + 0) * 5 + 1) * 2], y.Data[0]);
+        Reference.GradCheck(t => Ops.Slice(t[0], 2, 1, 4), [x]);
+        Reference.GradCheck(t => Ops.Slice(t[0], 1, 2, 3), [x]);
+        Assert.Throws<ReidException>(() => Ops.Slice(x, 2, 3, 3));
+        Assert.Throws<ReidException>(() => Ops.Slice(x, 2, 0, 6));
+    }
+
+    [Fact]
     public void Flatten_reshape_l2_softmax_logsoftmax()
     {
         var rng = new Rng(46);

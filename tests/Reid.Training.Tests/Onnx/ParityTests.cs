@@ -60,14 +60,20 @@ public class ParityTests
     }
 
     [Theory]
-    [InlineData("osnet_x0_25", "Average", 0)]
-    [InlineData("osnet_x0_25", "GeM", 0)]
-    [InlineData("resnet18", "GeM", 96)]
-    [InlineData("mobilenetv2", "Average", 0)]
-    public void RandomlyInitialisedModelMatchesOnnxRuntime(string backbone, string pooling, int embedding)
+    [InlineData("osnet_x0_25", "Average", 0, 0)]
+    [InlineData("osnet_x0_25", "GeM", 0, 0)]
+    [InlineData("resnet18", "GeM", 96, 0)]
+    [InlineData("mobilenetv2", "Average", 0, 0)]
+    [InlineData("osnet_x0_25", "Average", 0, 2)]
+    [InlineData("resnet18", "GeM", 96, 3)]   // a 4-row map: stripes of 1, 1 and 2 rows
+    public void RandomlyInitialisedModelMatchesOnnxRuntime(string backbone, string pooling, int embedding, int parts)
     {
         const int n = 3, h = 64, w = 32;
-        var model = Build(new ModelConfig { Backbone = backbone, Pooling = Enum.Parse<Pooling>(pooling), EmbeddingDim = embedding, Classes = 7 }, 11);
+        var model = Build(new ModelConfig
+        {
+            Backbone = backbone, Pooling = Enum.Parse<Pooling>(pooling), EmbeddingDim = embedding, Classes = 7,
+            Parts = parts, PartEmbeddingDim = 24,
+        }, 11);
         ExportImportTests.Perturb(model, 3);
         using var dir = new TempDir();
         var path = dir.File("m.onnx");

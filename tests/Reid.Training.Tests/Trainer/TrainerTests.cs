@@ -131,6 +131,29 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Part_heads_train_with_their_own_arcface_weights_and_export_the_longer_embedding()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 8, epochs: 2, batches: 2, output: "run",
+            "losses: { cross_entropy: { weight: 0 }, triplet: { weight: 1 }, arcface: { weight: 1 }, center: { weight: 0.0005 } }");
+        cfg = cfg with { Architecture = cfg.Architecture with { Parts = new PartsConfig { Stripes = 2, EmbeddingSize = 16, LossWeight = 0.5 } } };
+        var result = new TrainingRun(cfg, new TrainerOptions()).Run(false);
+        Assert.True(result.Completed);
+        var row = new MetricsLog(result.OutputDir).Read()[0];
+        Assert.Equal(["arcface", "center", "parts", "triplet"], row.Parts.Keys.Where(k => k != "total").Order());
+        Assert.True(row.Parts["parts"] > 0);
+        var total = row.Parts["arcface"] + row.Parts["triplet"] + 0.0005 * row.Parts["center"] + 0.5 * row.Parts["parts"];
+        Assert.Equal(total, row.Loss, 3);
+        var saved = TensorArchive.Read(result.CheckpointPath).Tensors.ToDictionary(t => t.Name);
+        Assert.Equal([saved["model/arcface"].Shape[0], 64], saved["model/arcface"].Shape);
+        Assert.Equal([saved["model/arcface"].Shape[0], 16], saved["model/arcface_part1"].Shape);
+        Assert.Equal([16, 128], saved["model/model.part0.reduce.weight"].Shape);   // OSNet x0.25's last map has 128 channels
+        using var session = Reid.Inference.InferenceSession.Open(result.ModelPath!, new Reid.Inference.SessionOptions(IntraOpThreads: 1));
+        session.Run(new float[3 * 64 * 32], [1, 3, 64, 32], out var shape);
+        Assert.Equal([1L, 64 + 2 * 16], shape);
+    }
+
+    [Fact]
     public void A_run_on_every_identity_can_score_itself_on_the_splits_query_and_gallery_and_says_so()
     {
         using var dir = new TempDir();
