@@ -97,6 +97,7 @@ public static partial class Ops
         var dst = y.Data;
         for (var r = 0; r < outer; r++) src.Slice(r * rowIn + offset, rowOut).CopyTo(dst.Slice(r * rowOut, rowOut));
         var inShape = x.ShapeArray();
+        var xLayout = x.Layout;
         OpTrace.Add("Slice", y, [x], ("axis", a), ("start", start), ("end", end));
         return Tape.Record("Slice", y, [x], g =>
         {
@@ -104,6 +105,9 @@ public static partial class Ops
             var gs = g.Data;
             var gd = gx.Data;
             for (var r = 0; r < outer; r++) gs.Slice(r * rowOut, rowOut).CopyTo(gd.Slice(r * rowIn + offset, rowOut));
+            // Back into the input's layout (bf16 blocked in a bf16 step): an f32 gradient meeting the other consumers'
+            // bf16 one would turn the sum, and every backward pass below it, into f32.
+            gx.ConvertTo(xLayout);
             return [gx];
         });
     }

@@ -76,6 +76,31 @@ public class Bf16ActivationTests
     }
 
     [Fact]
+    public void A_slice_of_a_bf16_map_sends_its_gradient_back_in_bf16_so_the_backward_below_stays_bf16()
+    {
+        float[] Run(ComputePrecision precision, out bool bf16Gradient)
+        {
+            var rng = new Rng(24);
+            var x = Tensor.RandomNormal(rng, 0, 1, 2, 16, 8, 4);
+            var w = Tensor.RandomNormal(rng, 0, 0.1f, 16, 16, 1, 1);
+            w.RequiresGrad = true;
+            using var scope = new TensorScope();
+            using var p = Precision.Use(precision);
+            var y = Ops.Conv2d(x, w, null, ConvSpec.Square()).Retain();
+            // The part-head pattern: the whole map pooled, and a stripe of it sliced.
+            var loss = Ops.Add(Ops.Sum(Ops.GlobalAvgPool(y)), Ops.Sum(Ops.Mul(Ops.Slice(y, 2, 2, 6), Ops.Slice(y, 2, 2, 6))));
+            loss.Backward();
+            bf16Gradient = y.Grad!.IsBf16;
+            return w.Grad!.ToArray();
+        }
+        var f32 = Run(ComputePrecision.F32, out var f32Bf16);
+        var bf16 = Run(ComputePrecision.BF16, out var bf16Bf16);
+        Assert.False(f32Bf16);
+        Assert.True(bf16Bf16, "the map's gradient left bf16");
+        Assert.True(Rel(f32, bf16) < 3e-2, $"weight gradient relative error {Rel(f32, bf16)}");
+    }
+
+    [Fact]
     public void Adding_bf16_to_f32_keeps_f32_and_is_exact_for_the_bf16_values()
     {
         var rng = new Rng(23);
