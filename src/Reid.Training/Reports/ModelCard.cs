@@ -8,7 +8,7 @@ namespace Reid.Training.Reports;
 
 public sealed record ModelCardFacts(
     ExperimentConfig Config, string Command, string RecipePath, string RecipeText, string Data, string? Init, string Architecture,
-    long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile);
+    long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile, int EmbeddingDim);
 
 /// <summary>
 /// The model card written next to the exported ONNX: what was trained, how (recipe and command), on what
@@ -24,7 +24,7 @@ public static class ModelCard
         var sb = new StringBuilder();
         sb.AppendLine($"# Model card: {c.Name}");
         sb.AppendLine();
-        sb.AppendLine($"- Model file: `{f.ModelFile}` (ONNX; input `images` batch x 3 x {c.Data.Height} x {c.Data.Width}, RGB, /255, ImageNet mean/std; output `embeddings` batch x {c.Architecture.EmbeddingSize}, compare with cosine distance)");
+        sb.AppendLine($"- Model file: `{f.ModelFile}` (ONNX; input `images` batch x 3 x {c.Data.Height} x {c.Data.Width}, RGB, /255, ImageNet mean/std; output `embeddings` batch x {f.EmbeddingDim}, compare with cosine distance)");
         sb.AppendLine($"- Architecture: `{f.Architecture}` ({f.Parameters.ToString("N0", inv)} parameters)");
         sb.AppendLine($"- Initial weights: {(f.Init is null ? "random (trained from scratch)" : $"{f.Init} — transfer learning; credit: OSNet (Zhou et al., ICCV 2019), weights from torchreid (MIT licence), trained on MSMT17")}");
         sb.AppendLine($"- Trained by: `{f.Command}`");

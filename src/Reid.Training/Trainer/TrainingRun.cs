@@ -233,7 +233,7 @@ public sealed class TrainingRun
             });
             cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
                 cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
-                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath)));
+                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim));
         }
         return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
     }

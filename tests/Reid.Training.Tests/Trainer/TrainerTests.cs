@@ -151,6 +151,7 @@ public sealed class TrainerTests
         using var session = Reid.Inference.InferenceSession.Open(result.ModelPath!, new Reid.Inference.SessionOptions(IntraOpThreads: 1));
         session.Run(new float[3 * 64 * 32], [1, 3, 64, 32], out var shape);
         Assert.Equal([1L, 64 + 2 * 16], shape);
+        Assert.Contains("output `embeddings` batch x 96,", File.ReadAllText(result.ModelCardPath!)); // the exported width, parts included
     }
 
     [Fact]
