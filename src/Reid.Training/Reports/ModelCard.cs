@@ -42,7 +42,11 @@ public static class ModelCard
         sb.AppendLine("## Figures measured during training");
         sb.AppendLine();
         var onSplit = c.Evaluation.On == EvaluationSet.Split;
-        sb.AppendLine(onSplit
+        var scored = f.Metrics.Any(m => m.Rank1 is not null);
+        sb.AppendLine(!scored
+            ? "Nothing was scored during training (no validation fold, and the split's query/gallery were not asked for), so the " +
+              "table has loss and accuracy on the augmented training batches only; the holdout figures below are measured on the export."
+            : onSplit
             ? "Rank-1 and mAP here are on the split's own query/gallery (for holdout-v1: the test set), scored by the training " +
               "engine while it trained, to show the learning curve of a run that trains on every identity. The recipe was not " +
               "chosen by them; the holdout figures below are measured on the export."
@@ -50,10 +54,20 @@ public static class ModelCard
               "used to choose the recipe. They are not holdout figures.");
         sb.AppendLine();
         var set = onSplit ? "split" : "val";
-        sb.AppendLine($"| epoch | loss | train accuracy | {set} Rank-1 | {set} mAP | images/s |");
-        sb.AppendLine("|---|---|---|---|---|---|");
-        foreach (var m in f.Metrics)
-            sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {(m.Rank1 is { } r ? r.ToString("0.000", inv) : "")} | {(m.MeanAP is { } a ? a.ToString("0.000", inv) : "")} | {m.ImagesPerSecond:0.0} |"));
+        if (scored)
+        {
+            sb.AppendLine($"| epoch | loss | train accuracy | {set} Rank-1 | {set} mAP | images/s |");
+            sb.AppendLine("|---|---|---|---|---|---|");
+            foreach (var m in f.Metrics)
+                sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {(m.Rank1 is { } r ? r.ToString("0.000", inv) : "")} | {(m.MeanAP is { } a ? a.ToString("0.000", inv) : "")} | {m.ImagesPerSecond:0.0} |"));
+        }
+        else
+        {
+            sb.AppendLine("| epoch | loss | train accuracy | images/s |");
+            sb.AppendLine("|---|---|---|---|");
+            foreach (var m in f.Metrics)
+                sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {m.ImagesPerSecond:0.0} |"));
+        }
         sb.AppendLine();
         sb.AppendLine("## Holdout figures");
         sb.AppendLine();
