@@ -44,6 +44,24 @@ public class CliTests
     }
 
     [SharedFact]
+    public void A_gallery_enrolled_with_another_model_warns_until_it_is_reembedded()
+    {
+        using var dir = new TempDir();
+        var a = ImagesOf("0002", 4);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "Anna", "--model", SharedData.OsnetMsmt17, "--images", .. a[..3]]).ExitCode);
+        var stale = Run("gallery", "identify", "--data", dir.Path, "--image", a[3]);   // the default model: none of its embeddings yet
+        Assert.True(stale.ExitCode == 0, stale.Stderr);
+        Assert.Contains("3 stored sighting(s) have no embedding from model", stale.Stderr);
+        Assert.Contains("reid gallery reembed", stale.Stderr);
+        var reembed = Run("gallery", "reembed", "--data", dir.Path);
+        Assert.True(reembed.ExitCode == 0, reembed.Stderr);
+        Assert.DoesNotContain("have no embedding", reembed.Stderr);
+        var fresh = Run("gallery", "identify", "--data", dir.Path, "--image", a[3]);
+        Assert.DoesNotContain("have no embedding", fresh.Stderr);
+        Assert.Contains("IDENTIFIED: Anna", fresh.Stdout);
+    }
+
+    [SharedFact]
     public void Enrol_then_identify_writes_the_documented_json_best_first()
     {
         using var dir = new TempDir();

@@ -68,8 +68,16 @@ internal static class GalleryCommand
         return tracks;
     }
 
-    private static GalleryService OpenService(ParseResult parse, GalleryLocation data, Option<string?> model) =>
-        new(data.Open(parse), GalleryModels.Open(parse.GetValue(model)));
+    // Sightings enrolled with another model (e.g. before the shipped default changed) cannot match until re-embedded;
+    // without this warning every answer would silently be "unknown".
+    private static GalleryService OpenService(ParseResult parse, GalleryLocation data, Option<string?> model, bool warnUnembedded = true)
+    {
+        var g = new GalleryService(data.Open(parse), GalleryModels.Open(parse.GetValue(model)));
+        if (warnUnembedded && g.SightingsMissingEmbedding is > 0 and var missing)
+            Console.Error.WriteLine($"reid: warning: {missing} stored sighting(s) have no embedding from model {g.Model.Id} " +
+                                    "(enrolled with another model) and cannot match; run `reid gallery reembed` on this gallery");
+        return g;
+    }
 
     /// <summary>Files named on the command line; a folder stands for the JPEG/PNG files in it.</summary>
     internal static IReadOnlyList<ImageInput> ReadImages(IEnumerable<string> paths)
@@ -313,7 +321,7 @@ internal static class GalleryCommand
         var c = new Command("reembed", "Compute embeddings of the stored crops with another model (the old ones are kept apart)") { data, model, json };
         c.SetAction(parse =>
         {
-            var g = OpenService(parse, data, model);
+            var g = OpenService(parse, data, model, warnUnembedded: false);
             ReembedResult? result = null;
             AnsiConsole.Progress().Start(ctx =>
             {
