@@ -73,11 +73,16 @@ internal static class GalleryCommand
     private static GalleryService OpenService(ParseResult parse, GalleryLocation data, Option<string?> model, bool warnUnembedded = true)
     {
         var g = new GalleryService(data.Open(parse), GalleryModels.Open(parse.GetValue(model)));
-        if (warnUnembedded && g.SightingsMissingEmbedding is > 0 and var missing)
-            Console.Error.WriteLine($"reid: warning: {missing} stored sighting(s) have no embedding from model {g.Model.Id} " +
-                                    "(enrolled with another model) and cannot match; run `reid gallery reembed` on this gallery");
+        if (warnUnembedded && UnembeddedWarning(g) is { } warning) Console.Error.WriteLine($"reid: warning: {warning}");
         return g;
     }
+
+    /// <summary>What `serve` and the gallery commands say when stored sightings lack the active model's embedding; null when none do.</summary>
+    internal static string? UnembeddedWarning(GalleryService g) =>
+        g.SightingsMissingEmbedding is > 0 and var missing
+            ? $"{missing} stored sighting(s) have no embedding from model {g.Model.Id} (enrolled with another model) and " +
+              "cannot match; run `reid gallery reembed` on this gallery"
+            : null;
 
     /// <summary>Files named on the command line; a folder stands for the JPEG/PNG files in it.</summary>
     internal static IReadOnlyList<ImageInput> ReadImages(IEnumerable<string> paths)

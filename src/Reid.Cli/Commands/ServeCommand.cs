@@ -39,8 +39,7 @@ internal static class ServeCommand
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
             Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
             Console.WriteLine($"model     : {embedding.Id} ({embedding.Dimension}-d)");
-            if (gallery.SightingsMissingEmbedding is > 0 and var missing)
-                Console.WriteLine($"warning   : {missing} sightings have no embedding for this model; run `reid gallery reembed` on this gallery");
+            if (GalleryCommand.UnembeddedWarning(gallery) is { } warning) Console.WriteLine($"warning   : {warning}");
             Console.WriteLine(admin is not null
                 ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
                 : $"API keys  : as before (the first one is in {keyPath} unless removed)");

@@ -44,8 +44,9 @@ public static class ModelCard
         var onSplit = c.Evaluation.On == EvaluationSet.Split;
         var scored = f.Metrics.Any(m => m.Rank1 is not null);
         sb.AppendLine(!scored
-            ? "Nothing was scored during training (no validation fold, and the split's query/gallery were not asked for), so the " +
-              "table has loss and accuracy on the augmented training batches only; the holdout figures below are measured on the export."
+            ? "Nothing was scored during training (no evaluation ran: no validation fold and no split evaluation, or an " +
+              "interval longer than the run), so the table has loss and accuracy on the augmented training batches only; " +
+              "the holdout figures below are measured on the export."
             : onSplit
             ? "Rank-1 and mAP here are on the split's own query/gallery (for holdout-v1: the test set), scored by the training " +
               "engine while it trained, to show the learning curve of a run that trains on every identity. The recipe was not " +
@@ -53,20 +54,15 @@ public static class ModelCard
             : "Validation figures are on a fold of the *training* identities (identity-disjoint from what was trained on), " +
               "used to choose the recipe. They are not holdout figures.");
         sb.AppendLine();
+        // Rank-1/mAP columns only when some epoch has them: a run that scored nothing would show two empty columns.
         var set = onSplit ? "split" : "val";
-        if (scored)
+        sb.AppendLine(scored ? $"| epoch | loss | train accuracy | {set} Rank-1 | {set} mAP | images/s |" : "| epoch | loss | train accuracy | images/s |");
+        sb.AppendLine(scored ? "|---|---|---|---|---|---|" : "|---|---|---|---|");
+        static string Cell(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "";
+        foreach (var m in f.Metrics)
         {
-            sb.AppendLine($"| epoch | loss | train accuracy | {set} Rank-1 | {set} mAP | images/s |");
-            sb.AppendLine("|---|---|---|---|---|---|");
-            foreach (var m in f.Metrics)
-                sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {(m.Rank1 is { } r ? r.ToString("0.000", inv) : "")} | {(m.MeanAP is { } a ? a.ToString("0.000", inv) : "")} | {m.ImagesPerSecond:0.0} |"));
-        }
-        else
-        {
-            sb.AppendLine("| epoch | loss | train accuracy | images/s |");
-            sb.AppendLine("|---|---|---|---|");
-            foreach (var m in f.Metrics)
-                sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} | {m.ImagesPerSecond:0.0} |"));
+            var scores = scored ? $" {Cell(m.Rank1)} | {Cell(m.MeanAP)} |" : "";
+            sb.AppendLine(string.Create(inv, $"| {m.Epoch} | {m.Loss:0.0000} | {m.Accuracy:0.000} |{scores} {m.ImagesPerSecond:0.0} |"));
         }
         sb.AppendLine();
         sb.AppendLine("## Holdout figures");
