@@ -5,7 +5,7 @@ side-by-side figure. Run with Debian's python3-torch (`scripts/setup.sh --bench`
     /usr/bin/python3 bench/pytorch/train_bench.py --backbone resnet50 --batch 64 --precision bf16 --steps 5
 
 The models are written out here (not taken from torchvision/torchreid) so both sides are visibly the same
-architecture: ResNet-50 with last stride 1, or OSNet x1.0 (Zhou et al. 2019), then the ReID head (global average
+architecture: ResNet-18 or ResNet-50 with last stride 1, or OSNet x1.0 / x0.25 (Zhou et al. 2019), then the ReID head (global average
 pooling, BNNeck, bias-free classifier; OSNet pools itself and keeps torchreid's fc layer), cross-entropy over synthetic labels, SGD with momentum.
 """
 import argparse, json, resource, time
@@ -32,6 +32,40 @@ class Bottleneck(nn.Module):
         y = F.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
         return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False); self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 with last stride 1, as `reid`'s resnet18 backbone."""
+
+    def __init__(self, last_stride=1):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+                                  nn.MaxPool2d(3, 2, 1))
+        layers, cin = [], 64
+        for width, blocks, stride in [(64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, last_stride)]:
+            for i in range(blocks):
+                layers.append(BasicBlock(cin, width, stride if i == 0 else 1)); cin = width
+        self.layers = nn.Sequential(*layers)
+        self.out_dim = 512
+        self.pools = False
+
+    def forward(self, x):
+        return self.layers(self.stem(x))
 
 
 class ResNet50(nn.Module):
@@ -135,7 +169,7 @@ class ReidNet(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--backbone", choices=["resnet50", "osnet_x1_0"], default="resnet50")
+    p.add_argument("--backbone", choices=["resnet18", "resnet50", "osnet_x1_0", "osnet_x0_25"], default="resnet50")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
     p.add_argument("--steps", type=int, default=5)
@@ -148,7 +182,13 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    backbone = ResNet50(last_stride=1) if a.backbone == "resnet50" else OSNet()
+    backbone = {
+        "resnet18": lambda: ResNet18(last_stride=1),
+        "resnet50": lambda: ResNet50(last_stride=1),
+        "osnet_x1_0": lambda: OSNet(),
+        # torchreid's osnet_x0_25: every stage a quarter as wide, the same 512-wide fc layer
+        "osnet_x0_25": lambda: OSNet(channels=(16, 64, 96, 128)),
+    }[a.backbone]()
     model = ReidNet(backbone, a.classes).train()
     opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(a.batch, 3, a.height, a.width)

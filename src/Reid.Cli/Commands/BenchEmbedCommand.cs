@@ -60,7 +60,11 @@ internal static class BenchEmbedCommand
     public sealed record EmbedBenchmark(string Model, string ModelId, string OrtVersion, int Images, int Rounds,
         int IntraOpThreads, int Processors, string InputSize, int Dimension, double GmacsPerImage, double GflopsPerImage,
         string PeakIsa, double PeakGflopsOneThread, double PeakGflopsTwoThreads, string FractionNote,
-        double LoadAverageBefore, double LoadAverageAfter, IReadOnlyList<BatchFigures> Results);
+        double LoadAverageBefore, double LoadAverageAfter, IReadOnlyList<BatchFigures> Results)
+    {
+        /// <summary>The machine the figures came from (CPU model, oneDNN's ISA, bf16).</summary>
+        public Reid.Training.Tensors.CpuCapabilities Cpu { get; init; } = Reid.Training.Tensors.CpuCapabilities.Current;
+    }
 
     private static EmbedBenchmark Run(string modelPath, int[] batches, string? imageDir, int count, int rounds, int threads)
     {
@@ -139,6 +143,7 @@ internal static class BenchEmbedCommand
     private static void Print(EmbedBenchmark r)
     {
         AnsiConsole.MarkupLineInterpolated($"model [bold]{r.Model}[/] ({r.ModelId}), input {r.InputSize}, {r.Dimension}-d, ORT {r.OrtVersion}");
+        AnsiConsole.MarkupLineInterpolated($"CPU: {r.Cpu.Summary}");
         AnsiConsole.MarkupLineInterpolated($"{r.GmacsPerImage:F3} GMAC = {r.GflopsPerImage:F3} GFLOP per image (Conv/Gemm/MatMul)");
         AnsiConsole.MarkupLineInterpolated($"FMA peak ({r.PeakIsa}): {r.PeakGflopsOneThread:F1} GFLOP/s on 1 thread, {r.PeakGflopsTwoThreads:F1} on 2");
         var table = new Table().AddColumns("batch", "decode+preprocess+infer img/s", "infer img/s", "GFLOP/s", "of 1-thread peak", "of 2-thread peak");

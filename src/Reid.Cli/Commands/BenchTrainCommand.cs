@@ -18,8 +18,8 @@ internal static class BenchTrainCommand
     {
         var backbone = new Option<string>("--backbone") { Description = "resnet50 or osnet_x1_0 (any known backbone works)", DefaultValueFactory = _ => "resnet50" };
         var batch = new Option<int>("--batch") { Description = "Images per step", DefaultValueFactory = _ => 64 };
-        var precision = new Option<string>("--precision") { Description = "f32 or bf16 (bf16 convolutions and matrix products, f32 master weights)", DefaultValueFactory = _ => "f32" };
-        precision.AcceptOnlyFromAmong("f32", "bf16");
+        var precision = new Option<string>("--precision") { Description = "auto, f32 or bf16 (bf16 convolutions and matrix products, f32 master weights; auto: bf16 where oneDNN runs it natively)", DefaultValueFactory = _ => "f32" };
+        precision.AcceptOnlyFromAmong("auto", "f32", "bf16");
         var steps = new Option<int>("--steps") { Description = "Timed training steps (after one untimed warm-up step)", DefaultValueFactory = _ => 5 };
         var height = new Option<int>("--height") { Description = "Input height", DefaultValueFactory = _ => 256 };
         var width = new Option<int>("--width") { Description = "Input width", DefaultValueFactory = _ => 128 };
@@ -30,11 +30,15 @@ internal static class BenchTrainCommand
         };
         command.SetAction(parse =>
         {
+            var cpu = CpuCapabilities.Current;
+            var setting = parse.GetValue(precision) switch { "bf16" => PrecisionSetting.Bf16, "auto" => PrecisionSetting.Auto, _ => PrecisionSetting.F32 };
+            var (compute, note) = cpu.Resolve(setting);
+            Console.Error.WriteLine(note);
             var options = new TrainBenchmarkOptions
             {
                 Backbone = parse.GetValue(backbone)!,
                 Batch = parse.GetValue(batch),
-                Precision = parse.GetValue(precision) == "bf16" ? ComputePrecision.BF16 : ComputePrecision.F32,
+                Precision = compute,
                 Steps = parse.GetValue(steps),
                 Height = parse.GetValue(height),
                 Width = parse.GetValue(width),
@@ -46,10 +50,10 @@ internal static class BenchTrainCommand
             AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask($"{options.Backbone} batch {options.Batch} {parse.GetValue(precision)}: warm-up", maxValue: options.Steps);
+                    var task = ctx.AddTask($"{options.Backbone} batch {options.Batch} {(compute == ComputePrecision.BF16 ? "bf16" : "f32")}: warm-up", maxValue: options.Steps);
                     result = TrainBenchmark.Run(options, (step, seconds) =>
                     {
-                        task.Description = $"{options.Backbone} batch {options.Batch} {parse.GetValue(precision)}: step {step} {seconds:F2} s";
+                        task.Description = $"{options.Backbone} batch {options.Batch} {(compute == ComputePrecision.BF16 ? "bf16" : "f32")}: step {step} {seconds:F2} s";
                         task.Increment(1);
                     });
                 });
@@ -70,6 +74,7 @@ internal static class BenchTrainCommand
                 ["input"] = $"{options.Height}x{options.Width}",
                 ["parameters"] = result.Parameters,
                 ["onednn_version"] = EngineInfo.OneDnnVersion,
+                ["cpu"] = cpu,
                 ["omp_num_threads"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? $"(unset: {Environment.ProcessorCount} cores)",
                 ["load_average_at_start"] = load,
             };

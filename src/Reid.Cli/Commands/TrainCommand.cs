@@ -35,6 +35,8 @@ internal static class TrainCommand
                 RecipePath = recipePath,
                 RecipeText = File.ReadAllText(recipePath),
             };
+            var run = new TrainingRun(cfg, options);
+            Console.WriteLine(run.PrecisionNote);
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
@@ -46,7 +48,7 @@ internal static class TrainCommand
             // runs never see Ctrl+C (a non-interactive shell starts them with SIGINT ignored).
             using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cancel.Cancel(); });
             TrainResult result;
-            try { result = Run(new TrainingRun(cfg, options), parse.GetValue(resume), cancel.Token); }
+            try { result = Run(run, parse.GetValue(resume), cancel.Token); }
             finally { Console.CancelKeyPress -= onCancel; }
 
             var inv = CultureInfo.InvariantCulture;

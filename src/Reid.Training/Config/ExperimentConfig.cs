@@ -170,8 +170,11 @@ public sealed record TrainingConfig
     public int Accumulation { get; init; } = 1;
     /// <summary>Clip the global gradient L2 norm to this value; 0 disables.</summary>
     public double ClipGradNorm { get; init; }
-    /// <summary>f32, or bf16 convolutions and matrix products with f32 master weights (the engine's mixed precision).</summary>
-    public ComputePrecision Precision { get; init; } = ComputePrecision.F32;
+    /// <summary>
+    /// auto (bf16 where oneDNN runs it natively, else f32), f32, or bf16: bf16 convolutions and matrix products
+    /// with f32 master weights (the engine's mixed precision). Resolved by <see cref="CpuCapabilities.Resolve"/>.
+    /// </summary>
+    public PrecisionSetting Precision { get; init; } = PrecisionSetting.Auto;
 }
 
 public sealed record ScheduleConfig

@@ -69,6 +69,9 @@ internal static unsafe partial class Dnnl
     [LibraryImport(Lib, EntryPoint = "dnnl_version")]
     public static partial Version* version();
 
+    [LibraryImport(Lib, EntryPoint = "dnnl_get_effective_cpu_isa")]
+    public static partial int get_effective_cpu_isa();
+
     [LibraryImport(Lib, EntryPoint = "dnnl_engine_create")]
     public static partial int engine_create(out IntPtr engine, int kind, nuint index);
 

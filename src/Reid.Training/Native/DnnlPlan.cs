@@ -76,7 +76,7 @@ internal sealed unsafe class DnnlPlan
         var engine = DnnlRuntime.Engine;
         var status = Dnnl.primitive_desc_create(out var pd, desc, IntPtr.Zero, engine, hint);
         if (status != Dnnl.Success)
-            throw new ReidException($"oneDNN has no implementation for {name} (status {DnnlRuntime.StatusName(status)})");
+            throw new ReidException($"oneDNN has no implementation for {name} on this CPU (ISA {DnnlRuntime.EffectiveIsa()}; status {DnnlRuntime.StatusName(status)})");
         DnnlRuntime.Check(Dnnl.primitive_create(out var prim, pd), $"dnnl_primitive_create({name})");
         var slots = new Slot[specs.Length];
         for (var i = 0; i < specs.Length; i++)

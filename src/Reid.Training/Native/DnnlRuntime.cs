@@ -183,6 +183,51 @@ internal static unsafe class DnnlRuntime
         return d;
     }
 
+    /// <summary>
+    /// The instruction set oneDNN dispatches to on this CPU (dnnl_get_effective_cpu_isa), by its oneDNN name
+    /// (avx2, avx512_core, avx512_core_bf16, ...). Honours ONEDNN_MAX_CPU_ISA.
+    /// </summary>
+    public static string EffectiveIsa()
+    {
+        _ = State.Value;   // load and version-check the library first, so a missing one gives the install hint
+        return Dnnl.get_effective_cpu_isa() switch
+        {
+            0x0 => "all",
+            0x1 => "sse41",
+            0x3 => "avx",
+            0x7 => "avx2",
+            0xf => "avx512_mic",
+            0x1f => "avx512_mic_4ops",
+            0x27 => "avx512_core",
+            0x67 => "avx512_core_vnni",
+            0xe7 => "avx512_core_bf16",
+            0x3e7 => "avx512_core_amx",
+            0x407 => "avx2_vnni",
+            var other => $"isa_0x{other:x}",
+        };
+    }
+
+    /// <summary>
+    /// The kernel oneDNN picks for a small bf16 convolution (forward training), or null when it has none.
+    /// oneDNN 2.6 has bf16 convolutions only from AVX-512 (avx512_core, emulated; avx512_core_bf16, native);
+    /// asking is the only reliable test, since ONEDNN_MAX_CPU_ISA or a hypervisor can hide CPU flags.
+    /// </summary>
+    public static string? Bf16ConvolutionKernel()
+    {
+        var src = AnyDesc([2, 16, 8, 8], Dnnl.BF16);
+        var wei = AnyDesc([16, 16, 3, 3], Dnnl.BF16);
+        var dst = AnyDesc([2, 16, 8, 8], Dnnl.BF16);
+        var strides = ToDims(1, 1);
+        var dil = ToDims(0, 0);
+        var pad = ToDims(1, 1);
+        var desc = new Dnnl.OpDesc();
+        if (Dnnl.dilated_convolution_forward_desc_init(&desc, Dnnl.ForwardTraining, Dnnl.ConvolutionDirect,
+                &src, &wei, null, &dst, &strides, &dil, &pad, &pad) != Dnnl.Success) return null;
+        if (Dnnl.primitive_desc_create(out var pd, &desc, IntPtr.Zero, Engine, IntPtr.Zero) != Dnnl.Success) return null;
+        try { return ImplInfo(pd); }
+        finally { Dnnl.primitive_desc_destroy(pd); }
+    }
+
     public static string ImplInfo(IntPtr pd)
     {
         byte* s = null;

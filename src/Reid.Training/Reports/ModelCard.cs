@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Reid.Training.Config;
+using Reid.Training.Tensors;
 using Reid.Training.Trainer;
 
 namespace Reid.Training.Reports;
 
 public sealed record ModelCardFacts(
     ExperimentConfig Config, string Command, string RecipePath, string RecipeText, string Data, string? Init, string Architecture,
-    long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile, int EmbeddingDim);
+    long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile, int EmbeddingDim,
+    CpuCapabilities Cpu, string PrecisionNote);
 
 /// <summary>
 /// The model card written next to the exported ONNX: what was trained, how (recipe and command), on what
@@ -29,7 +31,9 @@ public static class ModelCard
         sb.AppendLine($"- Initial weights: {(f.Init is null ? "random (trained from scratch)" : $"{f.Init} — transfer learning; credit: OSNet (Zhou et al., ICCV 2019), weights from torchreid (MIT licence), trained on MSMT17")}");
         sb.AppendLine($"- Trained by: `{f.Command}`");
         sb.AppendLine($"- Wall time: {TimeSpan.FromSeconds(f.WallSeconds):hh\\:mm\\:ss} summed over {f.Resumes + 1} process(es) (resumed {f.Resumes} time(s))");
-        sb.AppendLine($"- Machine: {Environment.ProcessorCount} logical CPU(s), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, precision {ExperimentConfigLoader.SnakeCase(c.Training.Precision.ToString())}");
+        sb.AppendLine($"- Machine: {f.Cpu.CpuModel}, {f.Cpu.LogicalCpus} logical CPU(s), oneDNN {f.Cpu.OneDnnVersion} ISA {f.Cpu.Isa}, " +
+                      $"bf16 {(f.Cpu.Bf16 ? "yes" : "no")}; {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+        sb.AppendLine($"- Arithmetic: {f.PrecisionNote}");
         sb.AppendLine();
         sb.AppendLine("## Data and its terms");
         sb.AppendLine();

@@ -22,14 +22,30 @@ public static class Precision
     public static ComputePrecision Current => _current ?? Default;
 
     /// <summary>Process-wide default (f32).</summary>
-    public static ComputePrecision Default { get; set; } = ComputePrecision.F32;
+    public static ComputePrecision Default
+    {
+        get => _default;
+        set { EnsureRuns(value); _default = value; }
+    }
+    private static ComputePrecision _default = ComputePrecision.F32;
 
-    /// <summary>Switches precision on this thread until disposed: <c>using (Precision.Use(ComputePrecision.BF16)) { ... }</c>.</summary>
+    /// <summary>
+    /// Switches precision on this thread until disposed: <c>using (Precision.Use(ComputePrecision.BF16)) { ... }</c>.
+    /// bf16 on a CPU where oneDNN has no bf16 kernels throws a ReidException naming the ISA here, before any op
+    /// would fail with oneDNN's raw "unimplemented".
+    /// </summary>
     public static IDisposable Use(ComputePrecision precision)
     {
+        EnsureRuns(precision);
         var previous = _current;
         _current = precision;
         return new Restore(previous);
+    }
+
+    private static void EnsureRuns(ComputePrecision precision)
+    {
+        if (precision == ComputePrecision.BF16 && !CpuCapabilities.Current.Bf16Available)
+            throw CpuCapabilities.Current.Bf16Unavailable("bf16 compute");
     }
 
     private sealed class Restore(ComputePrecision? previous) : IDisposable

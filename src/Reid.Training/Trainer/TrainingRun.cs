@@ -61,11 +61,18 @@ public sealed class TrainingRun
     private readonly ExperimentConfig _cfg;
     private readonly TrainerOptions _options;
 
+    private readonly ComputePrecision _precision;
+
+    /// <summary>Resolves the recipe's precision on this CPU first, so a bf16 recipe on an AVX2 machine fails before any work.</summary>
     public TrainingRun(ExperimentConfig config, TrainerOptions? options = null)
     {
         _cfg = config;
         _options = options ?? new TrainerOptions();
+        (_precision, PrecisionNote) = CpuCapabilities.Current.Resolve(config.Training.Precision);
     }
+
+    /// <summary>Which arithmetic this run uses and why, e.g. "precision auto -> f32: this CPU's ISA (avx2) has no native bf16 kernels in oneDNN".</summary>
+    public string PrecisionNote { get; }
 
     public string OutputDir => _cfg.Output;
     public string CheckpointPath => Path.Combine(OutputDir, CheckpointFile);
@@ -154,7 +161,7 @@ public sealed class TrainingRun
             lastCheckpoint.Restart();
         }
 
-        using var precision = EnginePrecision.Use(t.Precision);
+        using var precision = EnginePrecision.Use(_precision);
         while (state.Epoch < t.Epochs && !interrupted)
         {
             var epoch = state.Epoch;
@@ -233,7 +240,8 @@ public sealed class TrainingRun
             });
             cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
                 cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
-                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim));
+                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim,
+                CpuCapabilities.Current, PrecisionNote));
         }
         return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
     }

@@ -1,3 +1,4 @@
+using Reid.Training.Tests.Support;
 using Reid.Training.Layers;
 using Reid.Training.Native;
 using Reid.Training.Tensors;
@@ -17,7 +18,7 @@ public class Bf16ActivationTests
         Assert.Equal(Dnnl.F32, DnnlRuntime.DataType(DnnlRuntime.PlainDesc([7], Dnnl.F32)));
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Conv_output_is_bf16_under_bf16_and_reads_back_as_f32()
     {
         var rng = new Rng(21);
@@ -62,7 +63,7 @@ public class Bf16ActivationTests
     private static double Rel(float[] a, float[] b) =>
         Math.Sqrt(a.Zip(b).Sum(q => Math.Pow(q.First - q.Second, 2)) / a.Sum(v => (double)v * v));
 
-    [Fact]
+    [Bf16Fact]
     public void Residual_block_in_bf16_is_close_to_f32_forward_and_backward()
     {
         var f32 = Block(ComputePrecision.F32);
@@ -75,7 +76,7 @@ public class Bf16ActivationTests
         Assert.True(Rel(f32.Gamma, bf16.Gamma) < 3e-2, $"BN scale gradient relative error {Rel(f32.Gamma, bf16.Gamma)}");
     }
 
-    [Fact]
+    [Bf16Fact]
     public void A_slice_of_a_bf16_map_sends_its_gradient_back_in_bf16_so_the_backward_below_stays_bf16()
     {
         float[] Run(ComputePrecision precision, out bool bf16Gradient)
@@ -100,7 +101,7 @@ public class Bf16ActivationTests
         Assert.True(Rel(f32, bf16) < 3e-2, $"weight gradient relative error {Rel(f32, bf16)}");
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Adding_bf16_to_f32_keeps_f32_and_is_exact_for_the_bf16_values()
     {
         var rng = new Rng(23);
@@ -149,9 +150,9 @@ public class Bf16ActivationTests
 
     [Theory]
     [InlineData(ComputePrecision.F32, 1e-5, 16, false)]
-    [InlineData(ComputePrecision.BF16, 2e-2, 16, false)]
+    [Bf16InlineData(ComputePrecision.BF16, 2e-2, 16, false)]
     [InlineData(ComputePrecision.F32, 1e-5, 24, true)]
-    [InlineData(ComputePrecision.BF16, 2e-2, 24, true)]
+    [Bf16InlineData(ComputePrecision.BF16, 2e-2, 24, true)]
     public void Channel_gate_and_global_pool_on_a_blocked_input_match_the_plain_computation(ComputePrecision precision, double tolerance,
         int channels, bool sharedGate)
     {
@@ -165,7 +166,7 @@ public class Bf16ActivationTests
 
     [Theory]
     [InlineData(ComputePrecision.F32)]
-    [InlineData(ComputePrecision.BF16)]
+    [Bf16InlineData(ComputePrecision.BF16)]
     public void Channel_gate_and_global_pool_on_a_blocked_input_use_no_reference_kernels(ComputePrecision precision)
     {
         // oneDNN's reference binary/reduction kernels made OSNet's gates ~100x slower than a pass over memory.

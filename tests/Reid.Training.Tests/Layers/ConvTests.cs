@@ -1,3 +1,4 @@
+using Reid.Training.Tests.Support;
 using Reid.Core;
 using Reid.Training.Layers;
 using Reid.Training.Tensors;
@@ -55,7 +56,7 @@ public class ConvTests
         Assert.Contains("[1, 4, 8, 8]", e.Message);
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Bf16_convolution_is_close_to_f32()
     {
         var rng = new Rng(3);
@@ -80,7 +81,7 @@ public class ConvTests
 
 public class MixedPrecisionBackwardTests
 {
-    [Fact]
+    [Bf16Fact]
     public void Bf16_conv_gradients_are_close_to_f32()
     {
         var rng = new Rng(4);

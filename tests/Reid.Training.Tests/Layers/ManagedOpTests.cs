@@ -1,3 +1,4 @@
+using Reid.Training.Tests.Support;
 using Reid.Core;
 using Reid.Training.Layers;
 using Reid.Training.Tensors;
@@ -34,7 +35,7 @@ public class ManagedOpTests
         Assert.Equal((double)Enumerable.Range(0, 6).Sum(k => (double)a.Data[6 + k] * bt.Data[2 * 6 + k]), ab.Data[1 * 5 + 2], 4);
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Bf16_linear_is_close_to_f32()
     {
         var rng = new Rng(42);

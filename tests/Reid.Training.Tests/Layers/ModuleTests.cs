@@ -1,3 +1,4 @@
+using Reid.Training.Tests.Support;
 using Reid.Core;
 using Reid.Training.Autograd;
 using Reid.Training.Layers;
@@ -158,7 +159,7 @@ public class EndToEndTests
 
     [Theory]
     [InlineData(ComputePrecision.F32)]
-    [InlineData(ComputePrecision.BF16)]
+    [Bf16InlineData(ComputePrecision.BF16)]
     public void Small_conv_net_learns_synthetic_classes(ComputePrecision precision)
     {
         Rng.Shared = new Rng(123);

@@ -1,3 +1,4 @@
+using Reid.Training.Tests.Support;
 using Reid.Training.Layers;
 using Reid.Training.Optim;
 using Reid.Training.Tensors;
@@ -36,7 +37,7 @@ public class WeightCacheTests
     private static Conv2d Layer(Rng rng) => new(32, 48, 3, padding: 1, bias: false, rng: rng);
 
     [Theory]
-    [InlineData(ComputePrecision.BF16)]
+    [Bf16InlineData(ComputePrecision.BF16)]
     [InlineData(ComputePrecision.F32)]
     public void Step_after_an_sgd_update_uses_the_new_weights(ComputePrecision precision)
     {
@@ -58,7 +59,7 @@ public class WeightCacheTests
         }
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Unchanged_weights_are_converted_once_for_many_steps()
     {
         var rng = new Rng(12);
@@ -76,7 +77,7 @@ public class WeightCacheTests
         }
     }
 
-    [Fact]
+    [Bf16Fact]
     public void CopyFrom_invalidates_the_converted_weights()
     {
         var rng = new Rng(13);
@@ -96,7 +97,7 @@ public class WeightCacheTests
         }
     }
 
-    [Fact]
+    [Bf16Fact]
     public void LoadStateDict_invalidates_the_converted_weights()
     {
         var rng = new Rng(14);
@@ -115,7 +116,7 @@ public class WeightCacheTests
         }
     }
 
-    [Fact]
+    [Bf16Fact]
     public void Grouped_weights_are_cached_in_their_group_layout()
     {
         var rng = new Rng(15);

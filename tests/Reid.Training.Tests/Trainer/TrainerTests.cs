@@ -70,8 +70,32 @@ public sealed class TrainerTests
         Assert.True(File.Exists(result.ModelPath));
         Assert.Contains("wall time", File.ReadAllText(result.ModelCardPath!), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("non-commercial", File.ReadAllText(result.ModelCardPath!));
+        // the card names the machine the wall time came from, and the arithmetic `auto` chose there
+        var cpu = Reid.Training.Tensors.CpuCapabilities.Current;
+        Assert.Contains($"{cpu.CpuModel}, {cpu.LogicalCpus} logical CPU(s), oneDNN {cpu.OneDnnVersion} ISA {cpu.Isa}, bf16 {(cpu.Bf16 ? "yes" : "no")}", File.ReadAllText(result.ModelCardPath!));
+        Assert.Contains("Arithmetic: precision auto -> " + (cpu.Bf16 ? "bf16" : "f32"), File.ReadAllText(result.ModelCardPath!));
         Assert.Contains("<svg", File.ReadAllText(result.CurvesPath));
         Assert.Equal(7, File.ReadAllLines(Path.Combine(result.OutputDir, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void A_bf16_recipe_fails_before_any_work_on_a_cpu_without_bf16_kernels_and_runs_where_it_has_them()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 8, epochs: 2, batches: 1, output: "run");
+        cfg = cfg with { Training = cfg.Training with { Precision = Reid.Training.Tensors.PrecisionSetting.Bf16 } };
+        var cpu = Reid.Training.Tensors.CpuCapabilities.Current;
+        if (!cpu.Bf16Available)
+        {
+            var e = Assert.Throws<ReidException>(() => new TrainingRun(cfg, new TrainerOptions { Export = false }));
+            Assert.Contains($"ISA {cpu.Isa}", e.Message);
+            Assert.Contains("use precision auto or f32", e.Message);
+            Assert.False(File.Exists(Path.Combine(cfg.Output, TrainingRun.CheckpointFile)));
+            return;
+        }
+        var run = new TrainingRun(cfg, new TrainerOptions { Export = false });
+        Assert.Contains("precision bf16", run.PrecisionNote);
+        Assert.True(run.Run(false).Completed);
     }
 
     [Fact]
