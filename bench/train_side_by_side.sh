@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Trains the same model and batch with this engine (`reid bench train`) and with Debian's PyTorch
 # (bench/pytorch/train_bench.py), taking turns A, B, A, B … so both see the same machine state, then prints
-# the median of each side's images/s and the ratio. Needs `scripts/setup.sh --bench` (python3-torch).
+# the median of each side's images/s and the ratio, the achieved GFLOP/s of both (the arithmetic per image is
+# reid's count on its own export; both train the same architecture) as a fraction of the FMA peak reid measured
+# in the same run, and the CPU. Needs `scripts/setup.sh --bench` (python3-torch).
 #   bench/train_side_by_side.sh resnet50 64 bf16 [rounds=3] [steps=3] [outdir]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +36,17 @@ result = {
     "reid_peak_rss_mb": max(x["peak_rss_mb"] for x in ours), "pytorch_peak_rss_mb": max(x["peak_rss_mb"] for x in theirs),
 }
 result["reid_over_pytorch"] = result["reid_images_per_s"] / result["pytorch_images_per_s"]
+gflop = ours[0]["train_gflop_per_image"]
+peak = med(ours, "fma_peak_gflops")
+result.update({
+    "cpu": ours[0]["cpu"]["summary"], "train_gflop_per_image": gflop, "fma_peak_gflops": peak,
+    "fma_peak_threads": ours[0]["fma_peak_threads"],
+    "reid_gflops": result["reid_images_per_s"] * gflop, "pytorch_gflops": result["pytorch_images_per_s"] * gflop,
+})
+result["reid_fraction_of_peak"] = result["reid_gflops"] / peak
+result["pytorch_fraction_of_peak"] = result["pytorch_gflops"] / peak
+result["reid_runs"] = [x["images_per_s"] for x in ours]
+result["pytorch_runs"] = [x["images_per_s"] for x in theirs]
 json.dump(result, open(f"{out}/side_by_side.json", "w"), indent=2)
 print(json.dumps(result, indent=2))
 PY

@@ -65,6 +65,11 @@ internal static class BenchTrainCommand
                 ["peak_tensor_mb"] = Math.Round(result.PeakTensorMb, 1),
                 ["forward_tensor_mb"] = Math.Round(result.ForwardTensorMb, 1),
                 ["step_seconds_median"] = Math.Round(result.StepSecondsMedian, 4),
+                ["train_gflop_per_image"] = Math.Round(result.TrainGflopsPerImage, 3),
+                ["achieved_gflops"] = Math.Round(result.AchievedGflops, 1),
+                ["fma_peak_gflops"] = Math.Round(result.PeakGflops, 1),
+                ["fma_peak_threads"] = result.PeakThreads,
+                ["fraction_of_fma_peak"] = Math.Round(result.FractionOfPeak, 3),
                 ["cpu_seconds_per_step_median"] = Math.Round(result.CpuSecondsMedian, 4),
                 ["step_seconds"] = result.StepSeconds.Select(s => Math.Round(s, 4)).ToArray(),
                 ["backbone"] = result.Backbone,
@@ -79,11 +84,11 @@ internal static class BenchTrainCommand
                 ["load_average_at_start"] = load,
             };
             var table = new Table().AddColumns("figure", "value");
-            foreach (var key in new[] { "images_per_s", "onednn_fraction", "peak_rss_mb", "step_seconds_median", "load_average_at_start" })
+            foreach (var key in new[] { "images_per_s", "onednn_fraction", "achieved_gflops", "fraction_of_fma_peak", "peak_rss_mb", "step_seconds_median", "load_average_at_start" })
                 table.AddRow(key, Convert.ToString(figures[key], System.Globalization.CultureInfo.InvariantCulture) ?? "");
             AnsiConsole.Write(table);
             if (parse.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+                File.WriteAllText(path, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n");
             return CliRunner.Ok;
         });
         return command;

@@ -36,6 +36,23 @@ public sealed record TrainBenchmarkResult(
     /// Backward), in MB: what the graph keeps for backward. PeakTensorMb minus this is what backward adds.
     /// </summary>
     public double ForwardTensorMb { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Arithmetic of one image's training step, in GFLOP (a multiply-add counted as two): the exported model's
+    /// Conv/Gemm multiply-adds (<see cref="Reid.Inference.Profiling.ModelFlops"/>) times three, for the forward,
+    /// backward-data and backward-weights passes (the first convolution's backward-data is not run, so this is
+    /// a slight overcount). Normalisation, activations and pooling are not counted.
+    /// </summary>
+    public double TrainGflopsPerImage { get; init; } = double.NaN;
+
+    /// <summary>The machine's f32 FMA peak measured right after the timed steps, with as many threads as oneDNN uses.</summary>
+    public double PeakGflops { get; init; } = double.NaN;
+
+    public int PeakThreads { get; init; }
+
+    public double AchievedGflops => ImagesPerSecond * TrainGflopsPerImage;
+
+    public double FractionOfPeak => AchievedGflops / PeakGflops;
 }
 
 /// <summary>
@@ -94,9 +111,28 @@ public static class TrainBenchmark
             }
         }
         var median = Median(times);
+        var peakThreads = int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out var omp) && omp > 0 ? omp : Environment.ProcessorCount;
         return new TrainBenchmarkResult(o.Backbone, o.Batch, o.Precision == ComputePrecision.BF16 ? "bf16" : "f32", o.Steps,
             o.Batch / median, median, (double)oneDnnTicks / stepTicks, PeakRssMb(), TensorPool.PeakBytesInUse / 1048576.0,
-            model.ParameterCount(), times) { CpuSecondsMedian = Median(cpuTimes), ForwardTensorMb = forwardBytes / 1048576.0 };
+            model.ParameterCount(), times)
+        {
+            CpuSecondsMedian = Median(cpuTimes), ForwardTensorMb = forwardBytes / 1048576.0,
+            TrainGflopsPerImage = 3 * ForwardGflops(model, o.Height, o.Width),
+            PeakGflops = Reid.Inference.Profiling.MachinePeak.MeasureGflops(peakThreads, TimeSpan.FromSeconds(2)),
+            PeakThreads = peakThreads,
+        };
+    }
+
+    /// <summary>Forward GFLOP of one image, counted on the model's own ONNX export (the same counter `reid bench embed` uses).</summary>
+    private static double ForwardGflops(ReidModel model, int height, int width)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"reid-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            Export.OnnxExporter.Save(model, path, new Export.ExportOptions { Height = height, Width = width });
+            return Reid.Inference.Profiling.ModelFlops.Measure(path, height, width).Flops / 1e9;
+        }
+        finally { File.Delete(path); }
     }
 
     private static double Median(List<double> values)
