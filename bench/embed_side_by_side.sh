@@ -4,13 +4,40 @@
 # `reid bench embed` process (its own medians over --rounds); the summary takes the median of the turns.
 #
 #   bench/embed_side_by_side.sh OLD_TREE [TURNS=5] [COUNT=256] [ROUNDS=3] [OUTDIR]
+#   bench/embed_side_by_side.sh --summarise OUTDIR      # the table again, from a finished run's JSON
 #
 # Both trees must be built (scripts/setup.sh in each). Prints the CPU, the load average before and after, the
 # ORT version and commit of each side, and for batch 1 and 32 the medians of decode+preprocess+inference and of
-# inference alone, with new ÷ old.
+# inference alone, with new ÷ old: the median of the turns' medians, and the median of every round pooled
+# (steadier when single turns swing, as they do on a shared 2-core VM).
 set -euo pipefail
 new_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[[ $# -ge 1 ]] || { echo "usage: $0 OLD_TREE [TURNS=5] [COUNT=256] [ROUNDS=3] [OUTDIR]" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: $0 OLD_TREE [TURNS=5] [COUNT=256] [ROUNDS=3] [OUTDIR] | $0 --summarise OUTDIR" >&2; exit 2; }
+
+summarise() {   # OUTDIR: reads old-N.json / new-N.json
+python3 - "$1" <<'PY'
+import glob, json, os, statistics, sys
+out = sys.argv[1]
+turns = len(glob.glob(os.path.join(out, "old-*.json")))
+runs = {s: [json.load(open(f"{out}/{s}-{i}.json")) for i in range(1, turns + 1)] for s in ("old", "new")}
+print(f"ORT            : old {runs['old'][0]['ort_version']}, new {runs['new'][0]['ort_version']}")
+loads = {s: ", ".join("%.2f" % r["load_average_before"] for r in runs[s]) for s in runs}
+print(f"load average   : old turns {loads['old']}; new turns {loads['new']} (at each turn's start; a turn's own 2 threads add ~2)")
+print()
+print("| batch | figure | old img/s | new img/s | new ÷ old | pooled rounds: old / new / ratio | old turns | new turns |")
+print("| ---: | --- | ---: | ---: | ---: | --- | --- | --- |")
+for batch in sorted({b["batch"] for b in runs["old"][0]["results"]}):
+    for key, label in (("pipeline", "decode+preprocess+inference"), ("inference", "inference alone")):
+        pick = lambda r: next(b for b in r["results"] if b["batch"] == batch)
+        per = {s: [pick(r)[f"{key}_images_per_s"] for r in runs[s]] for s in runs}
+        pooled = {s: statistics.median(x for r in runs[s] for x in pick(r)[f"{key}_rounds"]) for s in runs}
+        o, n = statistics.median(per["old"]), statistics.median(per["new"])
+        print(f"| {batch} | {label} | {o:.1f} | {n:.1f} | {n / o:.3f} | "
+              f"{pooled['old']:.0f} / {pooled['new']:.0f} / {pooled['new'] / pooled['old']:.3f} | "
+              f"{' '.join(f'{v:.0f}' for v in per['old'])} | {' '.join(f'{v:.0f}' for v in per['new'])} |")
+PY
+}
+if [[ $1 == --summarise ]]; then summarise "${2:?OUTDIR}"; exit 0; fi
 old_root="$(cd "$1" && pwd)"
 turns="${2:-5}"; count="${3:-256}"; rounds="${4:-3}"
 out="${5:-$new_root/out/embed-side-by-side-$(date -u +%Y%m%dT%H%M%SZ)}"
@@ -43,21 +70,5 @@ for ((i = 1; i <= turns; i++)); do
 done
 echo "uptime after   : $(uptime)" | tee -a "$out/summary.txt"
 
-python3 - "$out" "$turns" <<'PY' | tee -a "$out/summary.txt"
-import json, statistics, sys
-out, turns = sys.argv[1], int(sys.argv[2])
-runs = {s: [json.load(open(f"{out}/{s}-{i}.json")) for i in range(1, turns + 1)] for s in ("old", "new")}
-print(f"ORT            : old {runs['old'][0]['ort_version']}, new {runs['new'][0]['ort_version']}")
-loads = {s: ", ".join("%.2f" % r["load_average_before"] for r in runs[s]) for s in runs}
-print(f"load average   : old turns {loads['old']}; new turns {loads['new']} (at each turn's start)")
-print()
-print("| batch | figure | old img/s (median of turns) | new img/s | new ÷ old | old turns | new turns |")
-print("| ---: | --- | ---: | ---: | ---: | --- | --- |")
-for batch in sorted({b["batch"] for b in runs["old"][0]["results"]}):
-    for key, label in (("pipeline_images_per_s", "decode+preprocess+inference"), ("inference_images_per_s", "inference alone")):
-        per = {s: [next(b[key] for b in r["results"] if b["batch"] == batch) for r in runs[s]] for s in runs}
-        o, n = statistics.median(per["old"]), statistics.median(per["new"])
-        print(f"| {batch} | {label} | {o:.1f} | {n:.1f} | {n / o:.3f} | "
-              f"{' '.join(f'{v:.0f}' for v in per['old'])} | {' '.join(f'{v:.0f}' for v in per['new'])} |")
-PY
+summarise "$out" | tee -a "$out/summary.txt"
 echo "per-turn JSON and logs: $out" >&2
