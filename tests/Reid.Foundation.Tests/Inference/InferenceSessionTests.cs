@@ -209,12 +209,12 @@ public class InferenceSessionTests
     }
 
     [Fact]
-    public void DisposeDuringConcurrentRunsNeitherCrashesNorCorruptsAnswers()
+    public async Task DisposeDuringConcurrentRunsNeitherCrashesNorCorruptsAnswers()
     {
         var s = InferenceSession.FromBytes(TinyModels.Linear().ToBytes(), "linear.onnx", new SessionOptions(IntraOpThreads: 1));
         var x = Enumerable.Range(0, 12).Select(i => (float)i).ToArray();
         var expected = TinyModels.Apply(x);
-        var started = new CountdownEvent(4);
+        using var started = new CountdownEvent(4);
         var runners = Enumerable.Range(0, 4).Select(r => Task.Run(() =>
         {
             started.Signal();
@@ -226,7 +226,7 @@ public class InferenceSessionTests
         })).ToArray();
         started.Wait();
         s.Dispose();
-        Task.WaitAll(runners);
+        await Task.WhenAll(runners);
         Assert.Throws<ObjectDisposedException>(() => s.Run(x, [1, 3, 2, 2], out _));
     }
 
