@@ -2,8 +2,8 @@ namespace Reid.Core;
 
 /// <summary>
 /// Where the project's own files live at run time: the repository root (found by walking up from the
-/// running assembly to the folder holding Reid.slnx), the git-ignored .deps folder filled by
-/// scripts/setup.sh, and ../shared beside the repository (development data; absent on a user's clone).
+/// running assembly to the folder holding Reid.slnx), its models folder, and ../shared beside the
+/// repository (development data; absent on a user's clone).
 /// </summary>
 public static class ProjectPaths
 {

@@ -1,8 +1,7 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Reid.Core;
-using Reid.Inference.Native;
 using Reid.Onnx;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Reid.Inference;
 
@@ -13,8 +12,10 @@ namespace Reid.Inference;
 /// </summary>
 public sealed class InferenceSession : IDisposable
 {
-    private readonly SessionHandle _handle;
-    private readonly IntPtr[] _inputNamePtrs, _outputNamePtrs;
+    private readonly Ort.InferenceSession _session;
+    private readonly Ort.RunOptions _runOptions;
+    private readonly string[] _firstInputName, _firstOutputName, _allOutputNames;
+    private readonly RunGate _gate;
 
     /// <summary>The file path, or the name given with the bytes; used in every error message.</summary>
     public string ModelName { get; }
@@ -29,63 +30,74 @@ public sealed class InferenceSession : IDisposable
     {
         if (!File.Exists(path)) throw new ReidException($"{path}: ONNX model not found");
         if (new FileInfo(path).Length == 0) throw new OnnxModelException($"{path}: empty file (0 bytes), not an ONNX model");
-        var rt = OnnxRuntime.Instance;
-        return Create(path, options, o => OrtApi.CreateSession(rt.Env, path, o));
+        return Create(path, options, o => new Ort.InferenceSession(path, o));
     }
 
     public static InferenceSession FromBytes(byte[] model, string name, SessionOptions? options = null)
     {
         if (model.Length == 0) throw new OnnxModelException($"{name}: empty model (0 bytes)");
-        var rt = OnnxRuntime.Instance;
-        return Create(name, options, o => OrtApi.CreateSessionFromArray(rt.Env, model, o));
+        return Create(name, options, o => new Ort.InferenceSession(model, o));
     }
 
-    private static InferenceSession Create(string name, SessionOptions? options, Func<IntPtr, IntPtr> create)
+    private static InferenceSession Create(string name, SessionOptions? options, Func<Ort.SessionOptions, Ort.InferenceSession> create)
     {
         options ??= SessionOptions.Default;
-        var o = OrtApi.CreateSessionOptions();
-        try
+        _ = OnnxRuntime.Instance;   // the environment first: a missing native library is its own clear error, not a model error
+        Ort.InferenceSession session;
+        using (var o = new Ort.SessionOptions())
         {
-            OrtApi.SetIntraOpNumThreads(o, options.IntraOpThreads);
-            OrtApi.SetInterOpNumThreads(o, options.InterOpThreads);
-            OrtApi.SetGraphOptimizationLevel(o, (int)options.Optimization);
-            IntPtr session;
+            // Only what the old C-API binding set; everything else keeps ORT's defaults (CPU arena, memory pattern,
+            // sequential execution), which are what ORT tunes for.
+            o.IntraOpNumThreads = options.IntraOpThreads;
+            o.InterOpNumThreads = options.InterOpThreads;
+            o.GraphOptimizationLevel = options.Optimization switch
+            {
+                GraphOptimization.None => Ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+                GraphOptimization.Basic => Ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimization.Extended => Ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => Ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            o.LogSeverityLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
             try { session = create(o); }
-            catch (OrtCallException e) { throw new OnnxModelException($"{name}: ONNX Runtime cannot load the model: {e.OrtMessage}", e); }
-            return new InferenceSession(name, new SessionHandle(session));
+            catch (Exception e) when (IsModelError(e))
+            {
+                throw new OnnxModelException($"{name}: ONNX Runtime cannot load the model: {Message(e)}", e);
+            }
         }
-        finally
-        {
-            OrtApi.ReleaseSessionOptions(o);
-        }
+        try { return new InferenceSession(name, session); }
+        catch { session.Dispose(); throw; }
     }
 
-    private InferenceSession(string name, SessionHandle handle)
+    private InferenceSession(string name, Ort.InferenceSession session)
     {
         ModelName = name;
-        _handle = handle;
-        var s = handle.DangerousGetHandle();
+        _session = session;
         try
         {
-            Inputs = Enumerable.Range(0, OrtApi.InputCount(s)).Select(i => Describe(s, i, input: true)).ToArray();
-            Outputs = Enumerable.Range(0, OrtApi.OutputCount(s)).Select(i => Describe(s, i, input: false)).ToArray();
-            Metadata = OrtApi.CustomMetadata(s, out var producer, out var graph);
-            (ProducerName, GraphName) = (producer, graph);
+            Inputs = session.InputNames.Select(n => Describe(n, session.InputMetadata[n])).ToArray();
+            Outputs = session.OutputNames.Select(n => Describe(n, session.OutputMetadata[n])).ToArray();
+            var meta = session.ModelMetadata;
+            Metadata = new Dictionary<string, string>(meta.CustomMetadataMap, StringComparer.Ordinal);
+            (ProducerName, GraphName) = (meta.ProducerName ?? "", meta.GraphName ?? "");
         }
-        catch (OrtCallException e)
+        catch (Exception e) when (IsModelError(e))
         {
-            handle.Dispose();
-            throw new OnnxModelException($"{name}: cannot read the model's signature: {e.OrtMessage}", e);
+            throw new OnnxModelException($"{name}: cannot read the model's signature: {Message(e)}", e);
         }
-        _inputNamePtrs = Inputs.Select(i => Marshal.StringToCoTaskMemUTF8(i.Name)).ToArray();
-        _outputNamePtrs = Outputs.Select(i => Marshal.StringToCoTaskMemUTF8(i.Name)).ToArray();
+        _firstInputName = Inputs.Count > 0 ? [Inputs[0].Name] : [];
+        _firstOutputName = Outputs.Count > 0 ? [Outputs[0].Name] : [];
+        _allOutputNames = Outputs.Select(o => o.Name).ToArray();
+        _runOptions = new Ort.RunOptions { LogSeverityLevel = Ort.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        _gate = new RunGate(Release);
     }
 
-    private static TensorInfo Describe(IntPtr session, int i, bool input)
+    private static TensorInfo Describe(string name, Ort.NodeMetadata m)
     {
-        var name = input ? OrtApi.InputName(session, i) : OrtApi.OutputName(session, i);
-        var (_, element, dims, symbols) = OrtApi.TypeInfo(session, i, input);
-        return new TensorInfo(name, (TensorElementType)element, dims, symbols);
+        if (!m.IsTensor) return new TensorInfo(name, TensorElementType.Undefined, [], []);
+        var dims = m.Dimensions.Select(d => (long)d).ToArray();
+        var symbols = m.SymbolicDimensions is { Length: var n } s && n == dims.Length ? s.Select(x => x ?? "").ToArray() : new string[dims.Length];
+        for (var i = 0; i < symbols.Length; i++) symbols[i] ??= "";
+        return new TensorInfo(name, (TensorElementType)(int)m.ElementDataType, dims, symbols);
     }
 
     /// <summary>What the model takes, for error messages: "expects input 'x' float[batch,3,256,128]".</summary>
@@ -98,7 +110,7 @@ public sealed class InferenceSession : IDisposable
     {
         if (Inputs.Count != 1)
             throw new OnnxModelException($"{ModelName}: {Inputs.Count} inputs, but one tensor was given; {ExpectedInputs}");
-        var result = RunCore([Inputs[0].Name], [(input, shape.ToArray())], [Outputs[0].Name])[0];
+        var result = RunCore(_firstInputName, [(input, shape.ToArray())], _firstOutputName)[0];
         if (result.Data is null)
             throw new OnnxModelException($"{ModelName}: output {Outputs[0]} is not float");
         outputShape = result.Shape;
@@ -108,17 +120,17 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Runs with named float inputs; returns the requested outputs (all of them when null), in that order.</summary>
     public IReadOnlyList<Tensor> Run(IReadOnlyList<NamedInput> inputs, IReadOnlyList<string>? outputNames = null)
     {
-        var names = inputs.Select(i => i.Name).ToArray();
-        var data = new (float[] Data, long[] Shape)[inputs.Count];
-        for (var i = 0; i < inputs.Count; i++) data[i] = (inputs[i].Data, inputs[i].Shape);
-        return RunCore(names, data.Select(d => ((ReadOnlyMemory<float>)d.Data, d.Shape)).ToArray(), outputNames ?? Outputs.Select(o => o.Name).ToArray());
+        var names = new string[inputs.Count];
+        var data = new (ReadOnlyMemory<float>, long[])[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++) (names[i], data[i]) = (inputs[i].Name, (inputs[i].Data, inputs[i].Shape));
+        return RunCore(names, data, outputNames?.ToArray() ?? _allOutputNames);
     }
 
-    private IReadOnlyList<Tensor> RunCore(string[] inputNames, (ReadOnlyMemory<float> Data, long[] Shape)[] inputs, IReadOnlyList<string> outputNames)
+    private Tensor[] RunCore(string[] inputNames, (ReadOnlyMemory<float> Data, long[] Shape)[] inputs, string[] outputNames)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        var inPtrs = inputNames.Select(n => NamePtr(_inputNamePtrs, Inputs, n, "input")).ToArray();
-        var outPtrs = outputNames.Select(n => NamePtr(_outputNamePtrs, Outputs, n, "output")).ToArray();
+        ObjectDisposedException.ThrowIf(_gate.IsDisposed, this);
+        foreach (var n in inputNames) CheckName(Inputs, n, "input");
+        foreach (var n in outputNames) CheckName(Outputs, n, "output");
         for (var i = 0; i < inputs.Length; i++)
         {
             var (d, shape) = inputs[i];
@@ -126,68 +138,94 @@ public sealed class InferenceSession : IDisposable
             if (shape.Any(x => x < 0) || count != d.Length)
                 throw new OnnxModelException($"{ModelName}: input '{inputNames[i]}' has {d.Length} values for shape [{string.Join(",", shape)}]; {ExpectedInputs}");
         }
-        var rt = OnnxRuntime.Instance;
-        var pins = new MemoryHandle[inputs.Length];
-        var values = new IntPtr[inputs.Length];
-        var outputs = new IntPtr[outPtrs.Length];
-        var added = false;
+        if (!_gate.TryEnter()) throw new ObjectDisposedException(GetType().FullName);
+        var values = new Ort.OrtValue?[inputs.Length];
         try
         {
-            _handle.DangerousAddRef(ref added);
-            unsafe
+            // Tensors over the caller's memory, pinned until the values are disposed: no copy of the batch. ORT
+            // only reads inputs, so viewing the ReadOnlyMemory as Memory is safe.
+            for (var i = 0; i < inputs.Length; i++)
+                values[i] = Ort.OrtValue.CreateTensorValueFromMemory(Ort.OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(inputs[i].Data), inputs[i].Shape);
+            using var outputs = _session.Run(_runOptions, inputNames, values!, outputNames);
+            var result = new Tensor[outputNames.Length];
+            var k = 0;
+            foreach (var v in outputs)
             {
-                for (var i = 0; i < inputs.Length; i++)
-                {
-                    pins[i] = inputs[i].Data.Pin();
-                    values[i] = OrtApi.CreateTensor(rt.CpuMemory, pins[i].Pointer, 4L * inputs[i].Data.Length, inputs[i].Shape, (int)TensorElementType.Float);
-                }
-            }
-            OrtApi.Run(_handle.DangerousGetHandle(), inPtrs, values, outPtrs, outputs);
-            var result = new Tensor[outputs.Length];
-            for (var i = 0; i < outputs.Length; i++)
-            {
-                var (element, dims) = OrtApi.ValueShape(outputs[i]);
-                float[]? floats = null;
-                if (element == (int)TensorElementType.Float)
-                {
-                    floats = new float[dims.Aggregate(1L, (a, x) => a * x)];
-                    unsafe { new ReadOnlySpan<float>(OrtApi.TensorData(outputs[i]), floats.Length).CopyTo(floats); }
-                }
-                result[i] = new Tensor(outputNames[i], (TensorElementType)element, dims, floats);
+                if (!v.IsTensor)
+                    throw new OnnxModelException($"{ModelName}: output '{outputNames[k]}' is a {v.OnnxType}, not a tensor");
+                var info = v.GetTensorTypeAndShape();
+                var element = (TensorElementType)(int)info.ElementDataType;
+                var floats = element == TensorElementType.Float ? v.GetTensorDataAsSpan<float>().ToArray() : null;
+                result[k] = new Tensor(outputNames[k], element, info.Shape, floats);
+                k++;
             }
             return result;
         }
-        catch (OrtCallException e)
+        catch (Ort.OnnxRuntimeException e)
         {
-            throw new OnnxModelException($"{ModelName}: ONNX Runtime: {e.OrtMessage.TrimEnd('.', ' ')}; {ExpectedInputs}", e);
+            throw new OnnxModelException($"{ModelName}: ONNX Runtime: {OnnxRuntime.OrtMessage(e).TrimEnd('.', ' ')}; {ExpectedInputs}", e);
         }
         finally
         {
-            foreach (var v in outputs) OrtApi.ReleaseValue(v);
-            foreach (var v in values) OrtApi.ReleaseValue(v);
-            foreach (var p in pins) p.Dispose();
-            if (added) _handle.DangerousRelease();
+            foreach (var v in values) v?.Dispose();
+            _gate.Exit();
         }
     }
 
-    private IntPtr NamePtr(IntPtr[] ptrs, IReadOnlyList<TensorInfo> infos, string name, string what)
+    private void CheckName(IReadOnlyList<TensorInfo> infos, string name, string what)
     {
         for (var i = 0; i < infos.Count; i++)
-            if (infos[i].Name == name) return ptrs[i];
+            if (infos[i].Name == name) return;
         throw new OnnxModelException($"{ModelName}: no {what} named '{name}' (the model has {string.Join(", ", infos.Select(x => $"'{x.Name}'"))})");
     }
 
-    public void Dispose()
+    /// <summary>Load-time failures that are about the model: ORT's own, and the managed API refusing what it read.</summary>
+    private static bool IsModelError(Exception e) => e is Ort.OnnxRuntimeException or ArgumentException or NotSupportedException or KeyNotFoundException;
+
+    private static string Message(Exception e) => e is Ort.OnnxRuntimeException o ? OnnxRuntime.OrtMessage(o) : e.Message;
+
+    /// <summary>Frees the native session now, or when the last run in flight on another thread ends.</summary>
+    public void Dispose() => _gate.Dispose();
+
+    private void Release()
     {
-        if (_handle.IsClosed) return;
-        _handle.Dispose();
-        foreach (var p in _inputNamePtrs.Concat(_outputNamePtrs)) Marshal.FreeCoTaskMem(p);
+        _session.Dispose();
+        _runOptions.Dispose();
     }
 
-    private sealed class SessionHandle : SafeHandle
+    /// <summary>
+    /// Counts runs in flight so that Dispose never frees the native session under a concurrent Run (which would
+    /// crash the process rather than throw). Both sides publish with a full fence before reading the other's
+    /// field, so exactly one of them sees the count reach zero after disposal and releases.
+    /// </summary>
+    private sealed class RunGate(Action release)
     {
-        public SessionHandle(IntPtr h) : base(IntPtr.Zero, true) => SetHandle(h);
-        public override bool IsInvalid => handle == IntPtr.Zero;
-        protected override bool ReleaseHandle() { OrtApi.ReleaseSession(handle); return true; }
+        private int _running, _disposed, _released;
+
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+        public bool TryEnter()
+        {
+            Interlocked.Increment(ref _running);
+            if (Volatile.Read(ref _disposed) == 0) return true;
+            Exit();
+            return false;
+        }
+
+        public void Exit()
+        {
+            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _disposed) != 0) ReleaseOnce();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            if (Volatile.Read(ref _running) == 0) ReleaseOnce();
+        }
+
+        private void ReleaseOnce()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) release();
+        }
     }
 }
