@@ -80,6 +80,22 @@ public sealed class SqliteGalleryStore : SqlGalleryStore
             id INTEGER PRIMARY KEY AUTOINCREMENT, label TEXT NOT NULL, role TEXT NOT NULL CHECK(role IN ('read','write')),
             hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
         """,
+        // 2: embeddings get an AUTOINCREMENT id. A plain rowid is max(rowid)+1, so after the newest rows were
+        // deleted (erasing the last enrolled person) the next enrolment reused their numbers, and a running index,
+        // which picks up rows above the last number it saw, never saw it: enrolled but not findable until restart.
+        // AUTOINCREMENT never hands out a number twice; existing rows keep theirs.
+        """
+        CREATE TABLE embeddings_v2(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            sighting_id INTEGER NOT NULL REFERENCES sightings(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL, dimension INTEGER NOT NULL, vector BLOB NOT NULL,
+            UNIQUE(model_id, sighting_id));
+        INSERT INTO embeddings_v2(id, sighting_id, model_id, dimension, vector)
+            SELECT rowid, sighting_id, model_id, dimension, vector FROM embeddings ORDER BY rowid;
+        DROP TABLE embeddings;
+        ALTER TABLE embeddings_v2 RENAME TO embeddings;
+        CREATE INDEX embeddings_sighting ON embeddings(sighting_id);
+        """,
     ];
 
     protected override DbConnection Connect()
@@ -95,9 +111,9 @@ public sealed class SqliteGalleryStore : SqlGalleryStore
     // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default): takes the single write lock at once.
     protected override DbTransaction BeginWrite(DbConnection c) => ((SqliteConnection)c).BeginTransaction(deferred: false);
 
-    protected override string EmbeddingRowId => "rowid";
+    protected override string EmbeddingRowId => "id";
 
-    // REPLACE deletes the old row and inserts a new one: a replaced vector gets a new rowid, so readers see it.
+    // REPLACE deletes the old row and inserts a new one: a replaced vector gets a new (never used) id, so readers see it.
     protected override string UpsertEmbedding(string source) =>
         $"INSERT OR REPLACE INTO embeddings(sighting_id, model_id, dimension, vector) {source}";
 
