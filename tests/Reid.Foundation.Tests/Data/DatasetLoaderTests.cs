@@ -98,6 +98,23 @@ public class DatasetLoaderTests
         Assert.Contains("12_x.jpg", Assert.Throws<ReidException>(() => Cuhk03Dataset.Load(dir.Path)).Message);
     }
 
+    /// <summary>The shared CUHK03 folders write <c>0000_00.jpg</c>: two-digit image numbers and people counted from 0.</summary>
+    [Fact]
+    public void Cuhk03ReadsTwoDigitImageNumbersAndAPersonNumberedZero()
+    {
+        using var dir = new TempDir();
+        foreach (var k in new[] { 0, 3, 5, 9 }) Touch(dir.File($"0000_0{k}.jpg"));
+        foreach (var k in new[] { 1, 6 }) Touch(dir.File($"0001_0{k}.jpg"));
+        var ds = Cuhk03Dataset.Load(dir.Path);
+        Assert.Equal(["0000_00.jpg", "0000_05.jpg", "0001_01.jpg", "0001_06.jpg"], ds.Query.Select(r => r.Name));
+        // person 0000 is a person, not a distractor: its queries have its other-camera images as matches
+        Assert.All(ds.Query.Concat(ds.Gallery), r => Assert.False(r.IsDistractor || r.IsJunk));
+        Assert.Equal(2, ds.Query.Select(r => r.PersonId).Distinct().Count(p => ds.Query.Count(q => q.PersonId == p) == 2));
+
+        Touch(dir.File("0002_10.jpg"));   // k must be 0-9
+        Assert.Contains("0002_10.jpg", Assert.Throws<ReidException>(() => Cuhk03Dataset.Load(dir.Path)).Message);
+    }
+
     [Fact]
     public void IdentityFoldersDrawQueriesWithASeedAndKeepSmallIdentitiesInTheGallery()
     {
