@@ -134,6 +134,16 @@ public class CliTests
             Assert.True(race.Count == 0 || race.Single().SightingCount == 3, $"race{attempt}: partial identity");
         }
         Assert.Empty(GalleryStore.Open(dir.Path).CheckConsistency());
-        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "after", "--images", .. ImagesOf("0012", 1)]).ExitCode);
+        Assert.Equal(0, Run(["gallery", "enrol", "--data", dir.Path, "--name", "after", "--images", .. ImagesOf("0020", 1)]).ExitCode);
+
+        // Kept means findable: the survivor and the enrolment after the crashes identify their own crops as themselves.
+        foreach (var (name, image) in new[] { ("keeper", ImagesOf("0010", 1)[0]), ("after", ImagesOf("0020", 1)[0]) })
+        {
+            var found = Run("gallery", "identify", "--data", dir.Path, "--image", image, "--json", dir.File($"{name}.json"));
+            Assert.True(found.ExitCode == 0, found.Stderr);
+            var top = JsonDocument.Parse(File.ReadAllText(dir.File($"{name}.json"))).RootElement.GetProperty("matches")[0];
+            Assert.Equal(name, top.GetProperty("name").GetString());
+            Assert.True(top.GetProperty("score").GetSingle() > 0.99f, $"{name}: own crop scored {top.GetProperty("score")}");
+        }
     }
 }
