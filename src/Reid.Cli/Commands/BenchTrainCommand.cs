@@ -31,9 +31,9 @@ internal static class BenchTrainCommand
         command.SetAction(parse =>
         {
             var cpu = CpuCapabilities.Current;
-            var setting = parse.GetValue(precision) switch { "bf16" => PrecisionSetting.Bf16, "auto" => PrecisionSetting.Auto, _ => PrecisionSetting.F32 };
-            var (compute, note) = cpu.Resolve(setting);
+            var (compute, note) = cpu.Resolve(Enum.Parse<PrecisionSetting>(parse.GetValue(precision)!, ignoreCase: true));
             Console.Error.WriteLine(note);
+            var label = $"{parse.GetValue(backbone)} batch {parse.GetValue(batch)} {(compute == ComputePrecision.BF16 ? "bf16" : "f32")}";
             var options = new TrainBenchmarkOptions
             {
                 Backbone = parse.GetValue(backbone)!,
@@ -50,10 +50,10 @@ internal static class BenchTrainCommand
             AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask($"{options.Backbone} batch {options.Batch} {(compute == ComputePrecision.BF16 ? "bf16" : "f32")}: warm-up", maxValue: options.Steps);
+                    var task = ctx.AddTask($"{label}: warm-up", maxValue: options.Steps);
                     result = TrainBenchmark.Run(options, (step, seconds) =>
                     {
-                        task.Description = $"{options.Backbone} batch {options.Batch} {(compute == ComputePrecision.BF16 ? "bf16" : "f32")}: step {step} {seconds:F2} s";
+                        task.Description = $"{label}: step {step} {seconds:F2} s";
                         task.Increment(1);
                     });
                 });
