@@ -31,6 +31,66 @@ public static class ReRanker
             throw new ArgumentException("re-ranking needs query-gallery, query-query and gallery-gallery matrices of matching sizes");
 
         var dist = NormalisedSquared(queryGallery, queryQuery, galleryGallery);
+        var v = ExpandedNeighbourVectors(dist, n, options);
+
+        // 3. Jaccard distance between each query's vector and every gallery image's, through an inverted index.
+        var inverted = Inverted(v, n);
+        var result = new float[(long)q * g];
+        var lambda = (float)options.Lambda;
+        Parallel.For(0, q, () => new float[n], (i, _, minSum) =>
+        {
+            Array.Clear(minSum);
+            var row = v[i];
+            for (var t = 0; t < row.Index.Length; t++)
+            {
+                var vi = row.Value[t];
+                foreach (var (r, vr) in inverted[row.Index[t]]) minSum[r] += MathF.Min(vi, vr);
+            }
+            for (var j = 0; j < g; j++)
+            {
+                var m = minSum[q + j];
+                var jaccard = 1f - m / (2f - m);
+                result[(long)i * g + j] = jaccard * (1 - lambda) + dist[(long)i * n + q + j] * lambda;
+            }
+            return minSum;
+        }, _ => { });
+        return new DistanceMatrix(q, g, result, DistanceKind.Derived);
+    }
+
+    /// <summary>
+    /// The Jaccard distance of k-reciprocal neighbour sets among one set of images (no original-distance term): what
+    /// clustering-based unsupervised ReID clusters on (Zhong et al. 2017; used so by SpCL and Cluster Contrast), as it
+    /// joins two images only when their neighbourhoods agree. <paramref name="all"/> is the images' square distance matrix.
+    /// </summary>
+    public static DistanceMatrix Jaccard(DistanceMatrix all, int k1 = 30, int k2 = 6)
+    {
+        var options = new ReRankingOptions(k1, k2, 0);
+        options.Validate();
+        var n = all.Rows;
+        if (all.Columns != n) throw new ArgumentException($"Jaccard distances need a square matrix, not {all.Rows} x {all.Columns}");
+        var dist = NormalisedSquared(n, (row, col) => all[row, col]);
+        var v = ExpandedNeighbourVectors(dist, n, options);
+        var inverted = Inverted(v, n);
+        var result = new float[(long)n * n];
+        Parallel.For(0, n, () => new float[n], (i, _, minSum) =>
+        {
+            Array.Clear(minSum);
+            var row = v[i];
+            for (var t = 0; t < row.Index.Length; t++)
+            {
+                var vi = row.Value[t];
+                foreach (var (r, vr) in inverted[row.Index[t]]) minSum[r] += MathF.Min(vi, vr);
+            }
+            var o = (long)i * n;
+            for (var j = 0; j < n; j++) { var m = minSum[j]; result[o + j] = 1f - m / (2f - m); }
+            return minSum;
+        }, _ => { });
+        return new DistanceMatrix(n, n, result, DistanceKind.Derived);
+    }
+
+    /// <summary>Each image's k-reciprocal set, expanded and weighted (step 1), averaged over its k2 nearest (step 2).</summary>
+    private static SparseRow[] ExpandedNeighbourVectors(float[] dist, int n, ReRankingOptions options)
+    {
         var topCount = Math.Min(options.K1 + 1, n);
         var top = TopNeighbours(dist, n, topCount);
         var halfK = Math.Min((int)Math.Round(options.K1 / 2.0, MidpointRounding.ToEven) + 1, n);
@@ -81,33 +141,17 @@ public static class ReRanker
             }, _ => { });
             v = expanded;
         }
+        return v;
 
-        // 3. Jaccard distance between each query's vector and every gallery image's, through an inverted index.
+    }
+
+    private static List<(int Row, float Value)>[] Inverted(SparseRow[] v, int n)
+    {
         var inverted = new List<(int Row, float Value)>[n];
         for (var c = 0; c < n; c++) inverted[c] = [];
         for (var r = 0; r < n; r++)
             for (var t = 0; t < v[r].Index.Length; t++) inverted[v[r].Index[t]].Add((r, v[r].Value[t]));
-
-        var result = new float[(long)q * g];
-        var lambda = (float)options.Lambda;
-        Parallel.For(0, q, () => new float[n], (i, _, minSum) =>
-        {
-            Array.Clear(minSum);
-            var row = v[i];
-            for (var t = 0; t < row.Index.Length; t++)
-            {
-                var vi = row.Value[t];
-                foreach (var (r, vr) in inverted[row.Index[t]]) minSum[r] += MathF.Min(vi, vr);
-            }
-            for (var j = 0; j < g; j++)
-            {
-                var m = minSum[q + j];
-                var jaccard = 1f - m / (2f - m);
-                result[(long)i * g + j] = jaccard * (1 - lambda) + dist[(long)i * n + q + j] * lambda;
-            }
-            return minSum;
-        }, _ => { });
-        return new DistanceMatrix(q, g, result, DistanceKind.Derived);
+        return inverted;
     }
 
     private readonly record struct SparseRow(int[] Index, float[] Value);
@@ -118,11 +162,14 @@ public static class ReRanker
     /// </summary>
     private static float[] NormalisedSquared(DistanceMatrix qg, DistanceMatrix qq, DistanceMatrix gg)
     {
-        int q = qg.Rows, g = qg.Columns, n = q + g;
-        float D(int row, int col) => row < q
+        int q = qg.Rows, g = qg.Columns;
+        return NormalisedSquared(q + g, (row, col) => row < q
             ? (col < q ? qq[row, col] : qg[row, col - q])
-            : (col < q ? qg[col, row - q] : gg[row - q, col - q]);
+            : (col < q ? qg[col, row - q] : gg[row - q, col - q]));
+    }
 
+    private static float[] NormalisedSquared(int n, Func<int, int, float> D)
+    {
         var colMax = new float[n];
         Parallel.For(0, n, col =>
         {

@@ -21,8 +21,11 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in the output folder from its last checkpoint" };
         var output = new Option<string?>("--out") { Description = "Run folder (overrides the recipe's output)" };
         var json = new Option<string?>("--json") { Description = "Write the run's summary (figures, paths, wall time) as JSON to this file" };
+        var exportTo = new Option<string?>("--export") { Description = "Do not train: export the finished run in the output folder again to this ONNX file (with --wise-ft / --bn-refresh)" };
+        var wiseFt = new Option<double?>("--wise-ft") { Description = "With --export: WiSE-FT weight of the trained backbone, 0-1 (default: the recipe's export.wise_ft)" };
+        var bnRefresh = new Option<int?>("--bn-refresh") { Description = "With --export: training images to recompute BatchNorm statistics on after WiSE-FT (default: the recipe's export.bn_refresh_images)" };
         var command = new Command("train", "Train a ReID model from a recipe (checkpoints, resume, curves, ONNX export, model card)");
-        foreach (var o in new Option[] { config, resume, output, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { config, resume, output, json, exportTo, wiseFt, bnRefresh }) command.Options.Add(o);
 
         command.SetAction(parse =>
         {
@@ -37,6 +40,14 @@ internal static class TrainCommand
             };
             var run = new TrainingRun(cfg, options);
             Console.WriteLine(run.PrecisionNote);
+            if (parse.GetValue(exportTo) is { } exportPath)
+            {
+                var note = run.ExportWiseFt(parse.GetValue(wiseFt) ?? cfg.Export.WiseFt, parse.GetValue(bnRefresh) ?? cfg.Export.BnRefreshImages, Path.GetFullPath(exportPath));
+                Console.WriteLine($"model      : {Path.GetFullPath(exportPath)} ({note})");
+                return CliRunner.Ok;
+            }
+            if (parse.GetValue(wiseFt) is not null || parse.GetValue(bnRefresh) is not null)
+                throw new ReidException("--wise-ft and --bn-refresh re-export a finished run: add --export FILE (a training run takes them from the recipe's export section)");
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {

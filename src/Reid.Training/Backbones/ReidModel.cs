@@ -55,6 +55,36 @@ public sealed record ModelConfig
 
     private float? OSNetGemP => Pooling == Pooling.GeM ? GemP : null;
 
+    /// <summary>
+    /// The configuration an <see cref="Architecture"/> id describes (what an exported model's <c>reid.architecture</c>
+    /// metadata holds), e.g. <c>osnet_x0_25/ls2/average/emb0/bnneck/cls0/parts2x256+arcface</c>; training-only
+    /// suffixes after '+' are ignored.
+    /// </summary>
+    public static ModelConfig Parse(string architecture)
+    {
+        var parts = architecture.Split('+')[0].Split('/');
+        ReidException Bad() => new($"'{architecture}' is not a model architecture id (backbone/ls2/average/emb0/bnneck/cls0[/partsNxD])");
+        if (parts.Length is < 6 or > 7 || !KnownBackbones.Contains(parts[0])) throw Bad();
+        static int Number(string token, string prefix, Func<ReidException> bad) =>
+            token.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(token[prefix.Length..], out var v) && v >= 0 ? v : throw bad();
+        var config = new ModelConfig
+        {
+            Backbone = parts[0],
+            LastStride = Number(parts[1], "ls", Bad),
+            Pooling = parts[2] switch { "average" => Pooling.Average, "gem" => Pooling.GeM, _ => throw Bad() },
+            EmbeddingDim = Number(parts[3], "emb", Bad),
+            BnNeck = parts[4] switch { "bnneck" => true, "plain" => false, _ => throw Bad() },
+            Classes = Number(parts[5], "cls", Bad),
+        };
+        if (parts.Length == 7)
+        {
+            var p = parts[6].StartsWith("parts", StringComparison.Ordinal) ? parts[6]["parts".Length..].Split('x') : [];
+            if (p.Length != 2 || !int.TryParse(p[0], out var stripes) || !int.TryParse(p[1], out var dim)) throw Bad();
+            config = config with { Parts = stripes, PartEmbeddingDim = dim };
+        }
+        return config;
+    }
+
     /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
     public string Architecture =>
         $"{Backbone}/ls{EffectiveLastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}" +

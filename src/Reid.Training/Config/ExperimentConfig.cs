@@ -21,6 +21,7 @@ public sealed record ExperimentConfig
     public LossesConfig Losses { get; init; } = new();
     public EvaluationConfig Evaluation { get; init; } = new();
     public CheckpointConfig Checkpoint { get; init; } = new();
+    public ExportConfig Export { get; init; } = new();
 }
 
 public enum Backbone { Resnet18, Resnet34, Resnet50, OsnetX0_25, OsnetX0_5, OsnetX0_75, OsnetX1_0, MobilenetV2 }
@@ -196,6 +197,7 @@ public sealed record LossesConfig
     public TripletConfig Triplet { get; init; } = new();
     public ArcFaceConfig Arcface { get; init; } = new() { Weight = 0 };
     public CenterConfig Center { get; init; } = new() { Weight = 0 };
+    public DistillationConfig Distillation { get; init; } = new();
 }
 
 public sealed record CrossEntropyConfig
@@ -217,6 +219,30 @@ public sealed record ArcFaceConfig
     public double Weight { get; init; } = 1.0;
     public double Margin { get; init; } = 0.5;
     public double Scale { get; init; } = 30.0;
+}
+
+/// <summary>
+/// What a distillation loss keeps of the teacher. Feature: each image's embedding points where the teacher's does
+/// (1 − cosine, averaged; needs the same width). Similarity: the batch's cosine-similarity matrix matches the
+/// teacher's (mean squared difference over pairs; Tung and Mori 2019), which leaves the student free to rotate
+/// its space and works across widths.
+/// </summary>
+public enum DistillationKind { Feature, Similarity }
+
+/// <summary>
+/// Learning without forgetting (Li and Hoiem 2017): a frozen teacher sees every augmented batch and the student's
+/// global feature (before BNNeck) is pulled towards what the teacher makes of it, so fine-tuning on one data set
+/// keeps what the starting model knew about others.
+/// </summary>
+public sealed record DistillationConfig
+{
+    /// <summary>0 = off.</summary>
+    public double Weight { get; init; }
+    /// <summary>"init" (the frozen architecture.init model) or the path of an ONNX model of the same backbone.</summary>
+    public string Teacher { get; init; } = "init";
+    public DistillationKind Kind { get; init; } = DistillationKind.Feature;
+
+    public bool TeacherIsInit => string.Equals(Teacher, "init", StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed record CenterConfig
@@ -246,4 +272,21 @@ public sealed record CheckpointConfig
 {
     /// <summary>Also checkpoint mid-epoch when this many minutes passed since the last one.</summary>
     public double EveryMinutes { get; init; } = 10;
+}
+
+/// <summary>What the exported model is made of.</summary>
+public sealed record ExportConfig
+{
+    /// <summary>
+    /// WiSE-FT (Wortsman et al. 2022): the exported weights are (1 − α)·θ₀ + α·θ, θ₀ the backbone as it started
+    /// (architecture.init after BatchNorm calibration) and θ the trained one; 1 exports the trained weights, lower
+    /// values trade accuracy on the training cameras for what the initial model knew. Layers the initial model does
+    /// not have (heads) keep their trained weights.
+    /// </summary>
+    public double WiseFt { get; init; } = 1.0;
+    /// <summary>
+    /// After interpolating, recompute every BatchNorm's running statistics on this many un-augmented training images
+    /// (as SWA's update_bn does); 0 keeps the interpolated statistics.
+    /// </summary>
+    public int BnRefreshImages { get; init; }
 }

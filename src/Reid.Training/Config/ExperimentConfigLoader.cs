@@ -73,6 +73,8 @@ public static class ExperimentConfigLoader
         Output = ResolvePath(c.Output, baseDir),
         Architecture = c.Architecture.RandomInit ? c.Architecture : c.Architecture with { Init = ResolvePath(c.Architecture.Init, baseDir) },
         Data = c.Data with { Root = ResolvePath(c.Data.Root, baseDir), Split = ResolvePath(c.Data.Split, baseDir) },
+        Losses = c.Losses.Distillation.TeacherIsInit ? c.Losses
+            : c.Losses with { Distillation = c.Losses.Distillation with { Teacher = ResolvePath(c.Losses.Distillation.Teacher, baseDir) } },
     };
 
     private static object Bind(Type type, YamlNode node, string key, string source)

@@ -111,6 +111,15 @@ public static class ExperimentConfigValidator
         Range("losses.arcface.scale", l.Arcface.Scale, 0, 1000, loOpen: true);
         Range("losses.center.weight", l.Center.Weight, 0, 1000);
         Range("losses.center.center_lr", l.Center.CenterLr, 0, 1, loOpen: true);
+        var kd = l.Distillation;
+        Range("losses.distillation.weight", kd.Weight, 0, 1000);
+        if (kd.Weight > 0)
+        {
+            if (kd.TeacherIsInit && a.RandomInit)
+                p.Add("losses.distillation.teacher = init needs architecture.init to name an ONNX model (there is nothing to distil from a random start)");
+            else if (!kd.TeacherIsInit && !File.Exists(kd.Teacher))
+                p.Add($"losses.distillation.teacher: model file '{kd.Teacher}' not found");
+        }
         if (l.CrossEntropy.Weight == 0 && l.Triplet.Weight == 0 && l.Arcface.Weight == 0 && l.Center.Weight == 0)
             p.Add("losses: every weight is 0; give cross_entropy, triplet, arcface or center a weight above 0");
         else if (l.CrossEntropy.Weight == 0 && l.Triplet.Weight == 0 && l.Arcface.Weight == 0)
@@ -124,6 +133,10 @@ public static class ExperimentConfigValidator
             else foreach (var list in new[] { "query.txt", "gallery.txt" })
                 if (!File.Exists(Path.Combine(d.Split, list))) p.Add($"evaluation.on = split: '{Path.Combine(d.Split, list)}' not found");
         }
+        Range("export.wise_ft", c.Export.WiseFt, 0, 1);
+        if (c.Export.WiseFt < 1 && a.RandomInit)
+            p.Add("export.wise_ft below 1 interpolates towards architecture.init, which is random here; use 1 or name an ONNX init");
+        Range("export.bn_refresh_images", c.Export.BnRefreshImages, 0, 100_000);
         Range("checkpoint.every_minutes", c.Checkpoint.EveryMinutes, 0, 1440, loOpen: true);
         return p;
     }

@@ -38,7 +38,7 @@ public static class OnnxWeightImporter
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Relu", "Clip", "Sigmoid", "LeakyRelu", "HardSwish", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Pow", "Reciprocal", "Concat", "Flatten", "Reshape",
         "Shape", "Gather", "Unsqueeze", "Squeeze", "Identity", "Dropout", "LpNormalization", "Softmax", "LogSoftmax",
-        "Transpose", "Constant",
+        "Transpose", "Constant", "Slice", "ReduceMean",
     };
 
     public static ImportReport Import(string onnxPath, Module model)

@@ -66,7 +66,8 @@ public class BatchNorm : Module
 
     public int Channels { get; }
     public float Eps { get; }
-    public float Momentum { get; }
+    /// <summary>Weight of each new batch in the running statistics; WiSE-FT's refresh sets 1/(k+1) for a plain average.</summary>
+    public float Momentum { get; internal set; }
     public Parameter Weight { get; }
     public Parameter Bias { get; }
     public Tensor RunningMean { get; }

@@ -46,6 +46,32 @@ public static class LossOps
         return Record("CenterLoss", loss, [features], [grad]);
     }
 
+    /// <summary>Cluster Contrast's InfoNCE against a [clusters x D] memory of unit centroids (not differentiated).</summary>
+    public static Tensor ClusterContrast(Tensor features, float[] memory, int clusters, int[] labels, double temperature)
+    {
+        var (n, d) = Rows(features, "features");
+        var grad = new float[n * d];
+        var loss = ClusterContrastLoss.Forward(features.Data, n, d, memory, clusters, labels, temperature, grad);
+        return Record("ClusterContrastLoss", loss, [features], [grad]);
+    }
+
+    /// <summary>Distillation towards a frozen teacher's [N x D'] features of the same batch (not differentiated).</summary>
+    public static Tensor Distillation(Tensor features, Tensor teacher, Config.DistillationKind kind)
+    {
+        var (n, d) = Rows(features, "features");
+        var (nt, dt) = Rows(teacher, "teacher features");
+        if (nt != n) throw new ArgumentException($"the teacher saw {nt} images, the student {n}");
+        var grad = new float[n * d];
+        var loss = kind switch
+        {
+            Config.DistillationKind.Feature when dt != d =>
+                throw new Core.ReidException($"losses.distillation.kind = feature needs the teacher's width ({dt}) to equal the student's feature ({d}); use kind: similarity"),
+            Config.DistillationKind.Feature => DistillationLoss.Feature(features.Data, teacher.Data, n, d, grad),
+            _ => DistillationLoss.Similarity(features.Data, d, teacher.Data, dt, n, grad),
+        };
+        return Record("DistillationLoss", loss, [features], [grad]);
+    }
+
     private static (int Rows, int Cols) Rows(Tensor t, string what)
     {
         if (t.Rank != 2) throw new ArgumentException($"{what}: expected [N, D], got {t.Describe()}");

@@ -95,36 +95,10 @@ public sealed class TrainingRun
         // The model, the loss state and the dropout stream all draw from one seeded generator, saved in checkpoints.
         // Layers initialise from Rng.Shared; point it at the run's generator only while building, then
         // dropout draws from the run's generator explicitly (never from a process-wide one).
-        var rng = new Rng(Seeds.Of(cfg.Seed, Seeds.Model));
-        var l = cfg.Losses;
-        ReidModel model;
-        TrainingModel training;
-        lock (SharedRngLock)
-        {
-            var previous = Rng.Shared;
-            Rng.Shared = rng;
-            try
-            {
-                model = BuildModel(cfg, data.Classes);
-                if (cfg.Architecture.WeightInit == WeightInit.Kaiming) Init.KaimingFanOut(model, rng);
-                training = new TrainingModel(model, data.Classes, l.Arcface.Weight > 0, l.Center.Weight > 0, rng);
-            }
-            finally { Rng.Shared = previous; }
-        }
-        string? initNote = null;
-        if (!cfg.Architecture.RandomInit)
-        {
-            var report = OnnxWeightImporter.Import(cfg.Architecture.Init, model.Backbone);
-            initNote = $"{Path.GetFileName(cfg.Architecture.Init)} ({report.TensorsCopied} tensors, {report.Layers} layers)";
-            if (report.GeMKeptInitial > 0) initNote += $", GeM pooling new (the source averaged; exponent starts at {cfg.Architecture.GemP})";
-            if (report.FoldedBatchNorms > 0 && cfg.Architecture.InitCalibrationImages > 0 && !(resume && File.Exists(CheckpointPath)))
-            {
-                progress?.Report(new TrainProgress("calibrating imported BatchNorms", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
-                var images = CalibrationImages(data, cfg);
-                FoldedBatchNormCalibrator.Calibrate(model.Backbone, report.FoldedLayers, images);
-                initNote += $", {report.FoldedBatchNorms} folded BatchNorms calibrated on {cfg.Architecture.InitCalibrationImages} training images";
-            }
-        }
+        var (model, training, rng) = BuildModels(cfg, data.Classes);
+        var initNote = cfg.Architecture.RandomInit ? null
+            : ImportInit(model, data, calibrate: !(resume && File.Exists(CheckpointPath)), progress);
+        var teacher = cfg.Losses.Distillation.Weight > 0 ? BuildTeacher(cfg) : null;
 
         var trainables = ModelParameters.Of(training);
         var groups = ParameterGroups.Build(trainables, t.LearningRate * t.BackboneLrFactor, t.LearningRate, t.WeightDecay, TrainingModel.HeadPrefixes);
@@ -174,7 +148,7 @@ public sealed class TrainingRun
             var waitBefore = TimeSpan.Zero;
             while (loader.Next() is { } batch)
             {
-                var parts = Step(training, batch, cfg, rng, out var correct);
+                var parts = Step(training, teacher, batch, cfg, rng, out var correct);
                 accumulator.MicroBatchDone();
                 state.Add(parts, correct, batch.Count);
                 state.Batch = batch.Index + 1;
@@ -228,16 +202,8 @@ public sealed class TrainingRun
         {
             progress?.Report(new TrainProgress("exporting", t.Epochs, t.Epochs, batches, batches, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
             modelPath = Path.Combine(OutputDir, "model.onnx");
-            model.Eval();
-            OnnxExporter.Save(model, modelPath, new ExportOptions
-            {
-                Height = cfg.Data.Height, Width = cfg.Data.Width,
-                Metadata = new Dictionary<string, string>
-                {
-                    ["reid.recipe"] = cfg.Name, ["reid.architecture"] = architecture,
-                    ["reid.trained_on"] = data.Description, ["reid.init"] = initNote ?? "random",
-                },
-            });
+            var wiseFt = ApplyWiseFt(model, data, cfg.Export.WiseFt, cfg.Export.BnRefreshImages, progress);
+            Export(model, modelPath, architecture, data, initNote, wiseFt);
             cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
                 cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
                 model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim,
@@ -246,8 +212,115 @@ public sealed class TrainingRun
         return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
     }
 
+    /// <summary>
+    /// Exports a finished run again with WiSE-FT weight <paramref name="alpha"/> (and BatchNorm refresh), without
+    /// training: how a recipe's <c>export.wise_ft</c> is chosen on validation data from one run.
+    /// </summary>
+    public string ExportWiseFt(double alpha, int bnRefreshImages, string modelPath, IProgress<TrainProgress>? progress = null)
+    {
+        if (alpha is < 0 or > 1) throw new ReidException($"WiSE-FT alpha {alpha} is out of range; allowed [0, 1]");
+        if (_cfg.Architecture.RandomInit) throw new ReidException($"{_cfg.Name}: WiSE-FT interpolates towards architecture.init, which is random");
+        if (!File.Exists(CheckpointPath)) throw new ReidException($"{OutputDir} holds no run ({CheckpointFile}); train it first");
+        var data = TrainingData.Load(_cfg.Data, _cfg.Evaluation.On);
+        var (model, training, _) = BuildModels(_cfg, data.Classes);
+        var initNote = ImportInit(model, data, calibrate: false, progress);
+        var info = Checkpoint.Load(CheckpointPath, Architecture(_cfg, model), training);
+        if (info.Epoch < _cfg.Training.Epochs)
+            throw new ReidException($"{CheckpointPath}: the run stopped after epoch {info.Epoch} of {_cfg.Training.Epochs}; finish it with reid train --resume first");
+        using var precision = EnginePrecision.Use(_precision);
+        model.Eval();
+        var note = ApplyWiseFt(model, data, alpha, bnRefreshImages, progress);
+        Export(model, modelPath, Architecture(_cfg, model), data, initNote, note);
+        return note ?? "wise_ft 1 (the trained weights)";
+    }
+
+    private static (ReidModel Model, TrainingModel Training, Rng Rng) BuildModels(ExperimentConfig cfg, int classes)
+    {
+        var rng = new Rng(Seeds.Of(cfg.Seed, Seeds.Model));
+        lock (SharedRngLock)
+        {
+            var previous = Rng.Shared;
+            Rng.Shared = rng;
+            try
+            {
+                var model = BuildModel(cfg, classes);
+                if (cfg.Architecture.WeightInit == WeightInit.Kaiming) Init.KaimingFanOut(model, rng);
+                var training = new TrainingModel(model, classes, cfg.Losses.Arcface.Weight > 0, cfg.Losses.Center.Weight > 0, rng);
+                return (model, training, rng);
+            }
+            finally { Rng.Shared = previous; }
+        }
+    }
+
+    /// <summary>Copies architecture.init into the backbone and (unless resuming) calibrates the BatchNorms it folded.</summary>
+    private string ImportInit(ReidModel model, TrainingData data, bool calibrate, IProgress<TrainProgress>? progress)
+    {
+        var cfg = _cfg;
+        var report = OnnxWeightImporter.Import(cfg.Architecture.Init, model.Backbone);
+        var initNote = $"{Path.GetFileName(cfg.Architecture.Init)} ({report.TensorsCopied} tensors, {report.Layers} layers)";
+        if (report.GeMKeptInitial > 0) initNote += $", GeM pooling new (the source averaged; exponent starts at {cfg.Architecture.GemP})";
+        if (report.FoldedBatchNorms > 0 && cfg.Architecture.InitCalibrationImages > 0)
+        {
+            if (calibrate)
+            {
+                progress?.Report(new TrainProgress("calibrating imported BatchNorms", 0, cfg.Training.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
+                FoldedBatchNormCalibrator.Calibrate(model.Backbone, report.FoldedLayers, CalibrationImages(data, cfg, cfg.Architecture.InitCalibrationImages));
+            }
+            initNote += $", {report.FoldedBatchNorms} folded BatchNorms calibrated on {cfg.Architecture.InitCalibrationImages} training images";
+        }
+        return initNote;
+    }
+
+    /// <summary>The frozen model a distillation loss compares with: the teacher's backbone and pooling, no neck.</summary>
+    private static ReidModel BuildTeacher(ExperimentConfig cfg)
+    {
+        var kd = cfg.Losses.Distillation;
+        var student = BuildModel(cfg, 0).Config;
+        var teacher = new ReidModel(student with { EmbeddingDim = 0, BnNeck = false, Classes = 0, Parts = 0 });
+        OnnxWeightImporter.Import(kd.TeacherIsInit ? cfg.Architecture.Init : kd.Teacher, teacher.Backbone);
+        foreach (var p in teacher.Parameters()) p.RequiresGrad = false;
+        teacher.Eval();
+        return teacher;
+    }
+
+    /// <summary>
+    /// WiSE-FT: blends the backbone towards its starting weights (re-derived from architecture.init exactly as the
+    /// run began), then optionally refreshes BatchNorm statistics. Returns the note for the model's metadata, or null at α = 1.
+    /// </summary>
+    private string? ApplyWiseFt(ReidModel model, TrainingData data, double alpha, int bnRefreshImages, IProgress<TrainProgress>? progress)
+    {
+        if (alpha >= 1) return null;
+        progress?.Report(new TrainProgress("WiSE-FT", _cfg.Training.Epochs, _cfg.Training.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
+        var (start, _, _) = BuildModels(_cfg, data.Classes);
+        ImportInit(start, data, calibrate: true, progress: null);
+        var blended = WiseFt.Interpolate(model.Backbone, start.Backbone, alpha);
+        var note = $"WiSE-FT alpha {alpha.ToString("0.###", CultureInfo.InvariantCulture)}: {blended} backbone tensors blended with the initial weights";
+        if (bnRefreshImages > 0)
+        {
+            var layers = WiseFt.RefreshBatchNorms(model, CalibrationImages(data, _cfg, bnRefreshImages));
+            note += $", running statistics of {layers} BatchNorms recomputed on {bnRefreshImages} training images";
+        }
+        model.Eval();
+        return note;
+    }
+
+    private void Export(ReidModel model, string modelPath, string architecture, TrainingData data, string? initNote, string? wiseFt)
+    {
+        model.Eval();
+        var metadata = new Dictionary<string, string>
+        {
+            ["reid.recipe"] = _cfg.Name, ["reid.architecture"] = architecture,
+            ["reid.trained_on"] = data.Description, ["reid.init"] = initNote ?? "random",
+        };
+        var kd = _cfg.Losses.Distillation;
+        if (kd.Weight > 0)
+            metadata["reid.distillation"] = $"{ExperimentConfigLoader.Name(kd.Kind)} x {kd.Weight.ToString(CultureInfo.InvariantCulture)} from {(kd.TeacherIsInit ? Path.GetFileName(_cfg.Architecture.Init) : Path.GetFileName(kd.Teacher))}";
+        if (wiseFt is not null) metadata["reid.wise_ft"] = wiseFt;
+        OnnxExporter.Save(model, modelPath, new ExportOptions { Height = _cfg.Data.Height, Width = _cfg.Data.Width, Metadata = metadata });
+    }
+
     /// <summary>One forward/backward of a batch; returns each loss part (unweighted) for the log.</summary>
-    private static Dictionary<string, double> Step(TrainingModel training, TrainBatch batch, ExperimentConfig cfg, Rng rng, out int correct)
+    private static Dictionary<string, double> Step(TrainingModel training, ReidModel? teacher, TrainBatch batch, ExperimentConfig cfg, Rng rng, out int correct)
     {
         var l = cfg.Losses;
         var model = training.Model;
@@ -302,6 +375,12 @@ public sealed class TrainingRun
             }
             if (partLoss is not null) Add("parts", Ops.Scale(partLoss, 1f / (branches.Count - 1)), cfg.Architecture.Parts.LossWeight);
         }
+        if (teacher is not null)
+        {
+            Tensor target;
+            using (Tape.NoGrad()) target = teacher.Forward(x);
+            Add("distill", LossOps.Distillation(feature, target, l.Distillation.Kind), l.Distillation.Weight);
+        }
         float[]? featureValues = null;
         if (l.Center.Weight > 0)
         {
@@ -322,43 +401,19 @@ public sealed class TrainingRun
     /// evaluation.on: split) with eval's Evaluator (cosine distance, Market-1501 protocol).</summary>
     public static EvaluationResult Score(ReidModel model, TrainingData data, ExperimentConfig cfg)
     {
-        model.Eval();
-        try
-        {
-            var pre = Imaging.Preprocessing.ImageNet(cfg.Data.Height, cfg.Data.Width);
-            float[][] Embed(IReadOnlyList<Reid.Data.ImageRecord> records)
-            {
-                var result = new float[records.Count][];
-                var bs = cfg.Evaluation.BatchSize;
-                var buffer = new float[bs * pre.TensorLength];
-                for (var start = 0; start < records.Count; start += bs)
-                {
-                    var n = Math.Min(bs, records.Count - start);
-                    Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(records[start + i].Path), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
-                    using var scope = new TensorScope();
-                    using var noGrad = Tape.NoGrad();
-                    var emb = model.Forward(Tensor.FromArray(buffer.AsSpan(0, n * pre.TensorLength), n, 3, pre.Height, pre.Width));
-                    var d = emb.Dim(1);
-                    var values = emb.Data;
-                    for (var i = 0; i < n; i++) result[start + i] = values.Slice(i * d, d).ToArray();
-                }
-                return result;
-            }
-            var q = Embed(data.EvaluationQuery);
-            var g = Embed(data.EvaluationGallery);
-            var distances = DistanceMatrix.Compute(q, g, DistanceKind.Cosine);
-            return Evaluator.Evaluate(distances, data.EvaluationQuery, data.EvaluationGallery, new EvaluationOptions(Verification: false));
-        }
-        finally { model.Train(); }
+        float[][] Embed(IReadOnlyList<Reid.Data.ImageRecord> records) =>
+            EngineEmbedding.Embed(model, records.Select(r => r.Path).ToList(), cfg.Data.Height, cfg.Data.Width, cfg.Evaluation.BatchSize);
+        var distances = DistanceMatrix.Compute(Embed(data.EvaluationQuery), Embed(data.EvaluationGallery), DistanceKind.Cosine);
+        return Evaluator.Evaluate(distances, data.EvaluationQuery, data.EvaluationGallery, new EvaluationOptions(Verification: false));
     }
 
     /// <summary>A seeded sample of un-augmented training images, in evaluation-size batches, for BN calibration.</summary>
-    private static IEnumerable<Tensor> CalibrationImages(TrainingData data, ExperimentConfig cfg)
+    private static IEnumerable<Tensor> CalibrationImages(TrainingData data, ExperimentConfig cfg, int count)
     {
         var pre = Imaging.Preprocessing.ImageNet(cfg.Data.Height, cfg.Data.Width);
         var order = Enumerable.Range(0, data.Train.Count).ToArray();
         new Random(Seeds.Int(cfg.Seed, Seeds.Model, 1)).Shuffle(order);
-        var chosen = order.Take(Math.Min(cfg.Architecture.InitCalibrationImages, order.Length)).ToArray();
+        var chosen = order.Take(Math.Min(count, order.Length)).ToArray();
         var bs = cfg.Evaluation.BatchSize;
         for (var start = 0; start < chosen.Length; start += bs)
         {

@@ -181,6 +181,12 @@ public sealed class ExperimentConfigTests : IDisposable
     [InlineData("architecture:\n  parts: { stripes: 9 }\n", "architecture.parts.stripes", "[0, 8]")]
     [InlineData("architecture:\n  parts: { stripes: 2, embedding_size: 4 }\n", "architecture.parts.embedding_size", "out of range")]
     [InlineData("architecture:\n  init: missing.onnx\n", "architecture.init", "not found")]
+    [InlineData("losses:\n  distillation: { weight: 1 }\n", "losses.distillation.teacher = init", "nothing to distil")]
+    [InlineData("losses:\n  distillation: { weight: 1, teacher: nowhere.onnx }\n", "losses.distillation.teacher", "not found")]
+    [InlineData("losses:\n  distillation: { weight: -1 }\n", "losses.distillation.weight", "out of range")]
+    [InlineData("losses:\n  distillation: { weight: 1, kind: logits }\n", "losses.distillation.kind", "feature, similarity")]
+    [InlineData("export:\n  wise_ft: 1.5\n", "export.wise_ft", "[0, 1]")]
+    [InlineData("export:\n  wise_ft: 0.5\n", "export.wise_ft", "random")]
     [InlineData("architecture:\n  init: weights.pt\n", "architecture.init", "'random' or the path of an .onnx")]
     public void Bad_values_name_the_key_and_what_is_allowed(string section, string key, string hint)
     {

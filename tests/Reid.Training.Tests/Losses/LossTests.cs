@@ -30,6 +30,47 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void Feature_distillation_is_zero_for_the_teachers_own_directions_and_its_gradient_matches_finite_differences()
+    {
+        const int n = 3, d = 4;
+        var teacher = Random(n * d, 7, 2);
+        // the same directions at another length cost nothing and pull nowhere
+        var scaled = teacher.Select(v => v * 3f).ToArray();
+        var g = new float[n * d];
+        Assert.Equal(0, DistillationLoss.Feature(scaled, teacher, n, d, g), 6);
+        Assert.All(g, v => Assert.Equal(0, v, 5));
+        // opposite directions cost the maximum, 2
+        Assert.Equal(2, DistillationLoss.Feature(teacher.Select(v => -v).ToArray(), teacher, n, d, g), 6);
+
+        var student = Random(n * d, 8, 2);
+        DistillationLoss.Feature(student, teacher, n, d, g);
+        AssertGradient(student, g, v => DistillationLoss.Feature(v, teacher, n, d, default), "dKD/ds");
+    }
+
+    [Fact]
+    public void Similarity_distillation_ignores_rotations_works_across_widths_and_its_gradient_matches_finite_differences()
+    {
+        const int n = 4;
+        var teacher = Random(n * 3, 9, 2);
+        // the student holds the teacher's vectors rotated in the plane of their first two coordinates, in 5 dimensions:
+        // every pairwise cosine is the same, so there is nothing to learn
+        var (c, s) = (MathF.Cos(0.7f), MathF.Sin(0.7f));
+        var student = new float[n * 5];
+        for (var i = 0; i < n; i++)
+        {
+            var (a, b, z) = (teacher[i * 3], teacher[i * 3 + 1], teacher[i * 3 + 2]);
+            student[i * 5] = c * a - s * b; student[i * 5 + 1] = s * a + c * b; student[i * 5 + 2] = z;
+        }
+        var g = new float[n * 5];
+        Assert.Equal(0, DistillationLoss.Similarity(student, 5, teacher, 3, n, g), 6);
+        Assert.All(g, v => Assert.Equal(0, v, 5));
+
+        var other = Random(n * 5, 10, 2);
+        Assert.True(DistillationLoss.Similarity(other, 5, teacher, 3, n, g) > 0.01);
+        AssertGradient(other, g, v => DistillationLoss.Similarity(v, 5, teacher, 3, n, default), "dKD/ds");
+    }
+
+    [Fact]
     public void Cross_entropy_matches_hand_values_with_and_without_smoothing()
     {
         float[] logits = [1, 2, 3];

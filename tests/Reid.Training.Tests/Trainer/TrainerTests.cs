@@ -213,6 +213,59 @@ public sealed class TrainerTests
         Assert.Contains("split query/gallery Rank-1", File.ReadAllText(result.CurvesPath));
     }
 
+    /// <summary>Embeds one fixed synthetic batch with an exported model.</summary>
+    private static float[] Embed(string model, int height, int width)
+    {
+        var rng = new Random(5);
+        var input = Enumerable.Range(0, 2 * 3 * height * width).Select(_ => (float)rng.NextDouble()).ToArray();
+        using var session = Reid.Inference.InferenceSession.Open(model, new Reid.Inference.SessionOptions(IntraOpThreads: 1));
+        return session.Run(input, [2, 3, height, width], out _).ToArray();
+    }
+
+    [SharedFact]
+    public void Distilling_from_the_msmt17_start_logs_its_loss_and_wise_ft_exports_blend_back_towards_the_start()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 8, epochs: 2, batches: 2, output: "run",
+            "losses: { cross_entropy: { weight: 0 }, triplet: { weight: 1 }, arcface: { weight: 1 } }");
+        cfg = cfg with
+        {
+            Architecture = cfg.Architecture with { Init = SharedData.OsnetMsmt17, EmbeddingSize = 512, InitCalibrationImages = 32 },
+            Losses = cfg.Losses with { Distillation = new DistillationConfig { Weight = 2 } },
+        };
+        var result = new TrainingRun(cfg, new TrainerOptions()).Run(false);
+        Assert.True(result.Completed);
+        var rows = new MetricsLog(result.OutputDir).Read();
+        // the student starts as the teacher (only BatchNorm's batch statistics differ), so the cosine loss starts small
+        Assert.InRange(rows[0].Parts["distill"], 1e-6, 0.5);
+        Assert.Equal(rows[0].Parts["arcface"] + rows[0].Parts["triplet"] + 2 * rows[0].Parts["distill"], rows[0].Loss, 3);
+        using (var session = Reid.Inference.InferenceSession.Open(result.ModelPath!))
+            Assert.Equal("feature x 2 from osnet_x0_25_msmt17.onnx", session.Metadata["reid.distillation"]);
+
+        var run = new TrainingRun(cfg, new TrainerOptions());
+        var trained = Embed(result.ModelPath!, 64, 32);
+        // α = 1 is the trained model itself; α = 0.5 lies between; metadata says what was blended
+        run.ExportWiseFt(1, 0, dir.File("a1.onnx"));
+        Assert.Equal(trained, Embed(dir.File("a1.onnx"), 64, 32), new FloatTolerance(1e-4f));
+        var note = run.ExportWiseFt(0.5, 0, dir.File("half.onnx"));
+        Assert.Contains("WiSE-FT alpha 0.5", note);
+        var half = Embed(dir.File("half.onnx"), 64, 32);
+        Assert.True(half.Zip(trained).Max(p => Math.Abs(p.First - p.Second)) > 1e-3, "α = 0.5 should change the embedding");
+        run.ExportWiseFt(0.5, 64, dir.File("refreshed.onnx"));
+        using (var session = Reid.Inference.InferenceSession.Open(dir.File("refreshed.onnx")))
+            Assert.Contains("recomputed on 64 training images", session.Metadata["reid.wise_ft"]);
+        // out of range, or a run that has not finished: clear errors
+        Assert.Contains("out of range", Assert.Throws<ReidException>(() => run.ExportWiseFt(1.5, 0, dir.File("x.onnx"))).Message);
+        var unfinished = new TrainingRun(cfg with { Output = dir.File("none") }, new TrainerOptions());
+        Assert.Contains("train it first", Assert.Throws<ReidException>(() => unfinished.ExportWiseFt(0.5, 0, dir.File("x.onnx"))).Message);
+    }
+
+    private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(float obj) => 0;
+    }
+
     private sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
     {
         public void Report(TrainProgress value) => report(value);
