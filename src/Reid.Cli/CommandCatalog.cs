@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return Commands.EvaluateCommand.Create();
         yield return Commands.SearchCommand.Create();
         yield return Commands.TrainCommand.Create();
+        yield return Commands.PretrainCommand.Create();
         yield return Commands.AdaptCommand.Create();
         yield return Commands.BenchCommand.Create();
         yield return Commands.ServeCommand.Create();

@@ -133,6 +133,12 @@ public sealed class ReidHead : Module
 
     public Tensor Neck(Tensor feature) => _bnneck is null ? feature : _bnneck.Forward(feature);
 
+    /// <summary>The BNNeck (null without one).</summary>
+    public BatchNorm? NeckLayer => _bnneck as BatchNorm;
+
+    /// <summary>Whether the feature is the pooled backbone output itself (no reduction layer).</summary>
+    public bool Reduces => _reduce is not null;
+
     public Tensor Classify(Tensor neck) =>
         _classifier?.Forward(neck) ?? throw new ReidException("this model has no classifier (Classes = 0)");
 

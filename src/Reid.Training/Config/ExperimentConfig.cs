@@ -95,12 +95,27 @@ public sealed record DataConfig
     public int[] ImageSize { get; init; } = [256, 128];
     /// <summary>Use only the first N training identities (0 = all): for smoke runs.</summary>
     public int MaxIdentities { get; init; }
+    /// <summary>
+    /// More data sets trained on next to the one above (multi-source training, as torchreid and fast-reid offer): each
+    /// source's identities are kept apart (its own labels) and every P x K batch draws from the union. A source is
+    /// trained on whole: its split's train.txt, or every image of a folder without a split; the validation fold
+    /// is drawn from the main data set only.
+    /// </summary>
+    public SourceConfig[] Sources { get; init; } = [];
     /// <summary>Decode and augment workers (background threads) and the bounded queue of ready batches.</summary>
     public int Workers { get; init; } = 2;
     public int QueueBatches { get; init; } = 4;
 
     public int Height => ImageSize[0];
     public int Width => ImageSize[1];
+}
+
+/// <summary>One extra training data set (see <see cref="DataConfig.Sources"/>).</summary>
+public sealed record SourceConfig
+{
+    public DatasetKind Dataset { get; init; } = DatasetKind.Market1501;
+    public string Root { get; init; } = "";
+    public string Split { get; init; } = "";
 }
 
 /// <summary>

@@ -72,7 +72,11 @@ public static class ExperimentConfigLoader
     {
         Output = ResolvePath(c.Output, baseDir),
         Architecture = c.Architecture.RandomInit ? c.Architecture : c.Architecture with { Init = ResolvePath(c.Architecture.Init, baseDir) },
-        Data = c.Data with { Root = ResolvePath(c.Data.Root, baseDir), Split = ResolvePath(c.Data.Split, baseDir) },
+        Data = c.Data with
+        {
+            Root = ResolvePath(c.Data.Root, baseDir), Split = ResolvePath(c.Data.Split, baseDir),
+            Sources = c.Data.Sources.Select(s => s with { Root = ResolvePath(s.Root, baseDir), Split = ResolvePath(s.Split, baseDir) }).ToArray(),
+        },
         Losses = c.Losses.Distillation.TeacherIsInit ? c.Losses
             : c.Losses with { Distillation = c.Losses.Distillation with { Teacher = ResolvePath(c.Losses.Distillation.Teacher, baseDir) } },
     };
@@ -117,6 +121,14 @@ public static class ExperimentConfigLoader
                 if (string.Equals(SnakeCase(name), s, StringComparison.OrdinalIgnoreCase)) return Enum.Parse(type, name);
             var allowed = string.Join(", ", Enum.GetNames(type).Select(SnakeCase));
             throw new ReidException($"{Where()}: '{s}' is not allowed; use one of {allowed}");
+        }
+        if (type.IsArray && type.GetElementType() is { IsClass: true } element && element != typeof(string))
+        {
+            if (node is not YamlSequenceNode items) throw new ReidException($"{Where()}: expected a list (- item per line, or [{{...}}, {{...}}])");
+            var values = items.Children.Select((child, i) => Bind(element, child, $"{key}[{i}]", source)).ToArray();
+            var array = Array.CreateInstance(element, values.Length);
+            for (var i = 0; i < values.Length; i++) array.SetValue(values[i], i);
+            return array;
         }
         if (type == typeof(int[]))
         {

@@ -48,6 +48,13 @@ public static class ExperimentConfigValidator
             Range("data.image_size[1] (width)", d.ImageSize[1], 16, 1024);
         }
         Range("data.max_identities", d.MaxIdentities, 0, int.MaxValue);
+        for (var i = 0; i < d.Sources.Length; i++)
+        {
+            var src = d.Sources[i];
+            if (string.IsNullOrWhiteSpace(src.Root)) p.Add($"data.sources[{i}].root must name the data set folder");
+            else if (!Directory.Exists(src.Root) && !File.Exists(src.Root)) p.Add($"data.sources[{i}].root: '{src.Root}' not found");
+            if (!string.IsNullOrWhiteSpace(src.Split) && !File.Exists(Path.Combine(src.Split, "train.txt"))) p.Add($"data.sources[{i}].split: '{Path.Combine(src.Split, "train.txt")}' not found");
+        }
         Range("data.workers", d.Workers, 1, 64);
         Range("data.queue_batches", d.QueueBatches, 1, 256);
         var v = d.Validation;

@@ -55,6 +55,15 @@ public static class LossOps
         return Record("ClusterContrastLoss", loss, [features], [grad]);
     }
 
+    /// <summary>MoCo's InfoNCE of queries against their momentum keys and a queue of other keys (both constants).</summary>
+    public static Tensor Moco(Tensor queries, float[] keys, float[] queue, int queued, double temperature, out int correct)
+    {
+        var (n, d) = Rows(queries, "queries");
+        var grad = new float[n * d];
+        var loss = MocoLoss.Forward(queries.Data, keys, n, d, queue, queued, temperature, grad, out correct);
+        return Record("MocoLoss", loss, [queries], [grad]);
+    }
+
     /// <summary>Distillation towards a frozen teacher's [N x D'] features of the same batch (not differentiated).</summary>
     public static Tensor Distillation(Tensor features, Tensor teacher, Config.DistillationKind kind)
     {

@@ -10,7 +10,7 @@ namespace Reid.Training.Reports;
 public sealed record ModelCardFacts(
     ExperimentConfig Config, string Command, string RecipePath, string RecipeText, string Data, string? Init, string Architecture,
     long Parameters, double WallSeconds, int Resumes, IReadOnlyList<EpochMetrics> Metrics, string ModelFile, int EmbeddingDim,
-    CpuCapabilities Cpu, string PrecisionNote);
+    CpuCapabilities Cpu, string PrecisionNote, string? Distillation = null, string? WiseFt = null);
 
 /// <summary>
 /// The model card written next to the exported ONNX: what was trained, how (recipe and command), on what
@@ -29,6 +29,10 @@ public static class ModelCard
         sb.AppendLine($"- Model file: `{f.ModelFile}` (ONNX; input `images` batch x 3 x {c.Data.Height} x {c.Data.Width}, RGB, /255, ImageNet mean/std; output `embeddings` batch x {f.EmbeddingDim}, compare with cosine distance)");
         sb.AppendLine($"- Architecture: `{f.Architecture}` ({f.Parameters.ToString("N0", inv)} parameters)");
         sb.AppendLine($"- Initial weights: {(f.Init is null ? "random (trained from scratch)" : $"{f.Init} — transfer learning; credit: OSNet (Zhou et al., ICCV 2019), weights from torchreid (MIT licence), trained on MSMT17")}");
+        if (f.Distillation is not null)
+            sb.AppendLine($"- Learning without forgetting: distillation ({f.Distillation}) — a frozen copy of the teacher sees every augmented batch and the global feature is pulled towards its embedding, to keep what the starting model knew about other cameras");
+        if (f.WiseFt is not null)
+            sb.AppendLine($"- Exported weights: {f.WiseFt} (WiSE-FT, Wortsman et al. 2022; the figures measured during training below are of the trained weights, before the blend)");
         sb.AppendLine($"- Trained by: `{f.Command}`");
         sb.AppendLine($"- Wall time: {TimeSpan.FromSeconds(f.WallSeconds):hh\\:mm\\:ss} summed over {f.Resumes + 1} process(es) (resumed {f.Resumes} time(s))");
         sb.AppendLine($"- Machine: {f.Cpu.CpuModel}, {f.Cpu.LogicalCpus} logical CPU(s), oneDNN {f.Cpu.OneDnnVersion} ISA {f.Cpu.Isa}, " +

@@ -26,6 +26,19 @@ public sealed record TrainingData(
     public int TrainIdentities => PersonIdOfLabel.Count;
     public int EvaluationIdentities => EvaluationQuery.Concat(EvaluationGallery).Select(r => r.PersonId).Distinct().Count();
 
+    /// <summary>Person ids of extra source s (1-based) are shown as s x this + id, so no two sources share one.</summary>
+    public const int SourceIdStride = 1_000_000;
+
+    /// <summary>The labelled images an extra source trains on: its split's training list, or every image of a folder.</summary>
+    private static (List<ImageRecord> Images, string Name) SourceImages(SourceConfig source, string key)
+    {
+        var dataset = DatasetLoader.Load(new DatasetSpec(source.Dataset, source.Root, string.IsNullOrWhiteSpace(source.Split) ? null : source.Split));
+        var images = (dataset.Train ?? dataset.Query.Concat(dataset.Gallery).ToList())
+            .Where(r => r.PersonId > 0).OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
+        if (images.Count == 0) throw new ReidException($"{key}: {source.Root} has no labelled images to train on");
+        return (images, dataset.Name);
+    }
+
     public static TrainingData Load(DataConfig d, EvaluationSet on = EvaluationSet.Validation)
     {
         var spec = new DatasetSpec(d.Dataset, d.Root, string.IsNullOrWhiteSpace(d.Split) ? null : d.Split);
@@ -63,6 +76,18 @@ public sealed record TrainingData(
         var labels = train.Select(r => labelOf[r.PersonId]).ToList();
         var desc = $"{dataset.Name}: {train.Count} training images of {personIds.Count} identities" +
                    (heldOut.Count > 0 ? $"; validation fold {v.Fold + 1}/{v.Folds}: {heldOut.Count} identities, {query.Count} queries, {gallery.Count} gallery" : "; no validation fold");
+        for (var s = 0; s < d.Sources.Length; s++)
+        {
+            // another source's person 7 is not this one's: its identities get labels of their own, after all before them
+            var (images, name) = SourceImages(d.Sources[s], $"data.sources[{s}]");
+            var sourceIds = images.Select(r => r.PersonId).Distinct().Order().ToList();
+            var first = personIds.Count;
+            var offset = (s + 1) * SourceIdStride;
+            foreach (var id in sourceIds) { labelOf[offset + id] = personIds.Count; personIds.Add(offset + id); }
+            train.AddRange(images);
+            labels.AddRange(images.Select(r => labelOf[offset + r.PersonId]));
+            desc += $" + {name}: {images.Count} training images of {personIds.Count - first} identities";
+        }
         if (on == EvaluationSet.Validation) return new TrainingData(train, labels, personIds, query, gallery, "validation", desc);
 
         if (dataset.Query.Count == 0 || dataset.Gallery.Count == 0)

@@ -207,7 +207,7 @@ public sealed class TrainingRun
             cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
                 cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
                 model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim,
-                CpuCapabilities.Current, PrecisionNote));
+                CpuCapabilities.Current, PrecisionNote, DistillationNote(), wiseFt));
         }
         return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
     }
@@ -295,6 +295,13 @@ public sealed class TrainingRun
         ImportInit(start, data, calibrate: true, progress: null);
         var blended = WiseFt.Interpolate(model.Backbone, start.Backbone, alpha);
         var note = $"WiSE-FT alpha {alpha.ToString("0.###", CultureInfo.InvariantCulture)}: {blended} backbone tensors blended with the initial weights";
+        // the starting model's embedding is its pooled feature: where fine-tuning put a BNNeck straight on it, the
+        // start's counterpart is the identity
+        if (!model.Head.Reduces && model.Head.NeckLayer is { } neck)
+        {
+            WiseFt.InterpolateTowardsIdentity(neck, alpha);
+            note += ", the BNNeck blended with the identity";
+        }
         if (bnRefreshImages > 0)
         {
             var layers = WiseFt.RefreshBatchNorms(model, CalibrationImages(data, _cfg, bnRefreshImages));
@@ -302,6 +309,14 @@ public sealed class TrainingRun
         }
         model.Eval();
         return note;
+    }
+
+    private string? DistillationNote()
+    {
+        var kd = _cfg.Losses.Distillation;
+        return kd.Weight > 0
+            ? $"{ExperimentConfigLoader.Name(kd.Kind)} x {kd.Weight.ToString(CultureInfo.InvariantCulture)} from {Path.GetFileName(kd.TeacherIsInit ? _cfg.Architecture.Init : kd.Teacher)}"
+            : null;
     }
 
     private void Export(ReidModel model, string modelPath, string architecture, TrainingData data, string? initNote, string? wiseFt)
@@ -312,9 +327,7 @@ public sealed class TrainingRun
             ["reid.recipe"] = _cfg.Name, ["reid.architecture"] = architecture,
             ["reid.trained_on"] = data.Description, ["reid.init"] = initNote ?? "random",
         };
-        var kd = _cfg.Losses.Distillation;
-        if (kd.Weight > 0)
-            metadata["reid.distillation"] = $"{ExperimentConfigLoader.Name(kd.Kind)} x {kd.Weight.ToString(CultureInfo.InvariantCulture)} from {(kd.TeacherIsInit ? Path.GetFileName(_cfg.Architecture.Init) : Path.GetFileName(kd.Teacher))}";
+        if (DistillationNote() is { } kd) metadata["reid.distillation"] = kd;
         if (wiseFt is not null) metadata["reid.wise_ft"] = wiseFt;
         OnnxExporter.Save(model, modelPath, new ExportOptions { Height = _cfg.Data.Height, Width = _cfg.Data.Width, Metadata = metadata });
     }

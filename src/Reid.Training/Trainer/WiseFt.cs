@@ -39,6 +39,25 @@ public static class WiseFt
     }
 
     /// <summary>
+    /// Blends a BatchNorm that the starting model did not have (a BNNeck added for fine-tuning) towards the identity
+    /// (γ = 1, β = 0, μ = 0, σ² = 1 − ε), which is what the starting model amounts to there: at α = 0 the whole
+    /// model is then exactly the one fine-tuning began from, as WiSE-FT's end points must be.
+    /// </summary>
+    public static void InterpolateTowardsIdentity(BatchNorm neck, double alpha)
+    {
+        if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "WiSE-FT alpha lies in [0, 1]");
+        var a = (float)alpha;
+        void Blend(Span<float> v, float identity)
+        {
+            for (var i = 0; i < v.Length; i++) v[i] = a * v[i] + (1 - a) * identity;
+        }
+        Blend(neck.Weight.Data, 1);
+        Blend(neck.Bias.Data, 0);
+        Blend(neck.RunningMean.Data, 0);
+        Blend(neck.RunningVar.Data, 1 - neck.Eps);
+    }
+
+    /// <summary>
     /// Recomputes every BatchNorm's running mean and variance as the plain average over <paramref name="batches"/>,
     /// seen in training mode without gradients; weights are untouched. Returns the number of BatchNorm layers.
     /// </summary>

@@ -213,6 +213,29 @@ public sealed class TrainerTests
         Assert.Contains("split query/gallery Rank-1", File.ReadAllText(result.CurvesPath));
     }
 
+    [Fact]
+    public void Extra_sources_are_trained_on_whole_with_their_identities_kept_apart_and_the_fold_from_the_main_set()
+    {
+        using var dir = new TempDir();
+        var cfg = Config(dir, ids: 8, epochs: 2, batches: 1, output: "run");
+        // a second data set whose people are numbered 1..6 as well: they are other people
+        var (root2, split2) = SyntheticPeople.Write(dir.File("second"), 6, 5, seed: 9);
+        cfg = cfg with { Data = cfg.Data with { Sources = [new SourceConfig { Root = Path.Combine(root2, "bounding_box_train"), Split = split2 }] } };
+        var data = TrainingData.Load(cfg.Data);
+        Assert.Equal(6 + 6, data.Classes);                 // 6 of the main set's 8 train (fold 1/4 holds 2 out), all 6 of the second
+        Assert.Equal(6 * 8 + 6 * 5, data.Train.Count);
+        Assert.All(data.EvaluationQuery.Concat(data.EvaluationGallery), r => Assert.StartsWith(dir.File("market"), r.Path));
+        var labelsOfSecond = data.Train.Select((r, i) => (r, i)).Where(t => t.r.Path.StartsWith(dir.File("second"))).Select(t => data.Labels[t.i]).Distinct().ToList();
+        Assert.Equal(6, labelsOfSecond.Count);
+        Assert.All(labelsOfSecond, l => Assert.InRange(l, 6, 11));
+        Assert.Contains("+ ", data.Description);
+        var result = new TrainingRun(cfg, new TrainerOptions { Export = false }).Run(false);
+        Assert.True(result.Completed);
+
+        var yaml = "data:\n  root: .\n  sources:\n    - { dataset: cuhk03, root: nowhere }\n";
+        Assert.Contains("data.sources[0].root: ", Assert.Throws<ReidException>(() => ExperimentConfigLoader.Parse(yaml, "r.yaml", dir.Path)).Message);
+    }
+
     /// <summary>Embeds one fixed synthetic batch with an exported model.</summary>
     private static float[] Embed(string model, int height, int width)
     {
@@ -232,6 +255,7 @@ public sealed class TrainerTests
         {
             Architecture = cfg.Architecture with { Init = SharedData.OsnetMsmt17, EmbeddingSize = 512, InitCalibrationImages = 32 },
             Losses = cfg.Losses with { Distillation = new DistillationConfig { Weight = 2 } },
+            Data = cfg.Data with { ImageSize = [256, 128] },   // the MSMT17 model's input, so both can embed the same batch
         };
         var result = new TrainingRun(cfg, new TrainerOptions()).Run(false);
         Assert.True(result.Completed);
@@ -243,13 +267,18 @@ public sealed class TrainerTests
             Assert.Equal("feature x 2 from osnet_x0_25_msmt17.onnx", session.Metadata["reid.distillation"]);
 
         var run = new TrainingRun(cfg, new TrainerOptions());
-        var trained = Embed(result.ModelPath!, 64, 32);
-        // α = 1 is the trained model itself; α = 0.5 lies between; metadata says what was blended
+        var trained = Embed(result.ModelPath!, 256, 128);
+        // α = 1 is the trained model itself; α = 0 is exactly the model fine-tuning started from (its BNNeck blended
+        // to the identity); α = 0.5 lies between; metadata says what was blended
         run.ExportWiseFt(1, 0, dir.File("a1.onnx"));
-        Assert.Equal(trained, Embed(dir.File("a1.onnx"), 64, 32), new FloatTolerance(1e-4f));
+        Assert.Equal(trained, Embed(dir.File("a1.onnx"), 256, 128), new FloatTolerance(1e-4f));
+        run.ExportWiseFt(0, 0, dir.File("a0.onnx"));
+        var start = Embed(SharedData.OsnetMsmt17, 256, 128);
+        Assert.Equal(start, Embed(dir.File("a0.onnx"), 256, 128), new FloatTolerance(2e-3f * start.Max(Math.Abs)));
         var note = run.ExportWiseFt(0.5, 0, dir.File("half.onnx"));
         Assert.Contains("WiSE-FT alpha 0.5", note);
-        var half = Embed(dir.File("half.onnx"), 64, 32);
+        Assert.Contains("BNNeck blended with the identity", note);
+        var half = Embed(dir.File("half.onnx"), 256, 128);
         Assert.True(half.Zip(trained).Max(p => Math.Abs(p.First - p.Second)) > 1e-3, "α = 0.5 should change the embedding");
         run.ExportWiseFt(0.5, 64, dir.File("refreshed.onnx"));
         using (var session = Reid.Inference.InferenceSession.Open(dir.File("refreshed.onnx")))

@@ -41,6 +41,28 @@ public sealed class WiseFtTests
     }
 
     [Fact]
+    public void A_new_neck_blends_towards_the_identity_it_replaces()
+    {
+        var bn = new BatchNorm1d(2);
+        bn.Weight.Data.Fill(3); bn.Bias.Data.Fill(2); bn.RunningMean.Data.Fill(4); bn.RunningVar.Data.Fill(9);
+        WiseFt.InterpolateTowardsIdentity(bn, 0.5);
+        Assert.All(bn.Weight.Data.ToArray(), v => Assert.Equal(2f, v, 5));
+        Assert.All(bn.Bias.Data.ToArray(), v => Assert.Equal(1f, v, 5));
+        Assert.All(bn.RunningMean.Data.ToArray(), v => Assert.Equal(2f, v, 5));
+        WiseFt.InterpolateTowardsIdentity(bn, 0);
+        // at 0 the layer passes its input through: (x − 0)/√(1 − ε + ε)·1 + 0
+        bn.Eval();
+        var x = Tensor.FromArray(new[] { 0.5f, -2f }, 1, 2);
+        Assert.Equal(new[] { 0.5f, -2f }, bn.Forward(x).Data.ToArray(), new Tolerance(1e-5f));
+    }
+
+    private sealed class Tolerance(float t) : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) <= t;
+        public int GetHashCode(float v) => 0;
+    }
+
+    [Fact]
     public void Refreshing_batchnorm_sets_its_running_statistics_to_the_plain_average_over_the_batches()
     {
         var net = new Net(1, 0);
