@@ -70,6 +70,7 @@ internal static class AdaptCommand
             if (last is not null) Console.WriteLine($"clusters   : {last.Clusters} pseudo-identities, {last.Outliers} outliers (last epoch)");
             if (result.Before is { } b) Console.WriteLine($"before     : Rank-1 {b.Rank1.ToString("0.000", inv)}  mAP {b.MeanAP.ToString("0.000", inv)} on {options.Score!.Name}");
             if (result.After is { } a) Console.WriteLine($"after      : Rank-1 {a.Rank1.ToString("0.000", inv)}  mAP {a.MeanAP.ToString("0.000", inv)}");
+            if (AdaptationRun.WorseWarning(result.Before, result.After, options.Score?.Name ?? "") is { } worse) Console.Error.WriteLine($"reid: warning: {worse}");
             Console.WriteLine($"wall time  : {TimeSpan.FromSeconds(result.WallSeconds):hh\\:mm\\:ss}");
             if (result.ModelPath is not null) Console.WriteLine($"model      : {result.ModelPath}\nmodel card : {result.CardPath}");
             if (parse.GetValue(json) is { } jsonPath)

@@ -338,8 +338,9 @@ public sealed class AdaptationRun(AdaptOptions options)
             sb.AppendLine($"## Figures on {o.Score.Name} (labelled, never used for adaptation)").AppendLine();
             sb.AppendLine("| model | Rank-1 | mAP |").AppendLine("|---|---|---|");
             if (before is not null) sb.AppendLine($"| before ({Path.GetFileName(o.Model)}) | {before.Rank1.ToString("0.0000", inv)} | {before.MeanAP.ToString("0.0000", inv)} |");
-            if (after is not null) sb.AppendLine($"| **after adaptation** | **{after.Rank1.ToString("0.0000", inv)}** | **{after.MeanAP.ToString("0.0000", inv)}** |");
+            if (after is not null) sb.AppendLine($"| after adaptation | {after.Rank1.ToString("0.0000", inv)} | {after.MeanAP.ToString("0.0000", inv)} |");
             sb.AppendLine();
+            if (WorseWarning(before, after, o.Score.Name) is { } worse) sb.AppendLine($"**{worse}**").AppendLine();
         }
         sb.AppendLine("## Epochs").AppendLine();
         sb.AppendLine("| epoch | clusters | clustered crops | outliers | loss | seconds | Rank-1 | mAP |").AppendLine("|---|---|---|---|---|---|---|---|");
@@ -349,4 +350,12 @@ public sealed class AdaptationRun(AdaptOptions options)
         File.WriteAllText(path, sb.ToString());
         return path;
     }
+
+    /// <summary>What to tell the user when adaptation lowered the labelled mAP (pseudo-identities from a model that
+    /// is weak on these cameras can be mostly wrong); null when it did not, or nothing was scored.</summary>
+    public static string? WorseWarning(AdaptScore? before, AdaptScore? after, string scoredOn) =>
+        before is not null && after is not null && after.MeanAP < before.MeanAP
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"adaptation made the model worse on {scoredOn} (mAP {before.MeanAP:0.000} -> {after.MeanAP:0.000}): keep the original model, or try a smaller --lr, a smaller --eps or fewer --epochs")
+            : null;
 }

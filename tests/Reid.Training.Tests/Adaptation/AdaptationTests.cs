@@ -95,3 +95,16 @@ public sealed class AdaptationTests
         public void Report(AdaptProgress value) => report(value);
     }
 }
+
+public sealed class AdaptationVerdictTests
+{
+    [Fact]
+    public void An_adaptation_that_lowers_the_labelled_map_says_so_instead_of_a_silent_done()
+    {
+        var worse = AdaptationRun.WorseWarning(new AdaptScore(0.372, 0.422), new AdaptScore(0.327, 0.353), "cuhk03");
+        Assert.Contains("worse on cuhk03 (mAP 0.422 -> 0.353)", worse);
+        Assert.Contains("keep the original model", worse);
+        Assert.Null(AdaptationRun.WorseWarning(new AdaptScore(0.3, 0.4), new AdaptScore(0.3, 0.5), "cuhk03"));
+        Assert.Null(AdaptationRun.WorseWarning(null, new AdaptScore(0.3, 0.5), "cuhk03"));
+    }
+}
