@@ -125,6 +125,16 @@ public static class Verification
         return new VerificationResult(gen, imps, distances.Kind);
     }
 
+    /// <summary>Verification figures from scores gathered elsewhere (e.g. pairs a video proves genuine or impostor); similarities.</summary>
+    public static VerificationResult FromScores(IEnumerable<float> genuine, IEnumerable<float> impostor)
+    {
+        var gen = genuine.ToArray();
+        var imps = impostor.ToArray();
+        SortDescending(gen);
+        SortDescending(imps);
+        return new VerificationResult(gen, imps, DistanceKind.Cosine);
+    }
+
     private static void SortDescending(float[] a)
     {
         Array.Sort(a);

@@ -32,6 +32,10 @@ public sealed record ThresholdDto(double Score, string Source, double? Far)
     public static ThresholdDto From(ThresholdUsed t) => new(t.Score, t.Source, t.Far);
 }
 
+/// <summary>A threshold calibrated on video, with the evidence it rests on (see TrackPairCalibration).</summary>
+public sealed record CalibrationDto(double Threshold, double Far, double TargetFar, double FarUpperBound95, double? Tar, int Tracks, int PeoplePairs,
+    int ImpostorComparisons, int GenuineComparisons);
+
 public sealed record VerifyDto(bool Match, float Score, float MeanScore, ThresholdDto Threshold, string Model, IdentityDto Identity,
     IReadOnlyList<SightingDto> Samples);
 

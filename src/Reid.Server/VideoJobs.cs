@@ -7,6 +7,7 @@ using Reid.Core;
 using Reid.Gallery;
 using Reid.Imaging;
 using Reid.Video;
+using Reid.Video.Calibration;
 
 namespace Reid.Server;
 
@@ -138,6 +139,17 @@ public sealed class VideoJobs : IDisposable
             .WithSummary("Enrol a tracked person under 'name' (all of the track's crops)")
             .DisableAntiforgery();
 
+        write.MapPost("/video/jobs/{id}/calibrate", async (string id, HttpContext http) =>
+            {
+                var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);
+                var far = GalleryEndpoints.OptionalDouble(form, "far") ?? 1e-3;
+                var r = await Task.Run(() => Calibrate(id, far, ApiKeys.Actor(http)));
+                return Results.Json(new CalibrationDto(r.Point.Threshold, r.Point.Far, r.Point.TargetFar, r.FarUpperBound,
+                    double.IsNaN(r.Point.Tar) ? null : r.Point.Tar, r.Tracks, r.PeoplePairs, r.Scores.Impostor.Length, r.Scores.Genuine.Length));
+            })
+            .WithSummary("Set the gallery's decision threshold at false-accept rate 'far' (default 0.001) from this video's tracks: people seen together are different, a track is one person")
+            .DisableAntiforgery();
+
         read.MapPost("/video/jobs/{id}/tracks/{track:int}/identify", (string id, int track) =>
             {
                 var t = Track(id, track);
@@ -157,6 +169,20 @@ public sealed class VideoJobs : IDisposable
             })
             .WithSummary("Is a tracked person the claimed 'identity'? (all of the track's crops form the probe)")
             .DisableAntiforgery();
+    }
+
+    /// <summary>
+    /// Sets the gallery's threshold from a finished job's tracks (people seen together are different, a track is one
+    /// person; see <see cref="TrackPairCalibration"/>); a ReidException says what the video lacked.
+    /// </summary>
+    public TrackCalibrationResult Calibrate(string id, double far, string actor)
+    {
+        var job = Get(id) ?? throw new ReidException($"video job {id} does not exist (finished jobs are kept for a while only)");
+        if (job.State != VideoJobState.Done) throw new ReidException($"video job {id} is {job.State.ToString().ToLowerInvariant()}, not done");
+        var r = TrackPairCalibration.Calibrate([TrackPairCalibration.FromTracks(job.Tracks, _gallery.Model.Embed)], new TrackCalibrationOptions { TargetFar = far });
+        var source = FormattableString.Invariant($"calibrated at FAR {r.Point.Far:0.#####} on video {job.VideoName} ({r.PeoplePairs} pairs of people seen together, TAR {r.Point.Tar:0.000})");
+        _gallery.Store.SetThreshold(new Threshold(_gallery.Model.Id, r.Point.Threshold, r.Point.Far, source, DateTimeOffset.UtcNow), actor);
+        return r;
     }
 
     private PersonTrack Track(string id, int track)

@@ -84,9 +84,13 @@ internal static class EvaluateCommand
             // Verification thresholds must hold for one pair on its own, so they come from the appearance distance.
             var result = Evaluator.Evaluate(ranking, query.Records, gallery.Records, options)
                 with { Verification = Verification.Compute(appearance, query.Records, gallery.Records) };
+            // Open-set identification (ISO/IEC 19795-1): half the gallery's people enrolled, every query a probe; at the
+            // threshold the model declares and at the thresholds that hold the false-positive identification rate.
+            var openSet = kind == DistanceKind.Cosine ? OpenSetIdentification.Compute(appearance, query.Records, gallery.Records) : null;
+            var openPoints = openSet is null ? new List<(string Label, OpenSetPoint Point)>() : OpenSetPoints(openSet, embedder.DeclaredThreshold?.Score);
             Lap("evaluate");
 
-            PrintSummary(result);
+            PrintSummary(result, openSet, openPoints);
             var settings = new List<KeyValuePair<string, string>>
             {
                 new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
@@ -115,6 +119,15 @@ internal static class EvaluateCommand
                 j["st"] = p.GetValue(st);
                 j["flip"] = p.GetValue(flip);
                 j["bad_images"] = query.Bad.Count + gallery.Bad.Count;
+                if (openSet is not null)
+                    j["open_set"] = new JsonObject
+                    {
+                        ["enrolled_identities"] = openSet.EnrolledIdentities, ["mated_probes"] = openSet.MatedProbes, ["non_mated_probes"] = openSet.NonMatedProbes,
+                        ["points"] = new JsonArray(openPoints.Select(o => (JsonNode)new JsonObject
+                        {
+                            ["at"] = o.Label, ["threshold"] = o.Point.Threshold, ["fpir"] = o.Point.Fpir, ["dir"] = o.Point.Dir,
+                        }).ToArray()),
+                    };
                 j["seconds"] = seconds;
                 EvaluationJson.Write(jsonPath, j);
             }
@@ -136,7 +149,16 @@ internal static class EvaluateCommand
         return new ReidDataset($"{config.Name}: validation fold {v.Fold + 1}/{v.Folds} of {config.Data.Dataset.ToString().ToLowerInvariant()}", fold.EvaluationQuery, fold.EvaluationGallery);
     }
 
-    private static void PrintSummary(EvaluationResult r)
+    private static List<(string Label, OpenSetPoint Point)> OpenSetPoints(OpenSetResult r, double? declared)
+    {
+        var points = new List<(string, OpenSetPoint)>();
+        if (declared is { } t) points.Add(("the model's threshold", r.At(t)));
+        foreach (var target in new[] { 1e-1, 1e-2 })
+            if (r.AtFpir(target) is { } p && double.IsFinite(p.Threshold)) points.Add(($"FPIR {target:0e0}", p));
+        return points;
+    }
+
+    private static void PrintSummary(EvaluationResult r, OpenSetResult? openSet, List<(string Label, OpenSetPoint Point)> openPoints)
     {
         var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
         void Row(string k, string v) => table.AddRow(k, v);
@@ -147,6 +169,11 @@ internal static class EvaluateCommand
         {
             Row("ROC AUC", $"{v.Auc:0.0000}");
             foreach (var op in v.OperatingPoints) Row($"TAR @ FAR {op.TargetFar:0e0} (threshold)", $"{op.Tar:0.0000} ({op.Threshold:0.0000})");
+        }
+        if (openSet is not null)
+        {
+            Row("open set: enrolled / mated / non-mated", $"{openSet.EnrolledIdentities} / {openSet.MatedProbes} / {openSet.NonMatedProbes}");
+            foreach (var (label, o) in openPoints) Row($"DIR, FPIR @ {label} ({o.Threshold:0.0000})", $"{o.Dir:0.0000}, {o.Fpir:0.0000}");
         }
         AnsiConsole.Write(table);
     }

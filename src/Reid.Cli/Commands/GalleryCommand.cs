@@ -6,6 +6,7 @@ using Reid.Evaluation;
 using Reid.Gallery;
 using Reid.Server;
 using Reid.Video;
+using Reid.Video.Calibration;
 using Spectre.Console;
 
 namespace Reid.Cli.Commands;
@@ -345,14 +346,25 @@ internal static class GalleryCommand
     {
         var (data, model, json) = (Data(), Model(), JsonOut());
         var dataset = new Option<string>("--dataset") { Description = "Labelled data set kind (market1501, cuhk03, folders, csv)", DefaultValueFactory = _ => "market1501" };
-        var root = new Option<string>("--root") { Description = "Data set root", Required = true };
+        var root = new Option<string?>("--root") { Description = "Labelled data set root (or give --video)" };
         var split = new Option<string?>("--split") { Description = "Folder with query.txt and gallery.txt" };
+        var videos = new Option<string[]>("--video")
+        {
+            Description = "Unlabelled video(s) of your cameras instead of labelled data: people seen together are different, a track is one person (repeat for several)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var detector = new Option<string?>("--detector") { Description = "Person detector (.onnx) for --video; else REID_DETECTOR or configs/video.yaml" };
         var far = new Option<double>("--far") { Description = "False-accept rate the threshold is chosen at", DefaultValueFactory = _ => 1e-3 };
-        var c = new Command("calibrate", "Choose the model's decision threshold: the score at a false-accept rate on a labelled split (stored with the model id)")
-            { data, model, json, dataset, root, split, far };
+        var c = new Command("calibrate",
+            "Choose the model's decision threshold at a false-accept rate, from a labelled split or from unlabelled video of your cameras (stored with the model id)")
+            { data, model, json, dataset, root, split, videos, detector, far };
         c.SetAction(parse =>
         {
+            var videoPaths = parse.GetValue(videos) ?? [];
+            if ((videoPaths.Length > 0) == (parse.GetValue(root) is not null))
+                throw new ReidException("give either --root (labelled data) or --video (unlabelled video of your cameras)");
             var g = OpenService(parse, data, model);
+            if (videoPaths.Length > 0) return CalibrateOnVideo(g, videoPaths, parse.GetValue(detector), parse.GetValue(far), parse.GetValue(json));
             var set = DatasetLoader.Load(new DatasetSpec(DatasetLoader.ParseKind(parse.GetValue(dataset)!), parse.GetValue(root)!, parse.GetValue(split)));
             EmbeddedImages? q = null, gal = null;
             AnsiConsole.Progress().Start(ctx =>
@@ -362,16 +374,44 @@ internal static class GalleryCommand
                 var tg = ctx.AddTask("embedding gallery", maxValue: set.Gallery.Count);
                 gal = DatasetEmbedding.Run(set.Gallery, g.Model.Embed, progress: n => tg.Value = n);
             });
-            var v = Verification.Compute(DistanceMatrix.Compute(q!.Embeddings, gal!.Embeddings, DistanceKind.Cosine), q.Records, gal.Records);
+            var distances = DistanceMatrix.Compute(q!.Embeddings, gal!.Embeddings, DistanceKind.Cosine);
+            var v = Verification.Compute(distances, q.Records, gal.Records);
             var point = v.AtFar(parse.GetValue(far));
             if (!float.IsFinite(point.Threshold)) throw new ReidException("the split has too few pairs to reach that false-accept rate");
             var source = FormattableString.Invariant($"calibrated at FAR {point.Far:0.#####} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(split) ?? parse.GetValue(root)!))} (TAR {point.Tar:0.000})");
             g.Store.SetThreshold(new Threshold(g.Model.Id, point.Threshold, point.Far, source, DateTimeOffset.UtcNow), "cli");
+            var open = OpenSetIdentification.Compute(distances, q.Records, gal.Records).At(point.Threshold);
             Console.WriteLine(FormattableString.Invariant($"model {g.Model.Id}: threshold {point.Threshold:F4} at FAR {point.Far:0.#####} (target {point.TargetFar:0.#####}), TAR {point.Tar:F3}, AUC {v.Auc:F4}; {v.Genuine.Length:N0} genuine / {v.Impostor.Length:N0} impostor pairs"));
-            WriteJson(parse.GetValue(json), new { model = g.Model.Id, threshold = point.Threshold, far = point.Far, targetFar = point.TargetFar, tar = point.Tar, auc = v.Auc, genuinePairs = v.Genuine.Length, impostorPairs = v.Impostor.Length });
+            Console.WriteLine(FormattableString.Invariant($"open-set (half the gallery's people enrolled): FPIR {open.Fpir:F4}, DIR {open.Dir:F4} at this threshold"));
+            WriteJson(parse.GetValue(json), new
+            {
+                model = g.Model.Id, threshold = point.Threshold, far = point.Far, targetFar = point.TargetFar, tar = point.Tar, auc = v.Auc,
+                genuinePairs = v.Genuine.Length, impostorPairs = v.Impostor.Length, fpir = open.Fpir, dir = open.Dir,
+            });
             return CliRunner.Ok;
         });
         return c;
+    }
+
+    private static int CalibrateOnVideo(GalleryService g, string[] videos, string? detector, double far, string? json)
+    {
+        var perVideo = videos.Select(v => TrackPairCalibration.FromTracks(Track(g, v, null, null, detector), g.Model.Embed)).ToList();
+        var r = TrackPairCalibration.Calibrate(perVideo, new TrackCalibrationOptions { TargetFar = far });
+        var names = string.Join(", ", videos.Select(Path.GetFileName));
+        var source = FormattableString.Invariant($"calibrated at FAR {r.Point.Far:0.#####} on video ({names}; {r.PeoplePairs} pairs of people seen together, TAR {r.Point.Tar:0.000})");
+        g.Store.SetThreshold(new Threshold(g.Model.Id, r.Point.Threshold, r.Point.Far, source, DateTimeOffset.UtcNow), "cli");
+        Console.WriteLine(FormattableString.Invariant(
+            $"model {g.Model.Id}: threshold {r.Point.Threshold:F4} at FAR {r.Point.Far:0.#####} (target {r.Point.TargetFar:0.#####}; at most {r.FarUpperBound:0.#####} with 95% confidence if comparisons were independent), TAR {r.Point.Tar:F3}"));
+        Console.WriteLine(FormattableString.Invariant(
+            $"evidence: {r.Tracks} tracks, {r.PeoplePairs} pairs of people seen at the same time ({r.Scores.Impostor.Length:N0} comparisons), {r.TracksWithGenuine} tracks long enough for genuine comparisons ({r.Scores.Genuine.Length:N0})"));
+        if (r.Scores.Genuine.Length == 0)
+            Console.Error.WriteLine("reid: warning: no track was long enough to measure the true-accept rate; the threshold rests on impostor comparisons only");
+        WriteJson(json, new
+        {
+            model = g.Model.Id, threshold = r.Point.Threshold, far = r.Point.Far, targetFar = r.Point.TargetFar, farUpperBound95 = r.FarUpperBound, tar = r.Point.Tar,
+            tracks = r.Tracks, peoplePairs = r.PeoplePairs, impostorComparisons = r.Scores.Impostor.Length, genuineComparisons = r.Scores.Genuine.Length,
+        });
+        return CliRunner.Ok;
     }
 
     private static Command Keys()

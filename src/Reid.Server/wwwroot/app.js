@@ -299,6 +299,23 @@ async function showIdentity(id) {
 }
 submitWith('#gallery-form', loadGallery);
 
+// ---- calibration on the user's own video ------------------------------------------------------------------------
+submitWith('#calibrate-form', async form => {
+  const out = $('#calibrate-result');
+  const status = el('p', { className: 'muted' });
+  out.replaceChildren(status);
+  const job = await videoTracks(form, $('#calibrate-progress'), status);
+  const data = new FormData();
+  data.append('far', form.far.value);
+  const r = await api('POST', `/api/video/jobs/${job.id}/calibrate`, data);
+  out.replaceChildren(el('p', {}, 'Threshold set to ', el('strong', {}, fmt(r.threshold)),
+      `: at most ${fmt(100 * r.farUpperBound95)}% of strangers accepted (95% confidence), measured ${fmt(100 * r.far)}%`,
+      r.tar != null ? `; ${fmt(100 * r.tar)}% of a person's own later appearances accepted.` : '.'),
+    el('p', { className: 'muted' }, `From ${r.tracks} tracks: ${r.peoplePairs} pairs of people seen together ` +
+      `(${r.impostorComparisons} comparisons of different people, ${r.genuineComparisons} of the same person).`));
+  refreshInfo();
+});
+
 // ---- start --------------------------------------------------------------------------------------------------
 $('#api-key').value = state.key;
 $('#key-form').addEventListener('submit', async ev => {
