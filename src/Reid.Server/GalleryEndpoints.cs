@@ -124,7 +124,17 @@ internal static class GalleryEndpoints
             throw new BadHttpRequestException($"upload of {http.Request.ContentLength} bytes exceeds the limit of {limit} bytes", 413);
         if (!http.Request.HasFormContentType)
             throw new BadHttpRequestException("expected a multipart/form-data upload (fields and 'images' files)", 415);
-        return await http.Request.ReadFormAsync(http.RequestAborted);
+        try
+        {
+            return await http.Request.ReadFormAsync(http.RequestAborted);
+        }
+        // A body that does not parse as the multipart it claims to be (unterminated, no boundary, truncated part
+        // headers) surfaces as InvalidDataException or IOException from the reader: the client's fault, a 400.
+        catch (Exception e) when (e is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested
+                                  && !e.Message.Contains("body too large", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BadHttpRequestException($"malformed multipart/form-data body: {e.Message}", 400);
+        }
     }
 
     internal static async Task<IReadOnlyList<ImageInput>> Images(IFormCollection form, CancellationToken ct)

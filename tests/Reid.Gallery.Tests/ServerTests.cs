@@ -186,6 +186,25 @@ public class ServerTests
         var verifyUnknown = await http.PostAsync("/api/verify", TestServer.Form([Img(0, 0)], ("identity", "424242")));
         Assert.Equal(HttpStatusCode.NotFound, verifyUnknown.StatusCode);
 
+        // multipart bodies that lie about themselves: a 400 saying so, never a 500 or a stack trace
+        foreach (var (body, boundary) in new[]
+                 {
+                     ("--xyz\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nA", "xyz"),       // never closed
+                     ("this is not multipart at all", "xyz"),                                               // no boundary in the body
+                     ("--xyz\r\nContent-Disposition: form-data; name=\"images\"; filename=\"a.jpg\"\r\n", "xyz"), // headers, then nothing
+                     ("--a\r\n\r\n--a--\r\n", ""),                                                        // empty boundary
+                 })
+        {
+            var content = new StringContent(body);
+            content.Headers.Remove("Content-Type");
+            content.Headers.TryAddWithoutValidation("Content-Type", $"multipart/form-data; boundary={boundary}");
+            var bad = await http.PostAsync("/api/identities", content);
+            var text = await bad.Content.ReadAsStringAsync();
+            Assert.True(bad.StatusCode == HttpStatusCode.BadRequest, $"{(int)bad.StatusCode} for {body}: {text}");
+            Assert.DoesNotContain("   at ", text);
+            Assert.False(string.IsNullOrEmpty((await Json(bad)).GetProperty("error").GetString()));
+        }
+
         var big = await http.PostAsync("/api/identities", TestServer.Form([("big.jpg", new byte[400 * 1024])], ("name", "A")));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
