@@ -21,20 +21,31 @@ public static class ApiKeys
         return auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth[7..].Trim() : null;
     }
 
-    /// <summary>An endpoint filter that refuses the request unless the key has at least <paramref name="needed"/>.</summary>
-    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(IGalleryStore store, KeyRole needed) =>
+    /// <summary>
+    /// An endpoint filter that refuses the request unless the key has at least <paramref name="needed"/>; requests
+    /// without a valid key count against their client address in <paramref name="failures"/>, and once it is spent they
+    /// get 429 (a valid key still passes).
+    /// </summary>
+    public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(IGalleryStore store, KeyRole needed,
+        FailedAuthLimiter failures) =>
         async (ctx, next) =>
         {
             var http = ctx.HttpContext;
             var presented = Presented(http.Request);
+            var key = presented is null ? null : store.FindApiKey(presented);
+            if (key is null && !failures.TryCount(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"))
+            {
+                http.Response.Headers.RetryAfter = "60";
+                return Results.Json(new ApiError("too many requests without a valid API key from this address: wait a minute"), statusCode: 429);
+            }
             if (presented is null)
                 return Results.Json(new ApiError("missing API key: send it in the X-Api-Key header"), statusCode: 401);
-            if (store.FindApiKey(presented) is not { } key)
+            if (key is not { } found)
                 return Results.Json(new ApiError("invalid or revoked API key"), statusCode: 401);
-            if (needed == KeyRole.Write && key.Role != KeyRole.Write)
+            if (needed == KeyRole.Write && found.Role != KeyRole.Write)
                 return Results.Json(new ApiError("this API key is read-only; the request needs a read-write key"), statusCode: 403);
-            http.Items[RoleItem] = key.Role;
-            http.Items[KeyIdItem] = key.Id;
+            http.Items[RoleItem] = found.Role;
+            http.Items[KeyIdItem] = found.Id;
             return await next(ctx);
         };
 
@@ -59,3 +70,25 @@ public static class ApiKeys
 }
 
 public sealed record ApiError(string Error);
+
+/// <summary>Requests without a valid key, counted per client address in a token bucket refilled over a minute.</summary>
+public sealed class FailedAuthLimiter(int perMinute)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Threading.RateLimiting.TokenBucketRateLimiter> _buckets = new();
+
+    /// <summary>Counts one failure for <paramref name="address"/>; false once the address has used up its allowance.</summary>
+    public bool TryCount(string address)
+    {
+        if (_buckets.Count > 100_000) _buckets.Clear();   // a flood of spoofed-looking addresses must not grow memory without bound
+        var bucket = _buckets.GetOrAdd(address, _ => new System.Threading.RateLimiting.TokenBucketRateLimiter(new()
+        {
+            TokenLimit = Math.Max(1, perMinute),
+            TokensPerPeriod = Math.Max(1, perMinute),
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+        using var lease = bucket.AttemptAcquire();
+        return lease.IsAcquired;
+    }
+}

@@ -77,8 +77,9 @@ public static class ReidServer
             indexed = gallery.Index.Count,
         })).WithSummary("Liveness: ok when the server answers");
 
-        var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read));
-        var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write));
+        var failures = new FailedAuthLimiter(options.FailedAuthPerMinute);
+        var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read, failures));
+        var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write, failures));
         GalleryEndpoints.Map(read, write, gallery, options, video is not null, travelTimes);
         video?.Map(read, write, options, log);
         return app;

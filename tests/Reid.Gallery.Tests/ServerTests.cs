@@ -212,6 +212,26 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Made_up_keys_from_one_address_get_429_once_its_allowance_is_spent_while_a_valid_key_still_works()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { FailedAuthPerMinute = 5 });
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var guess = server.Client($"made-up-key-{i}");   // each its own key: the per-key buckets never fill
+            codes.Add((await guess.GetAsync("/api/identities")).StatusCode);
+        }
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), codes.Take(5));
+        Assert.All(codes.Skip(5), c => Assert.Equal(HttpStatusCode.TooManyRequests, c));
+        using var none = server.Client(null);
+        var missing = await none.GetAsync("/api/identities");
+        Assert.Equal(HttpStatusCode.TooManyRequests, missing.StatusCode);
+        Assert.NotNull(missing.Headers.RetryAfter);
+        using var good = server.Client(server.ReadKey);
+        Assert.Equal(HttpStatusCode.OK, (await good.GetAsync("/api/identities")).StatusCode);
+    }
+
+    [Fact]
     public async Task Requests_above_the_rate_limit_get_429()
     {
         await using var server = await TestServer.StartAsync(o => o with { PermitsPerSecond = 1, Burst = 3 });
