@@ -35,6 +35,8 @@ public sealed class VideoJob
 {
     public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
     public string VideoName { get; init; } = "";
+    /// <summary>Who started it (the audit actor: the key's id).</summary>
+    public string Owner { get; init; } = "api";
     public VideoJobState State { get; set; } = VideoJobState.Queued;
     public double Progress { get; set; }
     public string? Error { get; set; }
@@ -57,19 +59,37 @@ public sealed class VideoJobs : IDisposable
     private readonly string _uploads;
     private ILogger? _log;
 
+    /// <summary>Unfinished (queued or running) jobs one API key may have; each holds an upload of up to 1 GB on disk.</summary>
+    public const int MaxUnfinishedPerKey = 2;
+
+    /// <summary>Unfinished jobs over all keys.</summary>
+    public const int MaxUnfinished = 8;
+
     public VideoJobs(GalleryService gallery, Func<VideoPersonExtractor> extractor)
     {
         _gallery = gallery;
         _extractor = new Lazy<VideoPersonExtractor>(extractor, LazyThreadSafetyMode.ExecutionAndPublication);
         _uploads = Path.Combine(gallery.Store.DataDirectory, "uploads");
         Directory.CreateDirectory(_uploads);
+        // Jobs live in memory: an upload still here is from a process that died mid-job, and nothing will read it.
+        foreach (var stale in Directory.EnumerateFiles(_uploads, "*.video")) File.Delete(stale);
+    }
+
+    /// <summary>Refuses (429) before the body is read when <paramref name="owner"/> or the server has too many unfinished jobs.</summary>
+    public void EnsureRoomFor(string owner)
+    {
+        var unfinished = _jobs.Values.Where(j => j.State is VideoJobState.Queued or VideoJobState.Running).ToList();
+        if (unfinished.Count(j => j.Owner == owner) >= MaxUnfinishedPerKey)
+            throw new BadHttpRequestException($"this key already has {MaxUnfinishedPerKey} videos waiting or being tracked: wait for one to finish", 429);
+        if (unfinished.Count >= MaxUnfinished)
+            throw new BadHttpRequestException($"the server already has {MaxUnfinished} videos waiting or being tracked: try again later", 429);
     }
 
     public VideoJob? Get(string id) => _jobs.GetValueOrDefault(id);
 
-    public VideoJob Start(string videoName, Stream content, long? from, long? to)
+    public VideoJob Start(string videoName, Stream content, long? from, long? to, string owner = "api")
     {
-        var job = new VideoJob { VideoName = videoName };
+        var job = new VideoJob { VideoName = videoName, Owner = owner };
         var path = Path.Combine(_uploads, job.Id + ".video");
         using (var f = File.Create(path)) content.CopyTo(f);
         _jobs[job.Id] = job;
@@ -104,6 +124,7 @@ public sealed class VideoJobs : IDisposable
         _log = log;
         read.MapPost("/video/jobs", async (HttpContext http) =>
             {
+                EnsureRoomFor(ApiKeys.Actor(http));
                 var form = await GalleryEndpoints.ReadForm(http, options.MaxVideoRequestBytes);
                 var file = form.Files.GetFile("video") ?? throw new ReidException("no video uploaded: add a file in the 'video' field");
                 if (file.Length == 0) throw new ReidException($"{file.FileName}: empty file (0 bytes)");
@@ -112,7 +133,7 @@ public sealed class VideoJobs : IDisposable
                 var (from, to) = (Frame("from"), Frame("to"));
                 if (from is { } a && to is { } b && b < a) throw new ReidException($"'to' frame {b} is before 'from' frame {a}");
                 await using var s = file.OpenReadStream();
-                var job = Start(Path.GetFileName(file.FileName), s, from, to);
+                var job = Start(Path.GetFileName(file.FileName), s, from, to, ApiKeys.Actor(http));
                 return Results.Json(Describe(job), statusCode: 202);
             })
             .WithSummary("Upload a video ('video', optional 'from'/'to' frames, 1-based): starts tracking people; poll the job")

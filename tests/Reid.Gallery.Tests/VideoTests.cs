@@ -95,4 +95,31 @@ public class VideoTests
         Assert.Contains("detector", job.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
     }
+
+    [Fact]
+    public async Task Uploads_left_by_a_crash_are_removed_and_a_key_cannot_queue_videos_without_bound()
+    {
+        string? stale = null;
+        await using var server = await TestServer.StartAsync(video: gallery =>
+        {
+            var uploads = Path.Combine(gallery.Store.DataDirectory, "uploads");
+            Directory.CreateDirectory(uploads);
+            stale = Path.Combine(uploads, "0123456789ab.video");
+            File.WriteAllBytes(stale, new byte[1024]);
+            // an extractor that takes its time, so jobs stay queued or running while more arrive
+            return new VideoJobs(gallery, () => { Thread.Sleep(3000); throw new Reid.Core.ReidException("no person detector configured"); });
+        });
+        Assert.False(File.Exists(stale));
+
+        using var reader = server.Client(server.ReadKey);
+        HttpResponseMessage Upload(HttpClient c) =>
+            c.PostAsync("/api/video/jobs", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" } }).Result;
+        Assert.Equal(HttpStatusCode.Accepted, Upload(reader).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, Upload(reader).StatusCode);
+        var third = Upload(reader);
+        Assert.Equal((HttpStatusCode)429, third.StatusCode);
+        Assert.Contains("wait for one to finish", await third.Content.ReadAsStringAsync());
+        using var writer = server.Client(server.WriteKey);      // another key still has room
+        Assert.Equal(HttpStatusCode.Accepted, Upload(writer).StatusCode);
+    }
 }
