@@ -37,6 +37,29 @@ public class TrackerTests
     }
 
     [Fact]
+    public void A_person_walking_towards_the_camera_keeps_one_track_while_the_box_grows_faster_than_the_kalman_gate()
+    {
+        // boxes from the shared video (person entering at 10 fps): slow at first, then height +10 % and a narrowing
+        // width each frame, with the embedding of an entering person's partial views changing too
+        var tracker = new Tracker(new TrackerConfig(), 10);
+        var boxes = new List<BoundingBox>();
+        for (int t = 0; t < 8; t++) boxes.Add(new BoundingBox(200 + 3 * t, 160 - 2 * t, 200, 200 + 4 * t));
+        for (int t = 0; t < 6; t++)
+        {
+            var last = boxes[^1];
+            boxes.Add(new BoundingBox(last.X + 18, last.Y - 18, last.Width * 0.9f, last.Height * 1.1f));
+        }
+        var ids = new HashSet<int>();
+        for (int f = 0; f < boxes.Count; f++)
+        {
+            var axis = f < 8 ? 0 : 1;   // looks different once close: an appearance gate alone would split the track
+            var assigned = tracker.Update([new Detection(boxes[f], 0.9f)], idx => idx.Select(_ => Unit(16, axis)).ToArray());
+            foreach (var a in assigned) ids.Add(a.Track.Id);
+        }
+        Assert.Single(ids);
+    }
+
+    [Fact]
     public void Two_people_walking_apart_keep_two_stable_ids()
     {
         var tracker = new Tracker(new TrackerConfig(), 25);

@@ -5,10 +5,11 @@ public enum TrackState { Tentative, Confirmed, Lost, Deleted }
 /// <summary>One tracked person: Kalman state, life-cycle state and a moving average of its embeddings.</summary>
 public sealed class Track
 {
-    internal Track(int id, KalmanState kalman, long frame)
+    internal Track(int id, KalmanState kalman, long frame, BoundingBox box)
     {
         Id = id;
         Kalman = kalman;
+        LastBox = box;
         FirstFrame = LastFrame = frame;
         Hits = 1;
     }
@@ -28,6 +29,8 @@ public sealed class Track
     public long LastEmbeddingFrame { get; private set; } = long.MinValue / 2;
 
     public BoundingBox PredictedBox => Kalman.Box;
+    /// <summary>The box of its last matched detection.</summary>
+    public BoundingBox LastBox { get; internal set; }
     public bool IsActive => State != TrackState.Deleted;
 
     internal void AddEmbedding(float[] embedding, double momentum, long frame)

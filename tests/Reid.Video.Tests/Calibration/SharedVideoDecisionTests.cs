@@ -26,7 +26,7 @@ public class SharedVideoDecisionTests(ITestOutputHelper output)
 
     /// <summary>Which labelled person a track is (by where its frames fall), or -1.</summary>
     private static int PersonOf(PersonTrack t) =>
-        Array.FindIndex(People, p => t.FirstFrame >= p.From - 5 && t.LastFrame <= p.To + 5);
+        Array.FindIndex(People, p => t.FirstFrame >= p.From - 15 && t.LastFrame <= p.To + 15);
 
     private static CropInput[] Crops(IEnumerable<TrackCrop> crops) =>
         crops.Select(c => new CropInput(c.Image, new SightingSource(Source: "video", Frame: c.Observation.Frame))).ToArray();
@@ -37,8 +37,11 @@ public class SharedVideoDecisionTests(ITestOutputHelper output)
         using var model = GalleryModels.Open();                 // the shipped default and its declared threshold
         using var extractor = new VideoPersonExtractor(VideoConfig.LoadDefault(), SharedData.YoloxNano, model.Onnx);
         var tracks = extractor.ExtractDetailed(SharedData.Video, FrameRange.All, "v", null, CancellationToken.None).Tracks;
-        var main = tracks.Where(t => t.Observations.Count >= 50).ToList();
-        Assert.Equal(Enumerable.Range(0, 6), main.Select(PersonOf));   // one main track per person, in order
+        // six people, six tracks: people walking towards the camera grow faster than the Kalman gate allows, and the
+        // tracker used to lose them for a frame and start again (nine tracks, three of them 5-7-detection fragments)
+        Assert.Equal(6, tracks.Count);
+        var main = tracks.ToList();
+        Assert.Equal(Enumerable.Range(0, 6), main.Select(PersonOf));   // one track per person, in order
 
         // the video shows one person at a time: it proves no two people different, and calibration says so
         var oneAtATime = Assert.Throws<ReidException>(() => TrackPairCalibration.Calibrate(
