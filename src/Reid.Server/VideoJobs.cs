@@ -129,7 +129,8 @@ public sealed class VideoJobs : IDisposable
                 var file = form.Files.GetFile("video") ?? throw new ReidException("no video uploaded: add a file in the 'video' field");
                 if (file.Length == 0) throw new ReidException($"{file.FileName}: empty file (0 bytes)");
                 long? Frame(string key) => string.IsNullOrWhiteSpace(form[key]) ? null
-                    : long.TryParse(form[key], out var v) && v >= 0 ? v : throw new ReidException($"'{key}' must be a frame number");
+                    : long.TryParse(form[key], out var v) && v >= 1 ? v
+                    : throw new ReidException($"'{key}' must be a frame number, counted from 1 (the first frame is 1), got '{form[key]}'");
                 var (from, to) = (Frame("from"), Frame("to"));
                 if (from is { } a && to is { } b && b < a) throw new ReidException($"'to' frame {b} is before 'from' frame {a}");
                 await using var s = file.OpenReadStream();

@@ -267,6 +267,24 @@ public class WebUiTests
             await WaitForImages(page, "identify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "8-identification-video.png"), FullPage = true });
             Assert.Equal(1, gallery.Store.CountIdentities());
+
+            // verification takes a video too: each tracked person checked against the claimed identity
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Verification" }).ClickAsync();
+            await page.GetByTestId("verify-identity").SelectOptionAsync(new[] { "1" });   // walker is identity #1
+            await page.GetByTestId("verify-video").SetInputFilesAsync(SharedData.Video);
+            await page.FillAsync("#verify-form [name=from]", "60");
+            await page.FillAsync("#verify-form [name=to]", "110");
+            await page.GetByTestId("verify-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Match: walker", new() { Timeout = 240_000 });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "9-verification-video.png"), FullPage = true });
+
+            // calibrating on a stretch where one person walks alone proves no two people different: the UI says so
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
+            await page.GetByTestId("calibrate-video").SetInputFilesAsync(SharedData.Video);
+            await page.FillAsync("#calibrate-form [name=to]", "110");
+            await page.GetByTestId("calibrate-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("people seen at the same time", new() { Timeout = 240_000 });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "10-calibration-refused.png"), FullPage = true });
         }
         finally
         {

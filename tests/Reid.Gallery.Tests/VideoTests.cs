@@ -86,6 +86,10 @@ public class VideoTests
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         var backwards = new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" }, { new StringContent("50"), "from" }, { new StringContent("10"), "to" } };
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/video/jobs", backwards)).StatusCode);
+        // frames are numbered from 1 (as `reid track --from` says): frame 0 is refused up front, not by a failed job
+        var zero = await http.PostAsync("/api/video/jobs", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" }, { new StringContent("0"), "from" } });
+        Assert.Equal(HttpStatusCode.BadRequest, zero.StatusCode);
+        Assert.Contains("counted from 1", await zero.Content.ReadAsStringAsync());
         var started = await http.PostAsync("/api/video/jobs", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "video", "x.mp4" } });
         var id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
         JsonElement job;

@@ -188,18 +188,39 @@ async function showSamples() {
 }
 $('#verify-form [name=identity]').addEventListener('change', () => showSamples().catch(e => showMessage(e.message)));
 previewFiles($('#verify-form [name=images]'), $('#verify-preview'));
+function verifyAnswer(r) {
+  return [el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Match: ${r.identity.name}` : `No match: not ${r.identity.name}` }),
+    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.meanScore)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
+    scoreBar(r.score)];
+}
 submitWith('#verify-form', async form => {
   if (!form.identity.value) throw new Error('choose the claimed identity');
-  const data = new FormData(form);
-  if (!form.threshold.value) data.delete('threshold');
+  if (form.video.files.length) return verifyFromVideo(form);
+  if (!form.images.files.length) throw new Error('choose a probe image');
+  const data = new FormData();
+  data.append('identity', form.identity.value);
+  for (const f of form.images.files) data.append('images', f);
+  if (form.threshold.value) data.append('threshold', form.threshold.value);
   const r = await api('POST', '/api/verify', data, $('#verify-progress'));
-  $('#verify-result').replaceChildren(
-    el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Match: ${r.identity.name}` : `No match: not ${r.identity.name}` }),
-    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.meanScore)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
-    scoreBar(r.score),
+  $('#verify-result').replaceChildren(...verifyAnswer(r),
     el('p', { className: 'muted' }, 'Claimed identity\'s samples:'),
     el('div', { className: 'grid small' }, ...r.samples.map(s => crop(s.crop, r.identity.name))));
 });
+async function verifyFromVideo(form) {
+  const out = $('#verify-result');
+  const status = el('p', { className: 'muted' });
+  out.replaceChildren(status);
+  const job = await videoTracks(form, $('#verify-progress'), status);
+  const blocks = [];
+  for (const t of job.tracks) {
+    const data = new FormData();
+    data.append('identity', form.identity.value);
+    if (form.threshold.value) data.append('threshold', form.threshold.value);
+    const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/verify`, data);
+    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...verifyAnswer(r)));
+  }
+  out.replaceChildren(el('p', {}, `${job.tracks.length} ${job.tracks.length === 1 ? 'person' : 'people'} tracked in ${job.video}:`), ...blocks);
+}
 
 // ---- identification -----------------------------------------------------------------------------------------
 function matchCards(matches) {

@@ -74,7 +74,7 @@ public static class TrackPairCalibration
             throw new ReidException(
                 $"the video gives {impostor.Count:N0} comparisons of different people ({pairs} pair(s) of people seen at the same time among {tracks} tracks); " +
                 $"showing a false-accept rate of {options.TargetFar:0.#####} with {options.Confidence * 100:0}% confidence needs at least {needed:N0}: " +
-                "use a longer or busier video (people visible together), several videos, or a higher --far");
+                "use a longer or busier video (people visible together), several videos, or a higher false-accept rate (--far)");
         var scores = Verification.FromScores(genuine, impostor);
         var point = scores.AtFar(options.TargetFar);
         var exceed = (long)Math.Round(point.Far * impostor.Count);
