@@ -15,17 +15,20 @@ namespace Reid.Cli.Commands;
 /// </summary>
 internal static class AdaptCommand
 {
+    // the command's defaults are the library's, stated once there
+    private static readonly AdaptOptions Defaults = new() { Model = "", Images = [], Output = "" };
+
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "ONNX model to adapt (default: the project's shipped model)" };
         var images = new Option<string[]>("--images") { Description = "Folder of unlabelled person crops (searched recursively; repeat for several)", Required = true, AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out") { Description = "Run folder: checkpoint, model.onnx, MODEL_CARD.md", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the adaptation in --out from its last epoch" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (each re-clusters every crop)", DefaultValueFactory = _ => 20 };
-        var steps = new Option<int>("--steps") { Description = "Training steps an epoch", DefaultValueFactory = _ => 100 };
-        var eps = new Option<double>("--eps") { Description = "DBSCAN radius on the k-reciprocal Jaccard distance (0-1)", DefaultValueFactory = _ => 0.6 };
-        var minSamples = new Option<int>("--min-samples") { Description = "DBSCAN: crops within eps that make a core point", DefaultValueFactory = _ => 4 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 3.5e-4 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (each re-clusters every crop)", DefaultValueFactory = _ => Defaults.Epochs };
+        var steps = new Option<int>("--steps") { Description = "Training steps an epoch", DefaultValueFactory = _ => Defaults.StepsPerEpoch };
+        var eps = new Option<double>("--eps") { Description = "DBSCAN radius on the k-reciprocal Jaccard distance (0-1)", DefaultValueFactory = _ => Defaults.Eps };
+        var minSamples = new Option<int>("--min-samples") { Description = "DBSCAN: crops within eps that make a core point", DefaultValueFactory = _ => Defaults.MinSamples };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => Defaults.LearningRate };
         var backbone = new Option<string>("--backbone") { Description = "Backbone of a model without reid.architecture metadata (e.g. ../shared's OSNet)", DefaultValueFactory = _ => "osnet_x0_25" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var scoreDataset = new Option<string?>("--score-dataset") { Description = "Labelled data to report Rank-1/mAP on before and after (market1501 | cuhk03 | folders | csv); never trained on" };
