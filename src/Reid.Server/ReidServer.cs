@@ -24,8 +24,9 @@ public static class ReidServer
 
     /// <param name="travelTimes">a camera network's travel-time model (`reid st learn`): identify and search then
     /// rescale scores by the probe's 'camera' and 'time' fields</param>
+    /// <param name="signIn">one-time sign-in links `reid serve` prints; null: none (the UI takes a pasted key)</param>
     public static WebApplication Build(ServerOptions options, GalleryService gallery, VideoJobs? video = null,
-        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null)
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null, SignInLinks? signIn = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Reid.Server" });
         builder.WebHost.UseUrls(options.Urls);
@@ -78,6 +79,22 @@ public static class ReidServer
         })).WithSummary("Liveness: ok when the server answers");
 
         var failures = new FailedAuthLimiter(options.FailedAuthPerMinute);
+        if (signIn is not null)
+            app.MapPost("/signin", async (HttpContext http) =>
+                {
+                    var form = await GalleryEndpoints.ReadForm(http, 4096);
+                    if (signIn.Redeem(form["code"]))
+                    {
+                        var key = gallery.Store.CreateApiKey($"web UI sign-in {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z", KeyRole.Write, "sign-in link");
+                        return Results.Json(new { key, role = "write" });
+                    }
+                    if (!failures.TryCount(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"))
+                        return Results.Json(new ApiError("too many failed sign-ins from this address: wait a minute"), statusCode: 429);
+                    return Results.Json(new ApiError("this sign-in link was used already or has expired: restart `reid serve` for a new one, or paste an API key"), statusCode: 401);
+                })
+                .RequireRateLimiting(RateLimitPolicy)
+                .WithSummary("Trade a one-time sign-in code (from the link `reid serve` prints) for a new read-write API key")
+                .DisableAntiforgery();
         var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read, failures));
         var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write, failures));
         GalleryEndpoints.Map(read, write, gallery, options, video is not null, travelTimes);

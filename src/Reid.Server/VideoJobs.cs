@@ -106,7 +106,10 @@ public sealed class VideoJobs : IDisposable
             }
             catch (Exception e)
             {
-                job.Error = e is ReidException ? e.Message : "video processing failed (logged on the server)";
+                // the message may name the upload's file on the server (ffmpeg's errors do): the client knows it by its own name
+                job.Error = e is ReidException
+                    ? e.Message.Replace(path, job.VideoName).Replace(_uploads, "uploads")
+                    : "video processing failed (logged on the server)";
                 job.State = VideoJobState.Failed;
                 if (e is not ReidException) _log?.LogError(e, "video job {Job} failed", job.Id);
             }

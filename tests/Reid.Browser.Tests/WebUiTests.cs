@@ -293,6 +293,85 @@ public class WebUiTests
         }
     }
 
+    [BrowserFact]
+    public async Task A_sign_in_link_a_read_only_key_a_repeated_name_and_a_phone_screen()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        ApiKeys.EnsureAdminKey(gallery.Store);
+        var readKey = gallery.Store.CreateApiKey("viewer", KeyRole.Read, "test");
+        var signIn = new SignInLinks();
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery, signIn: signIn);
+        await app.StartAsync();
+        var shots = ScreenshotDir();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchChromium(playwright);
+            var origin = ReidServer.BoundAddresses(app).First();
+            var code = signIn.Issue();
+
+            // The link `reid serve` prints signs the page in with a key of its own, and leaves the address bar clean.
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            page.SetDefaultTimeout(90_000);
+            await page.GotoAsync($"{origin}/#signin={code}");
+            await Assertions.Expect(page.GetByTestId("status")).ToContainTextAsync("write key");
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("Signed in");
+            Assert.DoesNotContain("signin", page.Url);
+
+            // A second "Anna" is allowed, with a warning; the form is cleared after each enrolment.
+            var anna = ImagesOf("0002", 2);
+            foreach (var image in anna)
+            {
+                await page.GetByTestId("enrol-name").FillAsync("Anna");
+                await page.GetByTestId("enrol-images").SetInputFilesAsync(image);
+                await page.GetByTestId("enrol-submit").ClickAsync();
+                await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync("Enrolled Anna");
+                await Assertions.Expect(page.GetByTestId("enrol-name")).ToHaveValueAsync("");
+            }
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("already named Anna");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "11-second-anna-warning.png"), FullPage = true });
+
+            // The link works once.
+            var again = await browser.NewPageAsync();
+            await again.GotoAsync($"{origin}/#signin={code}");
+            await Assertions.Expect(again.GetByTestId("message")).ToContainTextAsync("used already");
+            // Without a key the gallery is "not signed in", not "empty".
+            await again.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
+            await Assertions.Expect(again.GetByTestId("gallery-list")).ToContainTextAsync("Not signed in");
+
+            // A read-only key is not shown what it cannot do: no Enrollment tab, no Delete, no calibration.
+            var reader = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            await reader.GotoAsync(origin + "/");
+            await reader.GetByTestId("api-key").FillAsync(readKey);
+            await reader.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(reader.GetByTestId("status")).ToContainTextAsync("read key");
+            await Assertions.Expect(reader.GetByRole(AriaRole.Tab, new() { Name = "Enrollment" })).ToBeHiddenAsync();
+            await reader.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
+            await Assertions.Expect(reader.GetByTestId("gallery-list").Locator(".card")).ToHaveCountAsync(2);
+            await Assertions.Expect(reader.GetByTestId("delete-1")).ToBeHiddenAsync();
+            await reader.ScreenshotAsync(new() { Path = Path.Combine(shots, "12-read-only-key.png"), FullPage = true });
+
+            // A phone-width screen: nothing wider than the screen.
+            var phone = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 390, Height = 844 } });
+            await phone.GotoAsync(origin + "/");
+            await phone.GetByTestId("api-key").FillAsync(readKey);
+            await phone.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(phone.GetByTestId("status")).ToContainTextAsync("read key");
+            await phone.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
+            await Assertions.Expect(phone.GetByTestId("gallery-list").Locator(".card")).ToHaveCountAsync(2);
+            var overflow = await phone.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+            Assert.True(overflow <= 1, $"the page is {overflow} px wider than a 390-px screen");
+            await phone.ScreenshotAsync(new() { Path = Path.Combine(shots, "13-phone-width.png"), FullPage = true });
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
     // Crops are fetched with the key and shown through blob URLs: wait until every one has pixels.
     private static Task WaitForImages(IPage page, string testId) =>
         page.WaitForFunctionAsync($"() => [...document.querySelectorAll('[data-testid=\"{testId}\"] img')].every(i => i.complete && i.naturalWidth > 0)");

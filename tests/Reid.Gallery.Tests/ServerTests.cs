@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Reid.Server;
 using static Reid.Gallery.Tests.Fixtures;
 
 namespace Reid.Gallery.Tests;
@@ -229,6 +230,27 @@ public class ServerTests
         Assert.NotNull(missing.Headers.RetryAfter);
         using var good = server.Client(server.ReadKey);
         Assert.Equal(HttpStatusCode.OK, (await good.GetAsync("/api/identities")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_sign_in_code_buys_one_new_write_key_once()
+    {
+        var signIn = new SignInLinks();
+        await using var server = await TestServer.StartAsync(signIn: signIn);
+        using var anonymous = server.Client(null);
+        var code = signIn.Issue();
+        var first = await anonymous.PostAsync("/signin", new FormUrlEncodedContent([new("code", code)]));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var key = (await Json(first)).GetProperty("key").GetString()!;
+        using var signedIn = server.Client(key);
+        Assert.Equal(HttpStatusCode.Created, (await signedIn.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "A")))).StatusCode);
+        Assert.Contains(server.Gallery.Store.ListApiKeys(), k => k.Label.StartsWith("web UI sign-in") && k.Role == KeyRole.Write);
+
+        var twice = await anonymous.PostAsync("/signin", new FormUrlEncodedContent([new("code", code)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, twice.StatusCode);
+        Assert.Contains("used already", (await Json(twice)).GetProperty("error").GetString());
+        var expired = new SignInLinks(TimeSpan.FromTicks(-1));
+        Assert.False(expired.Redeem(expired.Issue()));                  // a code past its lifetime buys nothing
     }
 
     [Fact]

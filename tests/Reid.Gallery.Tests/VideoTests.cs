@@ -126,4 +126,22 @@ public class VideoTests
         using var writer = server.Client(server.WriteKey);      // another key still has room
         Assert.Equal(HttpStatusCode.Accepted, Upload(writer).StatusCode);
     }
+
+    [SharedFact]
+    public async Task A_video_that_ffmpeg_cannot_read_fails_with_the_clients_file_name_never_a_server_path()
+    {
+        await using var server = await TestServer.StartAsync(video: gallery =>
+            new VideoJobs(gallery, () => new VideoPersonExtractor(VideoConfig.LoadDefault(), SharedData.YoloxNano)));
+        using var http = server.Client(server.WriteKey);
+        var started = await http.PostAsync("/api/video/jobs", new MultipartFormDataContent { { new ByteArrayContent("not a video at all"u8.ToArray()), "video", "holiday.mp4" } });
+        var id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        JsonElement job;
+        do { await Task.Delay(100); job = JsonDocument.Parse(await http.GetStringAsync($"/api/video/jobs/{id}")).RootElement; }
+        while (job.GetProperty("state").GetString() is "queued" or "running");
+        var error = job.GetProperty("error").GetString()!;
+        Assert.Equal("failed", job.GetProperty("state").GetString());
+        Assert.Contains("holiday.mp4", error);
+        Assert.DoesNotContain(server.Gallery.Store.DataDirectory, error);
+        Assert.DoesNotContain(".video", error);
+    }
 }

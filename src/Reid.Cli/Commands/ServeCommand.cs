@@ -34,7 +34,8 @@ internal static class ServeCommand
             var gallery = new GalleryService(store, embedding);
             var admin = ApiKeys.EnsureAdminKey(gallery.Store);
             using var video = OpenVideo(gallery, parse.GetValue(detector), out var videoNote);
-            var app = ReidServer.Build(options, gallery, video, travelTimes);
+            var signIn = new SignInLinks();
+            var app = ReidServer.Build(options, gallery, video, travelTimes, signIn);
             app.Start();
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
             Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
@@ -48,6 +49,8 @@ internal static class ServeCommand
             Console.WriteLine($"video     : {videoNote}");
             Console.WriteLine($"travel    : {(travelTimes is null ? "none (identify/search use appearance only; --st MODEL adds travel times)" : $"{parse.GetValue(st)} ({travelTimes.Cameras.Count} cameras)")}");
             foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
+            if (ReidServer.BoundAddresses(app).FirstOrDefault() is { } first)
+                Console.WriteLine($"sign in   : {first}/#signin={signIn.Issue()}  (opens the web UI signed in; one use, valid {signIn.Lifetime.TotalMinutes:0} minutes)");
             app.WaitForShutdown();
             return CliRunner.Ok;
         });

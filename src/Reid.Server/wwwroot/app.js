@@ -50,6 +50,7 @@ function crop(url, alt = '') {
   return img;
 }
 
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 const fmt = x => (Math.round(x * 1000) / 1000).toFixed(3);
 function scoreBar(score) {
   return el('div', { className: 'bar' }, el('div', { style: `width:${Math.max(0, Math.min(1, score)) * 100}%` }));
@@ -71,10 +72,14 @@ async function refreshInfo() {
     if (i.missingEmbeddings > 0) showMessage(`${i.missingEmbeddings} sightings have no embedding for this model: run reid gallery reembed`, 'info');
     document.querySelectorAll('.video-only').forEach(f => f.hidden = !i.video);
     document.querySelectorAll('.travel-only').forEach(f => f.hidden = !i.travelTimes);
+    // a read-only key cannot enrol, delete or calibrate: those controls are not shown to it at all
+    document.body.dataset.role = i.role;
+    if (i.role !== 'write' && $('#tab-enrol').classList.contains('active')) openTab('identify');
     return true;
   } catch (e) {
-    $('#status').textContent = 'not connected';
-    showMessage(`Cannot use the API: ${e.message}. Paste an API key above (the first one is in the data directory's admin.key).`);
+    document.body.dataset.role = 'none';
+    $('#status').textContent = 'not signed in';
+    showMessage(`Cannot use the API: ${e.message}. Open the sign-in link that reid serve printed, or paste an API key above.`);
     return false;
   }
 }
@@ -140,12 +145,26 @@ submitWith('#enrol-form', async form => {
   data.append('name', form.name.value);
   if (form.notes.value) data.append('metadata', JSON.stringify({ notes: form.notes.value }));
   for (const f of files) data.append('images', f);
+  const before = await sameName(form.name.value);
   const r = await api('POST', '/api/identities', data, $('#enrol-progress'));
+  warnSameName(r.identity, before);
+  form.reset();
+  $('#enrol-preview').replaceChildren();
   $('#enrol-result').replaceChildren(
     el('p', {}, `Enrolled `, el('strong', {}, r.identity.name), ` as identity #${r.identity.id} with ${r.sightings.length} crop(s):`),
     el('div', { className: 'grid' }, ...r.sightings.map(s => sightingCard(s, s.source || `sighting ${s.id}`))));
   refreshInfo();
 });
+
+// Two people may share a name, but the operator should know when they just made a second one.
+async function sameName(name) {
+  const list = await api('GET', `/api/identities?limit=1000&q=${encodeURIComponent(name.trim())}`).catch(() => []);
+  return list.filter(i => i.name.toLowerCase() === name.trim().toLowerCase());
+}
+function warnSameName(identity, before) {
+  if (before.length) showMessage(`Note: ${plural(before.length, 'other identity is', 'other identities are')} already named ` +
+    `${identity.name} (${before.map(i => '#' + i.id).join(', ')}); #${identity.id} is a separate person. Delete it in the Gallery tab if it was a mistake.`, 'info');
+}
 
 async function enrolFromVideo(form) {
   if (!form.name.value) throw new Error('give the person a name');
@@ -153,13 +172,16 @@ async function enrolFromVideo(form) {
   const status = el('p', { className: 'muted' });
   out.replaceChildren(status);
   const job = await videoTracks(form, $('#enrol-progress'), status);
-  out.replaceChildren(el('p', {}, `${job.tracks.length} people tracked in ${job.video}. Enrol the one who is ${form.name.value}:`),
+  out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}. Enrol the one who is ${form.name.value}:`),
     ...job.tracks.map(t => {
       const button = el('button', { type: 'button', textContent: `Enrol track ${t.track} as ${form.name.value}` });
       button.dataset.testid = `enrol-track-${t.track}`;
       button.addEventListener('click', async () => {
         try {
+          const before = await sameName(form.name.value);
           const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/enrol`, (() => { const d = new FormData(); d.append('name', form.name.value); return d; })());
+          warnSameName(r.identity, before);
+          form.reset();
           out.replaceChildren(el('p', {}, 'Enrolled ', el('strong', {}, r.identity.name), ` as identity #${r.identity.id} with ${r.sightings.length} crop(s) from the video:`),
             el('div', { className: 'grid' }, ...r.sightings.map(s => sightingCard(s, `frame ${s.frame}`))));
           refreshInfo();
@@ -175,7 +197,7 @@ async function loadIdentityChoices() {
   const current = select.value;
   const list = await api('GET', '/api/identities?limit=1000').catch(e => { showMessage(e.message); return []; });
   select.replaceChildren(el('option', { value: '', textContent: '— choose —' }),
-    ...list.map(i => el('option', { value: i.id, textContent: `${i.name} (#${i.id}, ${i.sightings} crops)` })));
+    ...list.map(i => el('option', { value: i.id, textContent: `${i.name} (#${i.id}, ${plural(i.sightings, "crop", "crops")})` })));
   if (current) select.value = current;
   showSamples();
 }
@@ -219,7 +241,7 @@ async function verifyFromVideo(form) {
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/verify`, data);
     blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...verifyAnswer(r)));
   }
-  out.replaceChildren(el('p', {}, `${job.tracks.length} ${job.tracks.length === 1 ? 'person' : 'people'} tracked in ${job.video}:`), ...blocks);
+  out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
 
 // ---- identification -----------------------------------------------------------------------------------------
@@ -264,7 +286,7 @@ async function identifyFromVideo(form) {
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/identify`);
     blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...identifyAnswer(r)));
   }
-  out.replaceChildren(el('p', {}, `${job.tracks.length} people tracked in ${job.video}:`), ...blocks);
+  out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
 
 // ---- search -------------------------------------------------------------------------------------------------
@@ -289,9 +311,15 @@ submitWith('#search-form', async form => {
 // ---- gallery ------------------------------------------------------------------------------------------------
 async function loadGallery() {
   const q = $('#gallery-form [name=q]').value;
-  const list = await api('GET', `/api/identities?limit=1000&q=${encodeURIComponent(q)}`).catch(e => { showMessage(e.message); return []; });
+  let list;
+  try { list = await api('GET', `/api/identities?limit=1000&q=${encodeURIComponent(q)}`); }
+  catch (e) {
+    showMessage(e.message);
+    $('#gallery-list').replaceChildren(el('p', {}, 'Not signed in: connect with an API key above to see the gallery.'));
+    return;
+  }
   $('#gallery-list').replaceChildren(...list.map(i => {
-    const del = el('button', { className: 'danger', textContent: 'Delete', type: 'button' });
+    const del = el('button', { className: 'danger write-only', textContent: 'Delete', type: 'button' });
     del.dataset.testid = `delete-${i.id}`;
     del.addEventListener('click', async ev => {
       ev.stopPropagation();
@@ -304,7 +332,7 @@ async function loadGallery() {
       } catch (e) { showMessage(e.message); }
     });
     const card = el('div', { className: 'card clickable' }, crop(i.thumbnail, i.name), el('div', {}, el('strong', {}, i.name)),
-      el('div', { className: 'muted' }, `#${i.id} · ${i.sightings} crops`), del);
+      el('div', { className: 'muted' }, `#${i.id} · ${plural(i.sightings, "crop", "crops")}`), del);
     card.dataset.identity = i.id;
     card.addEventListener('click', () => showIdentity(i.id).catch(e => showMessage(e.message)));
     return card;
@@ -338,6 +366,21 @@ submitWith('#calibrate-form', async form => {
 });
 
 // ---- start --------------------------------------------------------------------------------------------------
+// A one-time link from `reid serve` (…/#signin=CODE): trade the code for a key of this browser's own, then drop it from the address bar.
+async function signInFromLink() {
+  const m = location.hash.match(/^#signin=([0-9a-f]+)$/);
+  if (!m) return refreshInfo();
+  history.replaceState(null, '', location.pathname);
+  const data = new FormData();
+  data.append('code', m[1]);
+  const r = await fetch('/signin', { method: 'POST', body: data });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { showMessage(body.error || `sign-in failed (HTTP ${r.status})`); return; }
+  state.key = body.key;
+  localStorage.setItem('reid.key', state.key);
+  $('#api-key').value = state.key;
+  if (await refreshInfo()) showMessage('Signed in: this browser now has its own read-write key.', 'info');
+}
 $('#api-key').value = state.key;
 $('#key-form').addEventListener('submit', async ev => {
   ev.preventDefault();
@@ -345,4 +388,4 @@ $('#key-form').addEventListener('submit', async ev => {
   localStorage.setItem('reid.key', state.key);
   if (await refreshInfo()) showMessage('Connected.', 'info');
 });
-refreshInfo();
+signInFromLink();   // then shows what the key (stored, or just received) may do
