@@ -95,43 +95,13 @@ internal static class AdaptCommand
     private static AdaptResult Run(AdaptationRun run, bool resume, CancellationToken cancel)
     {
         var inv = CultureInfo.InvariantCulture;
-        string Line(AdaptProgress p) => p.Phase == "training"
-            ? $"training epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} | {p.Clusters} clusters, {p.Outliers} outliers | loss {p.Loss.ToString("0.000", inv)}"
-            : $"{p.Phase} epoch {p.Epoch}/{p.Epochs}";
-        if (Console.IsOutputRedirected)
-        {
-            // plain lines for logs: one per phase change
-            var last = "";
-            return run.Run(resume, new SyncProgress(p =>
-            {
-                var key = $"{p.Phase} {p.Epoch}";
-                if (key == last) return;
-                last = key;
-                Console.WriteLine(p.Phase == "training" ? $"training epoch {p.Epoch}/{p.Epochs}: {p.Clusters} clusters, {p.Outliers} outliers" : Line(p));
-            }), cancel);
-        }
-        AdaptResult result = null!;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("starting", maxValue: 1);
-                result = run.Run(resume, new SyncProgress(p =>
-                {
-                    task.Description = Markup.Escape(Line(p));
-                    if (p.Phase != "training") return;
-                    task.MaxValue = Math.Max(1, p.Epochs * Math.Max(1, p.Steps));
-                    task.Value = Math.Max(0, (p.Epoch - 1) * p.Steps + p.Step);
-                }), cancel);
-                task.Value = task.MaxValue;
-            });
-        return result;
-    }
-
-    /// <summary>Reports on the calling thread (System.Progress would post to the thread pool, out of order).</summary>
-    private sealed class SyncProgress(Action<AdaptProgress> report) : IProgress<AdaptProgress>
-    {
-        public void Report(AdaptProgress value) => report(value);
+        return EpochProgress.Show<AdaptProgress, AdaptResult>(progress => run.Run(resume, progress, cancel),
+            p => (p.Phase, p.Epoch, p.Epochs, p.Step, p.Steps),
+            p => p.Phase == "training"
+                ? $"training epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} | {p.Clusters} clusters, {p.Outliers} outliers | loss {p.Loss.ToString("0.000", inv)}"
+                : $"{p.Phase} epoch {p.Epoch}/{p.Epochs}",
+            p => p.Phase == "training"
+                ? $"training epoch {p.Epoch}/{p.Epochs}: {p.Clusters} clusters, {p.Outliers} outliers"
+                : $"{p.Phase} epoch {p.Epoch}/{p.Epochs}");
     }
 }

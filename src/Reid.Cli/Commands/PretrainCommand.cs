@@ -79,40 +79,11 @@ internal static class PretrainCommand
     private static PretrainResult Run(PretrainRun run, bool resume, CancellationToken cancel)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (Console.IsOutputRedirected)
-        {
-            var last = "";
-            return run.Run(resume, new SyncProgress(p =>
-            {
-                var key = $"{p.Phase} {p.Epoch}";
-                if (key == last) return;
-                last = key;
-                Console.WriteLine($"{p.Phase} epoch {p.Epoch}/{p.Epochs}");
-            }), cancel);
-        }
-        PretrainResult result = null!;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("starting", maxValue: 1);
-                result = run.Run(resume, new SyncProgress(p =>
-                {
-                    task.Description = Markup.Escape(p.Phase == "training"
-                        ? $"training epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} | InfoNCE {p.Loss.ToString("0.000", inv)} | own key first {p.Accuracy.ToString("0.000", inv)}"
-                        : $"{p.Phase} epoch {p.Epoch}/{p.Epochs}");
-                    if (p.Phase != "training") return;
-                    task.MaxValue = Math.Max(1, p.Epochs * Math.Max(1, p.Steps));
-                    task.Value = Math.Max(0, (p.Epoch - 1) * p.Steps + p.Step);
-                }), cancel);
-                task.Value = task.MaxValue;
-            });
-        return result;
-    }
-
-    private sealed class SyncProgress(Action<PretrainProgress> report) : IProgress<PretrainProgress>
-    {
-        public void Report(PretrainProgress value) => report(value);
+        return EpochProgress.Show<PretrainProgress, PretrainResult>(progress => run.Run(resume, progress, cancel),
+            p => (p.Phase, p.Epoch, p.Epochs, p.Step, p.Steps),
+            p => p.Phase == "training"
+                ? $"training epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} | InfoNCE {p.Loss.ToString("0.000", inv)} | own key first {p.Accuracy.ToString("0.000", inv)}"
+                : $"{p.Phase} epoch {p.Epoch}/{p.Epochs}",
+            p => $"{p.Phase} epoch {p.Epoch}/{p.Epochs}");
     }
 }
