@@ -59,6 +59,34 @@ public sealed class CliCommandTests : IDisposable
         Assert.True(o["flip"]!.GetValue<bool>());
     }
 
+    /// <summary>`reid adapt` and `reid pretrain` run from the command line on unlabelled crops, write a model and a card,
+    /// and refuse a folder with too few crops with what they found.</summary>
+    [SharedFact]
+    public void Adapt_and_pretrain_run_on_unlabelled_crops_and_refuse_too_few()
+    {
+        var crops = _dir.File("crops");
+        Directory.CreateDirectory(crops);
+        foreach (var f in Directory.GetFiles(SharedData.Path("data", "cuhk03", "detected", "train")).Order(StringComparer.Ordinal).Take(80))
+            File.Copy(f, Path.Combine(crops, Path.GetFileName(f)));
+        var adapt = ReidCli.Run("adapt", "--model", SharedData.OsnetMsmt17, "--images", crops, "--out", _dir.File("adapted"), "--epochs", "1", "--steps", "2");
+        Assert.True(adapt.ExitCode == 0, adapt.Stderr + adapt.Stdout);
+        Assert.Contains("training epoch 1/1", adapt.Stdout);   // a plain progress line per phase when the output is a log
+        Assert.True(File.Exists(_dir.File("adapted/model.onnx")) && File.Exists(_dir.File("adapted/MODEL_CARD.md")));
+        var pretrain = ReidCli.Run("pretrain", "--images", crops, "--out", _dir.File("moco"), "--epochs", "1", "--steps", "2");
+        Assert.True(pretrain.ExitCode == 0, pretrain.Stderr + pretrain.Stdout);
+        Assert.True(File.Exists(_dir.File("moco/model.onnx")));
+
+        var few = _dir.File("few");
+        Directory.CreateDirectory(few);
+        foreach (var f in Directory.GetFiles(crops).Take(5)) File.Copy(f, Path.Combine(few, Path.GetFileName(f)));
+        foreach (var command in new[] { "adapt", "pretrain" })
+        {
+            var r = ReidCli.Run(command, "--images", few, "--out", _dir.File($"few-{command}"));
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("found 5 image(s)", r.Stderr);
+        }
+    }
+
     /// <summary>
     /// --validation-of scores on the fold a recipe validates on (holdout-v1's training identities, fold 1 of 5:
     /// 101 people, 431 queries, 1,213 gallery images), never on the split's own query/gallery.
