@@ -71,24 +71,36 @@ public static class ApiKeys
 
 public sealed record ApiError(string Error);
 
-/// <summary>Requests without a valid key, counted per client address in a token bucket refilled over a minute.</summary>
+/// <summary>
+/// Requests without a valid key, counted per client address in a token bucket that refills continuously to
+/// <c>perMinute</c> over a minute. Buckets refill lazily when asked (no timer per address, so a flood from many
+/// addresses costs memory only, and that is bounded).
+/// </summary>
 public sealed class FailedAuthLimiter(int perMinute)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Threading.RateLimiting.TokenBucketRateLimiter> _buckets = new();
+    private sealed class Bucket(double tokens, long stamp)
+    {
+        public double Tokens = tokens;
+        public long Stamp = stamp;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Bucket> _buckets = new();
+    private readonly double _capacity = Math.Max(1, perMinute);
 
     /// <summary>Counts one failure for <paramref name="address"/>; false once the address has used up its allowance.</summary>
     public bool TryCount(string address)
     {
-        if (_buckets.Count > 100_000) _buckets.Clear();   // a flood of spoofed-looking addresses must not grow memory without bound
-        var bucket = _buckets.GetOrAdd(address, _ => new System.Threading.RateLimiting.TokenBucketRateLimiter(new()
+        if (_buckets.Count > 100_000) _buckets.Clear();
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var bucket = _buckets.GetOrAdd(address, _ => new Bucket(_capacity, now));
+        lock (bucket)
         {
-            TokenLimit = Math.Max(1, perMinute),
-            TokensPerPeriod = Math.Max(1, perMinute),
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-        using var lease = bucket.AttemptAcquire();
-        return lease.IsAcquired;
+            var minutes = (now - bucket.Stamp) / (double)System.Diagnostics.Stopwatch.Frequency / 60;
+            bucket.Tokens = Math.Min(_capacity, bucket.Tokens + minutes * _capacity);
+            bucket.Stamp = now;
+            if (bucket.Tokens < 1) return false;
+            bucket.Tokens -= 1;
+            return true;
+        }
     }
 }
