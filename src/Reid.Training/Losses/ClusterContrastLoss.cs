@@ -8,7 +8,6 @@ namespace Reid.Training.Losses;
 /// </summary>
 public static class ClusterContrastLoss
 {
-    private const double MinNorm = 1e-12;
 
     public static double Forward(ReadOnlySpan<float> features, int n, int d, ReadOnlySpan<float> memory, int clusters,
         ReadOnlySpan<int> labels, double temperature, Span<float> grad)
@@ -25,11 +24,7 @@ public static class ClusterContrastLoss
         var g = new double[d];
         for (var i = 0; i < n; i++)
         {
-            var x = features.Slice(i * d, d);
-            double ss = 0;
-            for (var k = 0; k < d; k++) ss += (double)x[k] * x[k];
-            var norm = Math.Max(Math.Sqrt(ss), MinNorm);
-            for (var k = 0; k < d; k++) unit[k] = x[k] / norm;
+            var norm = UnitRows.Normalise(features.Slice(i * d, d), unit);
             var max = double.NegativeInfinity;
             for (var c = 0; c < clusters; c++)
             {
@@ -52,10 +47,7 @@ public static class ClusterContrastLoss
                 var m = memory.Slice(c * d, d);
                 for (var k = 0; k < d; k++) g[k] += coef * m[k];
             }
-            double gf = 0;
-            for (var k = 0; k < d; k++) gf += g[k] * unit[k];
-            var gi = grad.Slice(i * d, d);
-            for (var k = 0; k < d; k++) gi[k] = (float)((g[k] - gf * unit[k]) / norm);
+            UnitRows.Backward(g, unit, norm, grad.Slice(i * d, d));
         }
         return total / n;
     }

@@ -8,7 +8,6 @@ namespace Reid.Training.Losses;
 /// </summary>
 public static class MocoLoss
 {
-    private const double MinNorm = 1e-12;
 
     /// <returns>the loss; <paramref name="correct"/> counts queries whose own key beats every queued one.</returns>
     public static double Forward(ReadOnlySpan<float> queries, ReadOnlySpan<float> keys, int n, int d, ReadOnlySpan<float> queue, int queued,
@@ -27,11 +26,7 @@ public static class MocoLoss
         var g = new double[d];
         for (var i = 0; i < n; i++)
         {
-            var x = queries.Slice(i * d, d);
-            double ss = 0;
-            for (var k = 0; k < d; k++) ss += (double)x[k] * x[k];
-            var norm = Math.Max(Math.Sqrt(ss), MinNorm);
-            for (var k = 0; k < d; k++) unit[k] = x[k] / norm;
+            var norm = UnitRows.Normalise(queries.Slice(i * d, d), unit);
             // logit 0: the positive key; 1..queued: the queue
             logits[0] = Dot(unit, keys.Slice(i * d, d)) / temperature;
             var max = logits[0];
@@ -59,10 +54,7 @@ public static class MocoLoss
                 var qv = queue.Slice(j * d, d);
                 for (var k = 0; k < d; k++) g[k] += c * qv[k];
             }
-            double gq = 0;
-            for (var k = 0; k < d; k++) gq += g[k] * unit[k];
-            var gi = grad.Slice(i * d, d);
-            for (var k = 0; k < d; k++) gi[k] = (float)((g[k] - gq * unit[k]) / norm);
+            UnitRows.Backward(g, unit, norm, grad.Slice(i * d, d));
         }
         return total / n;
     }
