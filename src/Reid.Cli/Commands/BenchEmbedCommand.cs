@@ -63,7 +63,7 @@ internal static class BenchEmbedCommand
         double LoadAverageBefore, double LoadAverageAfter, IReadOnlyList<BatchFigures> Results)
     {
         /// <summary>The machine the figures came from (CPU model, oneDNN's ISA, bf16).</summary>
-        public Reid.Training.Tensors.CpuCapabilities Cpu { get; init; } = Reid.Training.Tensors.CpuCapabilities.Current;
+        public Reid.Engine.Tensors.CpuCapabilities Cpu { get; init; } = Reid.Engine.Tensors.CpuCapabilities.Current;
     }
 
     private static EmbedBenchmark Run(string modelPath, int[] batches, string? imageDir, int count, int rounds, int threads)

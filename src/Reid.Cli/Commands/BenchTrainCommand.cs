@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Reid.Core;
+using Reid.Engine.Tensors;
 using Reid.Training.Benchmark;
-using Reid.Training.Tensors;
 using Spectre.Console;
 
 namespace Reid.Cli.Commands;

@@ -47,7 +47,7 @@ internal static class GalleryBenchCommands
     }
 
     internal static string MachineNote() =>
-        $"{Reid.Training.Tensors.CpuCapabilities.Current.Summary}; load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (shared machine)";
+        $"{Reid.Engine.Tensors.CpuCapabilities.Current.Summary}; load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (shared machine)";
 
     public static Command LoadTest()
     {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Reid.Core;
-using Reid.Training.Tensors;
+using Reid.Engine.Tensors;
 
 namespace Reid.Cli.Commands;
 

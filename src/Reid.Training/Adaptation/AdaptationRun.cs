@@ -5,21 +5,22 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Reid.Core;
 using Reid.Data;
+using Reid.Engine.Autograd;
+using Reid.Engine.Checkpoints;
+using Reid.Engine.Optim;
+using Reid.Engine.Tensors;
 using Reid.Evaluation;
 using Reid.Imaging;
 using Reid.Onnx;
 using Reid.Training.Backbones;
-using Reid.Training.Checkpoints;
 using Reid.Training.Config;
 using Reid.Training.Data;
 using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
-using Reid.Training.Optim;
-using Reid.Training.Tensors;
 using Reid.Training.Trainer;
-using EnginePrecision = Reid.Training.Tensors.Precision;
-using Tensor = Reid.Training.Tensors.Tensor;
+using EnginePrecision = Reid.Engine.Tensors.Precision;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Adaptation;
 
@@ -273,31 +274,17 @@ public sealed class AdaptationRun(AdaptOptions options)
             var order = Enumerable.Range(0, images.Count).ToArray();
             new Random(Seeds.Int(seed, Seeds.Model, 1)).Shuffle(order);
             var chosen = order.Take(512).Select(i => images[i]).ToList();
-            FoldedBatchNormCalibrator.Calibrate(model, report.FoldedLayers, Batches(chosen, height, width, 64));
+            FoldedBatchNormCalibrator.Calibrate(model, report.FoldedLayers, EngineEmbedding.Batches(chosen, height, width, 64));
             note += $", {report.FoldedBatchNorms} folded BatchNorms calibrated on {chosen.Count} of the crops";
         }
         return (model, height, width, note);
     }
 
-    private static IEnumerable<Tensor> Batches(IReadOnlyList<string> paths, int height, int width, int batch)
-    {
-        var pre = Imaging.Preprocessing.ImageNet(height, width);
-        for (var start = 0; start < paths.Count; start += batch)
-        {
-            var n = Math.Min(batch, paths.Count - start);
-            var buffer = new float[n * pre.TensorLength];
-            Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(paths[start + i]), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
-            yield return Tensor.FromArray(buffer, n, 3, height, width);
-        }
-    }
-
     /// <summary>Unit embeddings of every readable crop (unreadable ones are left out and counted).</summary>
     private static (float[][] Features, List<string> Paths, int Bad) EmbedAll(ReidModel model, IReadOnlyList<string> paths, int height, int width, int batch)
     {
-        var embedded = EngineEmbedding.EmbedReadable(model, paths, height, width, batch);
-        var keep = Enumerable.Range(0, paths.Count).Where(i => embedded[i] is not null).ToList();
-        var features = keep.Select(i => Normalised(embedded[i]!)).ToArray();
-        return (features, keep.Select(i => paths[i]).ToList(), paths.Count - keep.Count);
+        var embedded = EngineEmbedding.Embed(model, paths.Select(p => new ImageRecord(p, -1, null)).ToList(), height, width, batch, skipBad: true);
+        return (embedded.Embeddings.Select(Normalised).ToArray(), embedded.Records.Select(r => r.Path).ToList(), embedded.Bad.Count);
     }
 
     private static float[] Normalised(float[] x)
@@ -317,7 +304,7 @@ public sealed class AdaptationRun(AdaptOptions options)
 
     private static AdaptScore Score(ReidModel model, ReidDataset data, int height, int width, int batch)
     {
-        float[][] Embed(IReadOnlyList<ImageRecord> records) => EngineEmbedding.Embed(model, records.Select(r => r.Path).ToList(), height, width, batch);
+        float[][] Embed(IReadOnlyList<ImageRecord> records) => EngineEmbedding.Embed(model, records, height, width, batch).Embeddings;
         var distances = DistanceMatrix.Compute(Embed(data.Query), Embed(data.Gallery), DistanceKind.Cosine);
         var r = Evaluator.Evaluate(distances, data.Query, data.Gallery, new EvaluationOptions(Verification: false));
         return new AdaptScore(r.Rank1, r.MeanAP);

@@ -1,6 +1,7 @@
 using Reid.Core;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 
 namespace Reid.Training.Backbones;
 

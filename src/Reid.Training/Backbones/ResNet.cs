@@ -1,5 +1,6 @@
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 
 namespace Reid.Training.Backbones;
 

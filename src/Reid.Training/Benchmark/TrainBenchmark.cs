@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Optim;
+using Reid.Engine.Tensors;
 using Reid.Training.Backbones;
-using Reid.Training.Layers;
-using Reid.Training.Optim;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Benchmark;
 

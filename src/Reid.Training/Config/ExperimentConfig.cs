@@ -1,5 +1,5 @@
 using Reid.Data;
-using Reid.Training.Tensors;
+using Reid.Engine.Tensors;
 
 namespace Reid.Training.Config;
 

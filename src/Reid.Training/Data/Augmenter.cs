@@ -1,5 +1,5 @@
+using Reid.Engine.Tensors;
 using Reid.Training.Config;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Data;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Reid.Engine.Tensors;
 using Reid.Imaging;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Data;
 

@@ -1,10 +1,11 @@
 using Reid.Core;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Reid.Onnx;
 using Reid.Onnx.Proto;
-using Reid.Training.Autograd;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
-using Tensor = Reid.Training.Tensors.Tensor;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Export;
 

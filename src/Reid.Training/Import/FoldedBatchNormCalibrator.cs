@@ -1,8 +1,9 @@
 using Reid.Core;
-using Reid.Training.Autograd;
-using Reid.Training.Layers;
-using Tensor = Reid.Training.Tensors.Tensor;
-using TensorScope = Reid.Training.Tensors.TensorScope;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Tensor = Reid.Engine.Tensors.Tensor;
+using TensorScope = Reid.Engine.Tensors.TensorScope;
 
 namespace Reid.Training.Import;
 

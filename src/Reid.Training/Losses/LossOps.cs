@@ -1,5 +1,5 @@
-using Reid.Training.Autograd;
-using Reid.Training.Tensors;
+using Reid.Engine.Autograd;
+using Reid.Engine.Tensors;
 
 namespace Reid.Training.Losses;
 

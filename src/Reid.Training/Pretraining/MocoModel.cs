@@ -1,8 +1,9 @@
-using Reid.Training.Autograd;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Reid.Training.Backbones;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
-using Tensor = Reid.Training.Tensors.Tensor;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Pretraining;
 

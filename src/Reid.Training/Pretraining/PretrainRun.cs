@@ -5,17 +5,18 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Reid.Core;
 using Reid.Data;
+using Reid.Engine.Autograd;
+using Reid.Engine.Checkpoints;
+using Reid.Engine.Optim;
+using Reid.Engine.Tensors;
 using Reid.Training.Backbones;
-using Reid.Training.Checkpoints;
 using Reid.Training.Config;
 using Reid.Training.Data;
 using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
-using Reid.Training.Optim;
-using Reid.Training.Tensors;
-using EnginePrecision = Reid.Training.Tensors.Precision;
-using Tensor = Reid.Training.Tensors.Tensor;
+using EnginePrecision = Reid.Engine.Tensors.Precision;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Pretraining;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Reid.Evaluation.Report;
-using Reid.Training.Trainer;
 
 namespace Reid.Training.Reports;
 

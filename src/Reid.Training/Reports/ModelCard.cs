@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Reid.Engine.Tensors;
 using Reid.Training.Config;
-using Reid.Training.Tensors;
-using Reid.Training.Trainer;
 
 namespace Reid.Training.Reports;
 

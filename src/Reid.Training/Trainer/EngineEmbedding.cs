@@ -1,55 +1,61 @@
+using Reid.Data;
+using Reid.Engine.Autograd;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
+using Reid.Evaluation;
 using Reid.Imaging;
-using Reid.Training.Autograd;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
-using Tensor = Reid.Training.Tensors.Tensor;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Trainer;
 
 /// <summary>
-/// Embeds image files with a model held by the engine (no ONNX round trip), in evaluation mode, un-augmented:
-/// what a run scores its validation fold with and what adaptation clusters. Decoding runs in parallel per batch.
+/// A model held by the engine, used the way an exported one is (no ONNX round trip): evaluation mode,
+/// un-augmented ImageNet preprocessing. Scoring a run's validation fold and clustering crops for adaptation
+/// go through <see cref="DatasetEmbedding"/> like every other embedding of a data set; BatchNorm calibration
+/// reads the same preprocessing as plain batches.
 /// </summary>
 public static class EngineEmbedding
 {
-    public static float[][] Embed(Module model, IReadOnlyList<string> paths, int height, int width, int batchSize) =>
-        Run(model, paths, height, width, batchSize, skipUnreadable: false)!;
-
-    /// <summary>As <see cref="Embed"/>, with null for each file that cannot be decoded instead of failing.</summary>
-    public static float[]?[] EmbedReadable(Module model, IReadOnlyList<string> paths, int height, int width, int batchSize) =>
-        Run(model, paths, height, width, batchSize, skipUnreadable: true);
-
-    private static float[]?[] Run(Module model, IReadOnlyList<string> paths, int height, int width, int batchSize, bool skipUnreadable)
+    /// <summary>The model as <see cref="DatasetEmbedding"/>'s function from decoded images to embeddings.</summary>
+    public static Func<IReadOnlyList<RgbImage>, float[][]> Of(Module model, int height, int width)
     {
         var pre = Imaging.Preprocessing.ImageNet(height, width);
-        var result = new float[]?[paths.Count];
-        var buffer = new float[batchSize * pre.TensorLength];
-        var wasTraining = model.IsTraining;
-        model.Eval();
-        try
+        return images =>
         {
-            for (var start = 0; start < paths.Count; start += batchSize)
+            var n = images.Count;
+            var buffer = new float[n * pre.TensorLength];
+            Parallel.For(0, n, i => pre.Apply(images[i], buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+            var wasTraining = model.IsTraining;
+            model.Eval();
+            try
             {
-                var n = Math.Min(batchSize, paths.Count - start);
-                var readable = new bool[n];
-                Parallel.For(0, n, i =>
-                {
-                    try
-                    {
-                        pre.Apply(ImageCodec.Decode(paths[start + i]), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength));
-                        readable[i] = true;
-                    }
-                    catch (ImageDecodeException) when (skipUnreadable) { buffer.AsSpan(i * pre.TensorLength, pre.TensorLength).Clear(); }
-                });
                 using var scope = new TensorScope();
                 using var noGrad = Tape.NoGrad();
-                var emb = model.Forward(Tensor.FromArray(buffer.AsSpan(0, n * pre.TensorLength), n, 3, pre.Height, pre.Width));
+                var emb = model.Forward(Tensor.FromArray(buffer, n, 3, pre.Height, pre.Width));
                 var d = emb.Dim(1);
                 var values = emb.Data;
-                for (var i = 0; i < n; i++) if (readable[i]) result[start + i] = values.Slice(i * d, d).ToArray();
+                var result = new float[n][];
+                for (var i = 0; i < n; i++) result[i] = values.Slice(i * d, d).ToArray();
+                return result;
             }
+            finally { model.Train(wasTraining); }
+        };
+    }
+
+    /// <summary>Embeddings of image records in order (<paramref name="skipBad"/>: unreadable files left out and listed).</summary>
+    public static EmbeddedImages Embed(Module model, IReadOnlyList<ImageRecord> records, int height, int width, int batchSize, bool skipBad = false) =>
+        DatasetEmbedding.Run(records, Of(model, height, width), batchSize, skipBad);
+
+    /// <summary>Image files as un-augmented input batches (BatchNorm calibration and refresh).</summary>
+    public static IEnumerable<Tensor> Batches(IReadOnlyList<string> paths, int height, int width, int batchSize)
+    {
+        var pre = Imaging.Preprocessing.ImageNet(height, width);
+        for (var start = 0; start < paths.Count; start += batchSize)
+        {
+            var n = Math.Min(batchSize, paths.Count - start);
+            var buffer = new float[n * pre.TensorLength];
+            Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(paths[start + i]), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+            yield return Tensor.FromArray(buffer, n, 3, pre.Height, pre.Width);
         }
-        finally { model.Train(wasTraining); }
-        return result;
     }
 }

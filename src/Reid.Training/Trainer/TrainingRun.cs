@@ -2,23 +2,24 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Reid.Core;
+using Reid.Engine.Autograd;
+using Reid.Engine.Checkpoints;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Optim;
+using Reid.Engine.Tensors;
 using Reid.Evaluation;
 using Reid.Imaging;
-using Reid.Training.Autograd;
 using Reid.Training.Backbones;
-using Reid.Training.Checkpoints;
 using Reid.Training.Config;
 using Reid.Training.Data;
 using Reid.Training.Export;
 using Reid.Training.Import;
-using Reid.Training.Layers;
 using Reid.Training.Losses;
-using Reid.Training.Optim;
 using Reid.Training.Reports;
-using Reid.Training.Tensors;
 using BackbonePooling = Reid.Training.Backbones.Pooling;
 using ConfigPooling = Reid.Training.Config.Pooling;
-using EnginePrecision = Reid.Training.Tensors.Precision;
+using EnginePrecision = Reid.Engine.Tensors.Precision;
 
 namespace Reid.Training.Trainer;
 
@@ -77,139 +78,193 @@ public sealed class TrainingRun
     public string OutputDir => _cfg.Output;
     public string CheckpointPath => Path.Combine(OutputDir, CheckpointFile);
 
+    /// <summary>Trains (or resumes) the run: load → per epoch (train, evaluate when due, log, checkpoint) → export.</summary>
     public TrainResult Run(bool resume, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var run = Load(resume, progress);
+        using var precision = EnginePrecision.Use(_precision);
+        while (run.State.Epoch < _cfg.Training.Epochs && !run.Interrupted)
+        {
+            TrainEpoch(run, progress, cancel);
+            if (run.Interrupted) break;
+            EndEpoch(run, progress);
+            if (cancel.IsCancellationRequested && run.State.Epoch < _cfg.Training.Epochs) run.Interrupted = true;
+        }
+        if (run.Interrupted) run.SaveCheckpoint();
+        return Finish(run, progress);
+    }
+
+    /// <summary>Everything a run holds between its steps; <see cref="SaveCheckpoint"/> writes all of it.</summary>
+    private sealed class LoadedRun
+    {
+        public required TrainingData Data { get; init; }
+        public required PkSampler Sampler { get; init; }
+        public required ReidModel Model { get; init; }
+        public required TrainingModel Training { get; init; }
+        public required ReidModel? Teacher { get; init; }
+        public required Rng Rng { get; init; }
+        public required Optimizer Optimizer { get; init; }
+        public required GradientAccumulator Accumulator { get; init; }
+        public required string Architecture { get; init; }
+        public required string? InitNote { get; init; }
+        public required RunState State { get; init; }
+        public required MetricsLog Log { get; init; }
+        public required Augmenter Augmenter { get; init; }
+        public required string CheckpointPath { get; init; }
+        public int Batches => Sampler.BatchesPerEpoch;
+        public Stopwatch RunClock { get; } = Stopwatch.StartNew();
+        public Stopwatch EpochClock { get; } = new();
+        public Stopwatch SinceCheckpoint { get; } = Stopwatch.StartNew();
+        public double WallAtStart { get; init; }
+        public long ImagesThisProcess { get; set; }
+        public bool Interrupted { get; set; }
+        public EvaluationResult? LastEvaluation { get; set; }
+
+        public double Wall => WallAtStart + RunClock.Elapsed.TotalSeconds;
+
+        public void SaveCheckpoint()
+        {
+            State.EpochSeconds += EpochClock.Elapsed.TotalSeconds;
+            EpochClock.Restart();
+            State.WallSeconds = Wall;
+            Checkpoint.Save(CheckpointPath, Architecture, Training, Optimizer, State.Epoch, Rng, State.ToJson());
+            SinceCheckpoint.Restart();
+        }
+    }
+
+    /// <summary>Data, models (with the init imported), optimiser and schedule from the recipe; the checkpoint's state when resuming.</summary>
+    private LoadedRun Load(bool resume, IProgress<TrainProgress>? progress)
     {
         var cfg = _cfg;
         var t = cfg.Training;
         Directory.CreateDirectory(OutputDir);
+        var resuming = resume && File.Exists(CheckpointPath);
         if (!resume && File.Exists(CheckpointPath))
             throw new ReidException($"{OutputDir} already holds a run ({CheckpointFile}); add --resume to continue it or choose another --out");
 
         progress?.Report(new TrainProgress("loading data", 0, t.Epochs, 0, 0, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, null, null));
         var data = TrainingData.Load(cfg.Data, cfg.Evaluation.On);
         var sampler = new PkSampler(data.Labels, t.IdentitiesPerBatch, t.ImagesPerIdentity, cfg.Seed, t.BatchesPerEpoch);
-        var batches = sampler.BatchesPerEpoch;
-        if (batches % t.Accumulation != 0)
-            throw new ReidException($"training.accumulation = {t.Accumulation} must divide the {batches} batches of an epoch (set training.batches_per_epoch)");
+        if (sampler.BatchesPerEpoch % t.Accumulation != 0)
+            throw new ReidException($"training.accumulation = {t.Accumulation} must divide the {sampler.BatchesPerEpoch} batches of an epoch (set training.batches_per_epoch)");
 
         // The model, the loss state and the dropout stream all draw from one seeded generator, saved in checkpoints.
         // Layers initialise from Rng.Shared; point it at the run's generator only while building, then
         // dropout draws from the run's generator explicitly (never from a process-wide one).
         var (model, training, rng) = BuildModels(cfg, data.Classes);
-        var initNote = cfg.Architecture.RandomInit ? null
-            : ImportInit(model, data, calibrate: !(resume && File.Exists(CheckpointPath)), progress);
+        var initNote = cfg.Architecture.RandomInit ? null : ImportInit(model, data, calibrate: !resuming, progress);
         var teacher = cfg.Losses.Distillation.Weight > 0 ? BuildTeacher(cfg) : null;
 
         var trainables = ModelParameters.Of(training);
         var groups = ParameterGroups.Build(trainables, t.LearningRate * t.BackboneLrFactor, t.LearningRate, t.WeightDecay, TrainingModel.HeadPrefixes);
-        var stepsPerEpoch = batches / t.Accumulation;
-        var optimizer = BuildOptimizer(t, groups, stepsPerEpoch);
-        var accumulator = new GradientAccumulator(optimizer, t.Accumulation, t.ClipGradNorm > 0 ? t.ClipGradNorm : null);
+        var optimizer = BuildOptimizer(t, groups, sampler.BatchesPerEpoch / t.Accumulation);
         var architecture = Architecture(cfg, model);
 
         var state = new RunState { Seed = cfg.Seed };
-        if (resume && File.Exists(CheckpointPath))
+        if (resuming)
         {
             var info = Checkpoint.Load(CheckpointPath, architecture, training, optimizer, rng);
             state = RunState.From(info.Extra, CheckpointPath);
             if (state.Seed != cfg.Seed)
                 throw new ReidException($"{CheckpointPath}: was trained with seed {state.Seed}, the recipe says {cfg.Seed}");
         }
-
-        var log = new MetricsLog(OutputDir);
-        var augmenter = new Augmenter(cfg.Augmentation, cfg.Data.Height, cfg.Data.Width, ImageNetMean, ImageNetStd);
-        var runClock = Stopwatch.StartNew();
-        var lastCheckpoint = Stopwatch.StartNew();
-        var wallAtStart = state.WallSeconds;
-        var imagesThisProcess = 0L;
-        var interrupted = false;
-        EvaluationResult? lastEval = null;
-
-        var epochClock = new Stopwatch();
-        void Save()
+        return new LoadedRun
         {
-            state.EpochSeconds += epochClock.Elapsed.TotalSeconds;
-            epochClock.Restart();
-            state.WallSeconds = wallAtStart + runClock.Elapsed.TotalSeconds;
-            Checkpoint.Save(CheckpointPath, architecture, training, optimizer, state.Epoch, rng, state.ToJson());
-            lastCheckpoint.Restart();
-        }
+            Data = data, Sampler = sampler, Model = model, Training = training, Teacher = teacher, Rng = rng,
+            Optimizer = optimizer, Accumulator = new GradientAccumulator(optimizer, t.Accumulation, t.ClipGradNorm > 0 ? t.ClipGradNorm : null),
+            Architecture = architecture, InitNote = initNote, State = state, Log = new MetricsLog(OutputDir),
+            Augmenter = new Augmenter(cfg.Augmentation, cfg.Data.Height, cfg.Data.Width, ImageNetMean, ImageNetStd),
+            CheckpointPath = CheckpointPath, WallAtStart = state.WallSeconds,
+        };
+    }
 
-        using var precision = EnginePrecision.Use(_precision);
-        while (state.Epoch < t.Epochs && !interrupted)
+    /// <summary>
+    /// The epoch's remaining batches (a resumed run starts where its checkpoint stopped), one optimiser step per
+    /// <c>training.accumulation</c> batches; checkpoints at step boundaries every <c>checkpoint.every_minutes</c> and
+    /// stops there when cancelled.
+    /// </summary>
+    private void TrainEpoch(LoadedRun run, IProgress<TrainProgress>? progress, CancellationToken cancel)
+    {
+        var (cfg, t, state) = (_cfg, _cfg.Training, run.State);
+        var epoch = state.Epoch;
+        run.EpochClock.Restart();
+        SetBackboneFrozen(run.Model, epoch < t.FreezeBackboneEpochs);
+        run.Training.Train();
+        using var loader = new TrainLoader(run.Data.Train.Select(r => r.Path).ToList(), run.Data.Labels, run.Sampler.Epoch(epoch), epoch, state.Batch,
+            run.Augmenter, cfg.Seed, cfg.Data.Workers, cfg.Data.QueueBatches);
+        var waitBefore = TimeSpan.Zero;
+        while (loader.Next() is { } batch)
         {
-            var epoch = state.Epoch;
-            epochClock.Restart();
-            SetBackboneFrozen(model, epoch < t.FreezeBackboneEpochs);
-            training.Train();
-            var epochBatches = sampler.Epoch(epoch);
-            using var loader = new TrainLoader(data.Train.Select(r => r.Path).ToList(), data.Labels, epochBatches, epoch, state.Batch,
-                augmenter, cfg.Seed, cfg.Data.Workers, cfg.Data.QueueBatches);
-            var waitBefore = TimeSpan.Zero;
-            while (loader.Next() is { } batch)
+            var parts = Step(run.Training, run.Teacher, batch, cfg, run.Rng, out var correct);
+            run.Accumulator.MicroBatchDone();
+            state.Add(parts, correct, batch.Count);
+            state.Batch = batch.Index + 1;
+            run.ImagesThisProcess += batch.Count;
+            state.DataWaitSeconds += (loader.WaitTime - waitBefore).TotalSeconds;
+            waitBefore = loader.WaitTime;
+
+            var ips = run.ImagesThisProcess / Math.Max(run.RunClock.Elapsed.TotalSeconds, 1e-9);
+            var remaining = ((long)(t.Epochs - epoch) * run.Batches - state.Batch) * (long)run.Sampler.BatchSize;
+            progress?.Report(new TrainProgress("training", epoch + 1, t.Epochs, state.Batch, run.Batches, state.MeanParts(),
+                state.Accuracy, ips, TimeSpan.FromSeconds(remaining / Math.Max(ips, 1e-9)), run.LastEvaluation?.Rank1, run.LastEvaluation?.MeanAP));
+
+            var atStepBoundary = state.Batch % t.Accumulation == 0;
+            if (atStepBoundary && state.Batch < run.Batches)
             {
-                var parts = Step(training, teacher, batch, cfg, rng, out var correct);
-                accumulator.MicroBatchDone();
-                state.Add(parts, correct, batch.Count);
-                state.Batch = batch.Index + 1;
-                imagesThisProcess += batch.Count;
-                state.DataWaitSeconds += (loader.WaitTime - waitBefore).TotalSeconds;
-                waitBefore = loader.WaitTime;
-
-                var ips = imagesThisProcess / Math.Max(runClock.Elapsed.TotalSeconds, 1e-9);
-                var remaining = ((long)(t.Epochs - epoch) * batches - state.Batch) * (long)sampler.BatchSize;
-                progress?.Report(new TrainProgress("training", epoch + 1, t.Epochs, state.Batch, batches, state.MeanParts(),
-                    state.Accuracy, ips, TimeSpan.FromSeconds(remaining / Math.Max(ips, 1e-9)), lastEval?.Rank1, lastEval?.MeanAP));
-
-                var atStepBoundary = state.Batch % t.Accumulation == 0;
-                if (atStepBoundary && state.Batch < batches)
-                {
-                    if (cancel.IsCancellationRequested) { interrupted = true; break; }
-                    if (lastCheckpoint.Elapsed.TotalMinutes >= cfg.Checkpoint.EveryMinutes) Save();
-                }
+                if (cancel.IsCancellationRequested) { run.Interrupted = true; return; }
+                if (run.SinceCheckpoint.Elapsed.TotalMinutes >= cfg.Checkpoint.EveryMinutes) run.SaveCheckpoint();
             }
-            if (interrupted) break;
-
-            // epoch done: evaluate when due, log, checkpoint (images/s counts training only, not evaluation)
-            var epochSeconds = state.EpochSeconds + epochClock.Elapsed.TotalSeconds;
-            double? r1 = null, ap = null, inp = null;
-            var last = epoch + 1 == t.Epochs;
-            var due = cfg.Evaluation.Every > 0 && (epoch + 1) % cfg.Evaluation.Every == 0;
-            if ((due || last) && data.EvaluationQuery.Count > 0)
-            {
-                progress?.Report(new TrainProgress("evaluating", epoch + 1, t.Epochs, batches, batches, state.MeanParts(), state.Accuracy, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
-                lastEval = Score(model, data, cfg);
-                (r1, ap, inp) = (lastEval.Rank1, lastEval.MeanAP, lastEval.MeanInp);
-            }
-            var lr = optimizer.LearningRate(optimizer.Groups.First(g => g.Name.StartsWith("head", StringComparison.Ordinal)));
-            log.Append(new EpochMetrics(epoch + 1, lr, state.MeanLoss, state.MeanParts(), state.Accuracy,
-                state.Images / Math.Max(epochSeconds, 1e-9), epochSeconds, state.DataWaitSeconds, r1, ap, inp));
-            state.NextEpoch();
-            epochClock.Restart();
-            Save();
-            if (cancel.IsCancellationRequested && state.Epoch < t.Epochs) interrupted = true;
         }
-        if (interrupted) Save();
+    }
 
-        var wall = wallAtStart + runClock.Elapsed.TotalSeconds;
-        var metrics = log.Read();
-        var curves = CurvesPage.Write(Path.Combine(OutputDir, "curves.html"), cfg.Name, metrics, data.EvaluationName);
-        if (interrupted || state.Epoch < t.Epochs)
-            return new TrainResult(false, state.Epoch, OutputDir, CheckpointPath, null, null, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
+    /// <summary>Evaluates when due (and after the last epoch), logs the epoch, checkpoints; images/s counts training only.</summary>
+    private void EndEpoch(LoadedRun run, IProgress<TrainProgress>? progress)
+    {
+        var (cfg, t, state) = (_cfg, _cfg.Training, run.State);
+        var epoch = state.Epoch;
+        var epochSeconds = state.EpochSeconds + run.EpochClock.Elapsed.TotalSeconds;
+        double? r1 = null, ap = null, inp = null;
+        var last = epoch + 1 == t.Epochs;
+        var due = cfg.Evaluation.Every > 0 && (epoch + 1) % cfg.Evaluation.Every == 0;
+        if ((due || last) && run.Data.EvaluationQuery.Count > 0)
+        {
+            progress?.Report(new TrainProgress("evaluating", epoch + 1, t.Epochs, run.Batches, run.Batches, state.MeanParts(), state.Accuracy, 0, TimeSpan.Zero,
+                run.LastEvaluation?.Rank1, run.LastEvaluation?.MeanAP));
+            run.LastEvaluation = Score(run.Model, run.Data, cfg);
+            (r1, ap, inp) = (run.LastEvaluation.Rank1, run.LastEvaluation.MeanAP, run.LastEvaluation.MeanInp);
+        }
+        var lr = run.Optimizer.LearningRate(run.Optimizer.Groups.First(g => g.Name.StartsWith("head", StringComparison.Ordinal)));
+        run.Log.Append(new EpochMetrics(epoch + 1, lr, state.MeanLoss, state.MeanParts(), state.Accuracy,
+            state.Images / Math.Max(epochSeconds, 1e-9), epochSeconds, state.DataWaitSeconds, r1, ap, inp));
+        state.NextEpoch();
+        run.EpochClock.Restart();
+        run.SaveCheckpoint();
+    }
+
+    /// <summary>Draws the curves; a finished run is exported (WiSE-FT blend when asked) with its model card.</summary>
+    private TrainResult Finish(LoadedRun run, IProgress<TrainProgress>? progress)
+    {
+        var (cfg, t, state) = (_cfg, _cfg.Training, run.State);
+        var wall = run.Wall;
+        var metrics = run.Log.Read();
+        var curves = CurvesPage.Write(Path.Combine(OutputDir, "curves.html"), cfg.Name, metrics, run.Data.EvaluationName);
+        var (r1, ap) = (run.LastEvaluation?.Rank1, run.LastEvaluation?.MeanAP);
+        if (run.Interrupted || state.Epoch < t.Epochs)
+            return new TrainResult(false, state.Epoch, OutputDir, CheckpointPath, null, null, curves, wall, state.TotalDataWaitSeconds, r1, ap);
 
         string? modelPath = null, cardPath = null;
         if (_options.Export)
         {
-            progress?.Report(new TrainProgress("exporting", t.Epochs, t.Epochs, batches, batches, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, lastEval?.Rank1, lastEval?.MeanAP));
+            progress?.Report(new TrainProgress("exporting", t.Epochs, t.Epochs, run.Batches, run.Batches, new Dictionary<string, double>(), 0, 0, TimeSpan.Zero, r1, ap));
             modelPath = Path.Combine(OutputDir, "model.onnx");
-            var wiseFt = ApplyWiseFt(model, data, cfg.Export.WiseFt, cfg.Export.BnRefreshImages, progress);
-            Export(model, modelPath, architecture, data, initNote, wiseFt);
+            var wiseFt = ApplyWiseFt(run.Model, run.Data, cfg.Export.WiseFt, cfg.Export.BnRefreshImages, progress);
+            Export(run.Model, modelPath, run.Architecture, run.Data, run.InitNote, wiseFt);
             cardPath = ModelCard.Write(Path.Combine(OutputDir, "MODEL_CARD.md"), new ModelCardFacts(
-                cfg, _options.Command, _options.RecipePath, _options.RecipeText, data.Description, initNote, architecture,
-                model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), model.EmbeddingDim,
+                cfg, _options.Command, _options.RecipePath, _options.RecipeText, run.Data.Description, run.InitNote, run.Architecture,
+                run.Model.ParameterCount(), wall, state.Resumes, metrics, Path.GetFileName(modelPath), run.Model.EmbeddingDim,
                 CpuCapabilities.Current, PrecisionNote, DistillationNote(), wiseFt));
         }
-        return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, lastEval?.Rank1, lastEval?.MeanAP);
+        return new TrainResult(true, state.Epoch, OutputDir, CheckpointPath, modelPath, cardPath, curves, wall, state.TotalDataWaitSeconds, r1, ap);
     }
 
     /// <summary>
@@ -335,78 +390,24 @@ public sealed class TrainingRun
     /// <summary>One forward/backward of a batch; returns each loss part (unweighted) for the log.</summary>
     private static Dictionary<string, double> Step(TrainingModel training, ReidModel? teacher, TrainBatch batch, ExperimentConfig cfg, Rng rng, out int correct)
     {
-        var l = cfg.Losses;
-        var model = training.Model;
-        var parts = new Dictionary<string, double>();
-        correct = 0;
         using var scope = new TensorScope();
         var x = Tensor.FromArray(batch.Images, batch.Count, 3, batch.Height, batch.Width);
-        var branches = model.Branches(x);
-        var (feature, neck) = branches[0];
+        var losses = training.Losses(x, batch.Labels, cfg.Losses, cfg.Architecture, rng, teacher);
+        var parts = new Dictionary<string, double>();
         Tensor? total = null;
-        void Add(string name, Tensor loss, double weight)
+        foreach (var (name, loss, weight) in losses.Terms)
         {
             parts[name] = loss.Item();
             var weighted = weight == 1 ? loss : Ops.Scale(loss, (float)weight);
             total = total is null ? weighted : Ops.Add(total, weighted);
         }
-        // Dropout regularises the identity classifiers only (softmax and ArcFace see the same mask); the metric losses
-        // and the exported embedding use the whole feature.
-        var classifierInput = cfg.Architecture.Dropout > 0 && (l.CrossEntropy.Weight > 0 || l.Arcface.Weight > 0)
-            ? Ops.Dropout(neck, (float)cfg.Architecture.Dropout, training: true, rng)
-            : neck;
-        if (l.CrossEntropy.Weight > 0)
-        {
-            Add("ce", LossOps.CrossEntropy(model.Head.Classify(classifierInput), batch.Labels, l.CrossEntropy.LabelSmoothing, out correct), l.CrossEntropy.Weight);
-        }
-        if (l.Triplet.Weight > 0)
-        {
-            Add("triplet", LossOps.Triplet(feature, batch.Labels, l.Triplet.Margin, l.Triplet.SoftMargin, out _), l.Triplet.Weight);
-        }
-        if (l.Arcface.Weight > 0)
-        {
-            Add("arcface", LossOps.ArcFace(classifierInput, training.ArcFaceWeight!, batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out var arcCorrect), l.Arcface.Weight);
-            if (l.CrossEntropy.Weight == 0) correct = arcCorrect;
-        }
-        if (branches.Count > 1)
-        {
-            // Each part learns identities from its stripe alone, with the global head's losses (own class weights);
-            // their mean keeps the parts' share independent of how many there are.
-            Tensor? partLoss = null;
-            for (var i = 1; i < branches.Count; i++)
-            {
-                var (pf, pn) = branches[i];
-                var part = model.Parts[i - 1];
-                var terms = new List<Tensor>();
-                if (l.CrossEntropy.Weight > 0)
-                    terms.Add(Ops.Scale(LossOps.CrossEntropy(part.Classify(pn), batch.Labels, l.CrossEntropy.LabelSmoothing, out _), (float)l.CrossEntropy.Weight));
-                if (l.Triplet.Weight > 0)
-                    terms.Add(Ops.Scale(LossOps.Triplet(pf, batch.Labels, l.Triplet.Margin, l.Triplet.SoftMargin, out _), (float)l.Triplet.Weight));
-                if (l.Arcface.Weight > 0)
-                    terms.Add(Ops.Scale(LossOps.ArcFace(pn, training.PartArcFaceWeights[i - 1], batch.Labels, l.Arcface.Margin, l.Arcface.Scale, out _), (float)l.Arcface.Weight));
-                foreach (var t in terms) partLoss = partLoss is null ? t : Ops.Add(partLoss, t);
-            }
-            if (partLoss is not null) Add("parts", Ops.Scale(partLoss, 1f / (branches.Count - 1)), cfg.Architecture.Parts.LossWeight);
-        }
-        if (teacher is not null)
-        {
-            Tensor target;
-            using (Tape.NoGrad()) target = teacher.Forward(x);
-            Add("distill", LossOps.Distillation(feature, target, l.Distillation.Kind), l.Distillation.Weight);
-        }
-        float[]? featureValues = null;
-        if (l.Center.Weight > 0)
-        {
-            featureValues = feature.ToArray();
-            Add("center", LossOps.Center(feature, training.Centers!, batch.Labels), l.Center.Weight);
-        }
         var sum = total!.Item();
         if (!double.IsFinite(sum))
             throw new ReidException($"training diverged: the loss is {sum} at epoch {batch.Epoch + 1}, batch {batch.Index + 1} (lower training.learning_rate or set training.clip_grad_norm)");
-        total!.Backward();
-        if (featureValues is not null)
-            CenterLoss.UpdateCenters(featureValues, batch.Count, featureValues.Length / batch.Count, training.Centers!.Data, batch.Labels, l.Center.CenterLr);
+        total.Backward();
+        training.UpdateCenters(losses, batch.Labels, cfg.Losses.Center);
         parts["total"] = sum;
+        correct = losses.Correct;
         return parts;
     }
 
@@ -415,7 +416,7 @@ public sealed class TrainingRun
     public static EvaluationResult Score(ReidModel model, TrainingData data, ExperimentConfig cfg)
     {
         float[][] Embed(IReadOnlyList<Reid.Data.ImageRecord> records) =>
-            EngineEmbedding.Embed(model, records.Select(r => r.Path).ToList(), cfg.Data.Height, cfg.Data.Width, cfg.Evaluation.BatchSize);
+            EngineEmbedding.Embed(model, records, cfg.Data.Height, cfg.Data.Width, cfg.Evaluation.BatchSize).Embeddings;
         var distances = DistanceMatrix.Compute(Embed(data.EvaluationQuery), Embed(data.EvaluationGallery), DistanceKind.Cosine);
         return Evaluator.Evaluate(distances, data.EvaluationQuery, data.EvaluationGallery, new EvaluationOptions(Verification: false));
     }
@@ -423,18 +424,10 @@ public sealed class TrainingRun
     /// <summary>A seeded sample of un-augmented training images, in evaluation-size batches, for BN calibration.</summary>
     private static IEnumerable<Tensor> CalibrationImages(TrainingData data, ExperimentConfig cfg, int count)
     {
-        var pre = Imaging.Preprocessing.ImageNet(cfg.Data.Height, cfg.Data.Width);
         var order = Enumerable.Range(0, data.Train.Count).ToArray();
         new Random(Seeds.Int(cfg.Seed, Seeds.Model, 1)).Shuffle(order);
-        var chosen = order.Take(Math.Min(count, order.Length)).ToArray();
-        var bs = cfg.Evaluation.BatchSize;
-        for (var start = 0; start < chosen.Length; start += bs)
-        {
-            var n = Math.Min(bs, chosen.Length - start);
-            var buffer = new float[n * pre.TensorLength];
-            Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(data.Train[chosen[start + i]].Path), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
-            yield return Tensor.FromArray(buffer, n, 3, pre.Height, pre.Width);
-        }
+        var chosen = order.Take(Math.Min(count, order.Length)).Select(i => data.Train[i].Path).ToList();
+        return EngineEmbedding.Batches(chosen, cfg.Data.Height, cfg.Data.Width, cfg.Evaluation.BatchSize);
     }
 
     public static ReidModel BuildModel(ExperimentConfig cfg, int classes)

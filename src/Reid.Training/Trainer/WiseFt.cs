@@ -1,9 +1,10 @@
 using System.Numerics.Tensors;
 using Reid.Core;
-using Reid.Training.Autograd;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
-using Tensor = Reid.Training.Tensors.Tensor;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Trainer;
 
@@ -61,7 +62,7 @@ public static class WiseFt
     /// Recomputes every BatchNorm's running mean and variance as the plain average over <paramref name="batches"/>,
     /// seen in training mode without gradients; weights are untouched. Returns the number of BatchNorm layers.
     /// </summary>
-    public static int RefreshBatchNorms(Module model, IEnumerable<Tensors.Tensor> batches)
+    public static int RefreshBatchNorms(Module model, IEnumerable<Reid.Engine.Tensors.Tensor> batches)
     {
         var layers = model.NamedModules().Select(m => m.Module).OfType<BatchNorm>().ToList();
         var momenta = layers.Select(l => l.Momentum).ToArray();

@@ -1,8 +1,9 @@
 using Reid.Core;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Reid.Training.Backbones;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
-using Reid.Training.Autograd;
 using Reid.Training.Export;
 
 namespace Reid.Training.Tests.Backbones;

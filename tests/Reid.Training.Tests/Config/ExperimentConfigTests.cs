@@ -83,7 +83,7 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal(0.05, c.Augmentation.ColorJitter.Hue);
         Assert.Equal(OptimizerKind.Sgd, c.Training.Optimizer);
         Assert.True(c.Training.Nesterov);
-        Assert.Equal(Reid.Training.Tensors.PrecisionSetting.Bf16, c.Training.Precision);
+        Assert.Equal(Reid.Engine.Tensors.PrecisionSetting.Bf16, c.Training.Precision);
         Assert.Equal(ScheduleKind.Step, c.Training.Schedule.Kind);
         Assert.Equal([10, 20], c.Training.Schedule.Milestones);
         Assert.True(c.Losses.Triplet.SoftMargin);
@@ -126,7 +126,7 @@ public sealed class ExperimentConfigTests : IDisposable
     [Fact]
     public void Precision_defaults_to_auto_and_an_unknown_value_names_the_choices()
     {
-        Assert.Equal(Reid.Training.Tensors.PrecisionSetting.Auto, Parse(Base).Training.Precision);
+        Assert.Equal(Reid.Engine.Tensors.PrecisionSetting.Auto, Parse(Base).Training.Precision);
         var e = Error(Base + "training:\n  precision: fp16\n");
         Assert.Contains("training.precision", e);
         Assert.Contains("auto, f32, bf16", e);
@@ -137,7 +137,7 @@ public sealed class ExperimentConfigTests : IDisposable
     {
         var configs = Path.Combine(Reid.Core.ProjectPaths.RepoRoot!, "configs");
         foreach (var recipe in Directory.GetFiles(configs, "*.yaml").Where(f => File.ReadAllText(f).Contains("training:")))
-            Assert.True(ExperimentConfigLoader.Load(recipe).Training.Precision == Reid.Training.Tensors.PrecisionSetting.Auto, recipe);
+            Assert.True(ExperimentConfigLoader.Load(recipe).Training.Precision == Reid.Engine.Tensors.PrecisionSetting.Auto, recipe);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
+using Reid.Engine.Tensors;
 using Reid.Training.Config;
 using Reid.Training.Data;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Tests.Data;
 

@@ -1,6 +1,8 @@
-using Reid.Training.Layers;
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Reid.Training.Losses;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Tests.Losses;
 

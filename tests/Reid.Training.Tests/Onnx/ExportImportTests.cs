@@ -1,11 +1,12 @@
-using Reid.Onnx.Proto;
 using Reid.Core;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
+using Reid.Onnx.Proto;
 using Reid.TestSupport;
 using Reid.Training.Backbones;
 using Reid.Training.Export;
 using Reid.Training.Import;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Tests.Onnx;
 

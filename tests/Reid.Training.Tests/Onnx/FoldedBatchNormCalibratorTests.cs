@@ -1,10 +1,11 @@
 using Reid.Core;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Reid.Imaging;
 using Reid.TestSupport;
 using Reid.Training.Backbones;
 using Reid.Training.Import;
-using Reid.Training.Layers;
-using Reid.Training.Tensors;
 
 namespace Reid.Training.Tests.Onnx;
 
@@ -13,7 +14,7 @@ public class FoldedBatchNormCalibratorTests
     private static float[] Forward(Module m, Tensor x)
     {
         using var scope = new TensorScope();
-        using var noGrad = Reid.Training.Autograd.Tape.NoGrad();
+        using var noGrad = Reid.Engine.Autograd.Tape.NoGrad();
         return m.Forward(x).ToArray();
     }
 

@@ -1,13 +1,14 @@
+using Reid.Engine.Autograd;
+using Reid.Engine.Functional;
+using Reid.Engine.Modules;
+using Reid.Engine.Optim;
+using Reid.Engine.Tensors;
 using Reid.Inference;
 using Reid.TestSupport;
-using Reid.Training.Autograd;
 using Reid.Training.Backbones;
 using Reid.Training.Export;
 using Reid.Training.Import;
-using Reid.Training.Layers;
-using Reid.Training.Optim;
-using Reid.Training.Tensors;
-using Tensor = Reid.Training.Tensors.Tensor;
+using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Tests.Onnx;
 

@@ -1,7 +1,8 @@
 using Reid.Core;
+using Reid.Engine.Checkpoints;
 using Reid.TestSupport;
-using Reid.Training.Checkpoints;
 using Reid.Training.Config;
+using Reid.Training.Reports;
 using Reid.Training.Tests.Support;
 using Reid.Training.Trainer;
 
@@ -71,7 +72,7 @@ public sealed class TrainerTests
         Assert.Contains("wall time", File.ReadAllText(result.ModelCardPath!), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("non-commercial", File.ReadAllText(result.ModelCardPath!));
         // the card names the machine the wall time came from, and the arithmetic `auto` chose there
-        var cpu = Reid.Training.Tensors.CpuCapabilities.Current;
+        var cpu = Reid.Engine.Tensors.CpuCapabilities.Current;
         Assert.Contains($"{cpu.CpuModel}, {cpu.LogicalCpus} logical CPU(s), oneDNN {cpu.OneDnnVersion} ISA {cpu.Isa}, bf16 {(cpu.Bf16 ? "yes" : "no")}", File.ReadAllText(result.ModelCardPath!));
         Assert.Contains("Arithmetic: precision auto -> " + (cpu.Bf16 ? "bf16" : "f32"), File.ReadAllText(result.ModelCardPath!));
         Assert.Contains("<svg", File.ReadAllText(result.CurvesPath));
@@ -83,8 +84,8 @@ public sealed class TrainerTests
     {
         using var dir = new TempDir();
         var cfg = Config(dir, ids: 8, epochs: 2, batches: 1, output: "run");
-        cfg = cfg with { Training = cfg.Training with { Precision = Reid.Training.Tensors.PrecisionSetting.Bf16 } };
-        var cpu = Reid.Training.Tensors.CpuCapabilities.Current;
+        cfg = cfg with { Training = cfg.Training with { Precision = Reid.Engine.Tensors.PrecisionSetting.Bf16 } };
+        var cpu = Reid.Engine.Tensors.CpuCapabilities.Current;
         if (!cpu.Bf16Available)
         {
             var e = Assert.Throws<ReidException>(() => new TrainingRun(cfg, new TrainerOptions { Export = false }));

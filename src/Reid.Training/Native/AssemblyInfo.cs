@@ -1,4 +1,0 @@
-using System.Runtime.CompilerServices;
-
-// The native binding is internal; its tests check version handling and counters directly.
-[assembly: InternalsVisibleTo("Reid.Training.Tests")]
