@@ -4,7 +4,7 @@ using Reid.Core;
 using Reid.Data;
 using Reid.Evaluation;
 using Reid.Gallery;
-using Reid.Server;
+using Reid.Gallery.Video;
 using Reid.Video;
 using Reid.Video.Calibration;
 using Spectre.Console;
