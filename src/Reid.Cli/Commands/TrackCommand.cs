@@ -51,10 +51,10 @@ internal static class TrackCommand
             var camId = parse.GetValue(camera)!;
 
             using var extractor = new VideoPersonExtractor(cfg, parse.GetValue(detector));
-            (VideoTracks Tracks, TrackingScore? Score) run = default;
+            VideoTracks result = null!;
+            TrackingScore? score = null;
             RunWithProgress($"tracking {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", p =>
-                run = TrackingScore.Track(extractor, path, range, camId, groundTruth, p, CancellationToken.None));
-            var (result, score) = run;
+                (result, score) = TrackingScore.Track(extractor, path, range, camId, groundTruth, p, CancellationToken.None));
             if (result.Stats.Warning is { } warning) Console.Error.WriteLine($"reid: warning: {warning}");
             var (metrics, hota, ap) = (score?.Mot, score?.Hota, score?.Detection);
 
