@@ -5,28 +5,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Gallery.Video;
 using Reid.Imaging;
 using Reid.Video;
 using Reid.Video.Calibration;
 
 namespace Reid.Server;
-
-/// <summary>Turns a video person track into gallery crops with their provenance (video, frame, time, box).</summary>
-public static class VideoCrops
-{
-    public static IReadOnlyList<CropInput> From(PersonTrack track, string videoName) =>
-        track.Crops.Select(c => new CropInput(c.Image, new SightingSource(
-            Camera: track.Camera, Source: videoName, Frame: c.Observation.Frame, SourceTime: c.Observation.Timestamp,
-            Box: new Reid.Gallery.BoundingBox(c.Observation.Box.X, c.Observation.Box.Y, c.Observation.Box.Width, c.Observation.Box.Height)))).ToArray();
-
-    /// <summary>The track to enrol when a video shows several people: the requested one, else the one seen longest.</summary>
-    public static PersonTrack Choose(IReadOnlyList<PersonTrack> tracks, int? id, string videoName)
-    {
-        if (tracks.Count == 0) throw new ReidException($"{videoName}: no person was tracked in the chosen frames");
-        if (id is { } t) return tracks.FirstOrDefault(x => x.Id == t) ?? throw new ReidException($"{videoName}: no track {t} (tracks: {string.Join(", ", tracks.Select(x => x.Id))})");
-        return tracks.OrderByDescending(x => x.Observations.Count).First();
-    }
-}
 
 public enum VideoJobState { Queued, Running, Done, Failed }
 

@@ -3,7 +3,7 @@ using Reid.TestSupport;
 
 namespace Reid.Gallery.Tests;
 
-/// <summary>The load test as CI runs it: a second process drives concurrent identify + enrol for a few seconds.</summary>
+/// <summary>The load test as CI runs it: a second process (bench/Reid.LoadTest) drives concurrent identify + enrol for a few seconds.</summary>
 public class LoadTests
 {
     [Fact]
@@ -20,7 +20,7 @@ public class LoadTests
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "reid.dll"), "gallery", "loadtest", "--url", server.BaseAddress.ToString().TrimEnd('/'),
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "reid-loadtest.dll"), "--url", server.BaseAddress.ToString().TrimEnd('/'),
                 "--key", server.WriteKey, "--images", images.Path, "--duration", "4", "--identify-clients", "3", "--enrol-clients", "2", "--json", json },
         };
         using var child = System.Diagnostics.Process.Start(psi)!;

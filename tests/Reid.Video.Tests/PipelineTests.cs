@@ -77,7 +77,7 @@ public class OutputTests
         var track = new PersonTrack(2, "cam A", [obs], [new TrackCrop(obs, RgbImage.Blank(4, 8))], [1f], 1);
         Assert.Equal(1, TrackExport.WriteCrops(dir.Path, [track]));
         Assert.True(File.Exists(Path.Combine(dir.Path, "cam_A_0002", "000012_03.jpg")));
-        MotFile.Write(dir.File("t.txt"), TrackExport.ToMotRows([track]));
+        MotFile.Write(dir.File("t.txt"), MotFile.Rows([track]));
         Assert.StartsWith("12,2,0,0,4,8,0.9", File.ReadAllText(dir.File("t.txt")));
     }
 }
@@ -148,7 +148,7 @@ public class VideoPersonExtractorTests
             Assert.Equal(t.Observations.OrderBy(o => o.Frame).Select(o => o.Frame), t.Observations.Select(o => o.Frame));
         }
         var gt = MotFile.Read(Path.Combine(tud, "gt", "gt.txt")).Where(r => r.Frame <= 60).ToList();
-        var m = MotEvaluator.Evaluate(gt, TrackExport.ToMotRows(result.Tracks).ToList());
+        var m = MotEvaluator.Evaluate(gt, MotFile.Rows(result.Tracks).ToList());
         Assert.True(m.Mota > 0.55 && m.Idf1 > 0.65, $"MOTA {m.Mota} IDF1 {m.Idf1}");
     }
 }

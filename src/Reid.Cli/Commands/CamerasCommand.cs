@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Gallery.Video;
 using Reid.Inference;
 using Reid.SpatialTemporal;
 using Reid.Video;

@@ -1,10 +1,9 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Reid.Core;
-using Reid.Data;
 using Reid.Evaluation;
 using Reid.Evaluation.Report;
+using Reid.SpatialTemporal;
+using Reid.Training.Trainer;
 using Spectre.Console;
 using static Reid.Cli.Commands.EmbeddingCommandSupport;
 
@@ -44,53 +43,27 @@ internal static class EvaluateCommand
 
         command.SetAction(p =>
         {
-            var clock = Stopwatch.StartNew();
-            var seconds = new JsonObject();
-            void Lap(string what) { seconds[what] = Math.Round(clock.Elapsed.TotalSeconds, 3); clock.Restart(); }
-            if (p.GetValue(topK) < 1) throw new ReidException("--top-k must be at least 1");
+            var clock = new StageClock();
+            var kind = p.GetValue(metric) == "euclidean" ? DistanceKind.Euclidean : DistanceKind.Cosine;
+            var options = new EvaluationPipelineOptions { Metric = kind, ReRank = p.GetValue(rerank), TopK = p.GetValue(topK) };
+            options.Validate();
 
             var recipe = p.GetValue(validationOf);
             if (recipe is null && p.GetValue(data.Root) is null)
                 throw new ReidException("give the images to score on: --root (a data set folder or CSV file) or --validation-of (a training recipe)");
-            var dataset = recipe is not null ? ValidationFold(recipe, p, data) : data.Load(p);
-            var stModel = p.GetValue(st) is { } stFile ? SpatialTemporal.SpatialTemporalModel.Load(stFile) : null;
+            if (recipe is not null && (p.GetValue(data.Root) is not null || p.GetValue(data.Split) is not null))
+                throw new ReidException("--validation-of takes its images from the recipe's data section; drop --root and --split");
+            var dataset = recipe is not null ? TrainingData.ValidationFold(recipe) : data.Load(p);
+            if (p.GetValue(st) is { } stFile) options = options with { Stage = new SpatialTemporalStage(SpatialTemporalModel.Load(stFile)) };
             var modelPath = ModelPath(p, model);
             using var embedder = OpenModel(modelPath, p.GetValue(flip), p.GetValue(batch));
-            Lap("load");
-            var embedded = EmbedWithProgress(embedder, [("query", dataset.Query), ("gallery", dataset.Gallery)], p.GetValue(batch), p.GetValue(skipBad));
-            var (query, gallery) = (embedded[0], embedded[1]);
-            if (query.Records.Count == 0 || gallery.Records.Count == 0) throw new ReidException("no readable query or gallery images left");
-            Lap("embed");
+            options = options with { DeclaredThreshold = embedder.DeclaredThreshold?.Score };
+            clock.Lap("load");
+            var run = EvaluationPipeline.Run(dataset, lists => EmbedWithProgress(embedder, lists, p.GetValue(batch), p.GetValue(skipBad)), options, clock);
+            foreach (var w in run.Warnings) Console.Error.WriteLine($"reid: warning: {w}");
+            var (query, gallery, result) = (run.Query, run.Gallery, run.Result);
 
-            var kind = p.GetValue(metric) == "euclidean" ? DistanceKind.Euclidean : DistanceKind.Cosine;
-            var appearance = DistanceMatrix.Compute(query.Embeddings, gallery.Embeddings, kind);
-            Lap("distance");
-            // The matrix that ranks: appearance, then each optional stage in turn (spatial-temporal fusion slots in here).
-            var ranking = appearance;
-            if (p.GetValue(rerank))
-            {
-                var qq = DistanceMatrix.Compute(query.Embeddings, query.Embeddings, kind);
-                var gg = DistanceMatrix.Compute(gallery.Embeddings, gallery.Embeddings, kind);
-                ranking = stModel is not null ? StCommand.Rank(stModel, ranking, query.Records, gallery.Records, qq, gg) : ReRanker.Apply(ranking, qq, gg);
-                Lap("rerank");
-            }
-            else if (stModel is not null)
-            {
-                ranking = StCommand.Rank(stModel, ranking, query.Records, gallery.Records, null, null);
-                Lap("st");
-            }
-
-            var options = new EvaluationOptions(TopK: p.GetValue(topK), Verification: false);
-            // Verification thresholds must hold for one pair on its own, so they come from the appearance distance.
-            var result = Evaluator.Evaluate(ranking, query.Records, gallery.Records, options)
-                with { Verification = Verification.Compute(appearance, query.Records, gallery.Records) };
-            // Open-set identification (ISO/IEC 19795-1): half the gallery's people enrolled, every query a probe; at the
-            // threshold the model declares and at the thresholds that hold the false-positive identification rate.
-            var openSet = kind == DistanceKind.Cosine ? OpenSetIdentification.Compute(appearance, query.Records, gallery.Records) : null;
-            var openPoints = openSet is null ? new List<(string Label, OpenSetPoint Point)>() : OpenSetPoints(openSet, embedder.DeclaredThreshold?.Score);
-            Lap("evaluate");
-
-            PrintSummary(result, openSet, openPoints);
+            PrintSummary(run);
             var settings = new List<KeyValuePair<string, string>>
             {
                 new("model", modelPath), new("model id", embedder.ModelId), new("data set", dataset.Name),
@@ -98,7 +71,7 @@ internal static class EvaluateCommand
                 new("validation fold of", recipe ?? "-"),
                 new("queries / gallery", $"{query.Records.Count:N0} / {gallery.Records.Count:N0}"),
                 new("distance", kind.ToString().ToLowerInvariant()), new("re-ranking", p.GetValue(rerank) ? "k-reciprocal (20, 6, 0.3)" : "no"), new("spatial-temporal", p.GetValue(st) ?? "no"),
-                new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", (query.Bad.Count + gallery.Bad.Count).ToString()),
+                new("flip", p.GetValue(flip) ? "yes" : "no"), new("unreadable images skipped", run.BadImages.ToString()),
             };
             if (p.GetValue(ranks) is { } ranksPath) RankListCsv.Write(ranksPath, result, query.Records, gallery.Records, p.GetValue(topK));
             if (p.GetValue(report) is { } reportDir)
@@ -106,7 +79,7 @@ internal static class EvaluateCommand
                 var page = HtmlReport.Write(reportDir, result, query.Records, gallery.Records, new ReportOptions($"reid evaluate — {Path.GetFileName(modelPath)} on {dataset.Name}", settings));
                 Console.Error.WriteLine($"report: {page}");
             }
-            Lap("outputs");
+            clock.Lap("outputs");
             if (p.GetValue(json) is { } jsonPath)
             {
                 var j = EvaluationJson.ToJson(result);
@@ -118,17 +91,9 @@ internal static class EvaluateCommand
                 j["rerank"] = p.GetValue(rerank);
                 j["st"] = p.GetValue(st);
                 j["flip"] = p.GetValue(flip);
-                j["bad_images"] = query.Bad.Count + gallery.Bad.Count;
-                if (openSet is not null)
-                    j["open_set"] = new JsonObject
-                    {
-                        ["enrolled_identities"] = openSet.EnrolledIdentities, ["mated_probes"] = openSet.MatedProbes, ["non_mated_probes"] = openSet.NonMatedProbes,
-                        ["points"] = new JsonArray(openPoints.Select(o => (JsonNode)new JsonObject
-                        {
-                            ["at"] = o.Label, ["threshold"] = o.Point.Threshold, ["fpir"] = o.Point.Fpir, ["dir"] = o.Point.Dir,
-                        }).ToArray()),
-                    };
-                j["seconds"] = seconds;
+                j["bad_images"] = run.BadImages;
+                if (run.OpenSetJson() is { } openSet) j["open_set"] = openSet;
+                j["seconds"] = clock.Seconds;
                 EvaluationJson.Write(jsonPath, j);
             }
             return CliRunner.Ok;
@@ -136,30 +101,9 @@ internal static class EvaluateCommand
         return command;
     }
 
-    /// <summary>The query and gallery a recipe's run scores itself on: its held-out fold of the training identities.</summary>
-    private static ReidDataset ValidationFold(string recipe, ParseResult p, DatasetOptions data)
+    private static void PrintSummary(EvaluationRun run)
     {
-        if (p.GetValue(data.Root) is not null || p.GetValue(data.Split) is not null)
-            throw new ReidException("--validation-of takes its images from the recipe's data section; drop --root and --split");
-        var config = Training.Config.ExperimentConfigLoader.Load(recipe);
-        var v = config.Data.Validation;
-        if (v.Folds == 0)
-            throw new ReidException($"{recipe} trains on every identity (data.validation.folds: 0), so it has no validation fold to score on");
-        var fold = Training.Trainer.TrainingData.Load(config.Data);
-        return new ReidDataset($"{config.Name}: validation fold {v.Fold + 1}/{v.Folds} of {config.Data.Dataset.ToString().ToLowerInvariant()}", fold.EvaluationQuery, fold.EvaluationGallery);
-    }
-
-    private static List<(string Label, OpenSetPoint Point)> OpenSetPoints(OpenSetResult r, double? declared)
-    {
-        var points = new List<(string, OpenSetPoint)>();
-        if (declared is { } t) points.Add(("the model's threshold", r.At(t)));
-        foreach (var target in new[] { 1e-1, 1e-2 })
-            if (r.AtFpir(target) is { } p && double.IsFinite(p.Threshold)) points.Add(($"FPIR {target:0e0}", p));
-        return points;
-    }
-
-    private static void PrintSummary(EvaluationResult r, OpenSetResult? openSet, List<(string Label, OpenSetPoint Point)> openPoints)
-    {
+        var r = run.Result;
         var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
         void Row(string k, string v) => table.AddRow(k, v);
         Row("Rank-1", $"{r.Rank1:0.0000}"); Row("Rank-5", $"{r.Rank5:0.0000}"); Row("Rank-10", $"{r.Rank10:0.0000}");
@@ -170,10 +114,10 @@ internal static class EvaluateCommand
             Row("ROC AUC", $"{v.Auc:0.0000}");
             foreach (var op in v.OperatingPoints) Row($"TAR @ FAR {op.TargetFar:0e0} (threshold)", $"{op.Tar:0.0000} ({op.Threshold:0.0000})");
         }
-        if (openSet is not null)
+        if (run.OpenSet is { } openSet)
         {
             Row("open set: enrolled / mated / non-mated", $"{openSet.EnrolledIdentities} / {openSet.MatedProbes} / {openSet.NonMatedProbes}");
-            foreach (var (label, o) in openPoints) Row($"DIR, FPIR @ {label} ({o.Threshold:0.0000})", $"{o.Dir:0.0000}, {o.Fpir:0.0000}");
+            foreach (var (label, o) in run.OpenSetPoints) Row($"DIR, FPIR @ {label} ({o.Threshold:0.0000})", $"{o.Dir:0.0000}, {o.Fpir:0.0000}");
         }
         AnsiConsole.Write(table);
     }

@@ -4,7 +4,7 @@ using Reid.Core;
 using Reid.Data;
 using Reid.Evaluation;
 using Reid.Gallery;
-using Reid.Server;
+using Reid.Gallery.Video;
 using Reid.Video;
 using Reid.Video.Calibration;
 using Spectre.Console;
@@ -13,7 +13,7 @@ namespace Reid.Cli.Commands;
 
 /// <summary>
 /// `reid gallery …`: the stored gallery from the command line (enrol, verify, identify, search, list, delete,
-/// reembed, keys, calibrate, bench-search, loadtest). Every subcommand takes --data DIR (SQLite) or
+/// reembed, keys, calibrate, bench-search). Every subcommand takes --data DIR (SQLite) or
 /// --database CONNSTRING (PostgreSQL); answers can go to --json FILE.
 /// </summary>
 internal static class GalleryCommand
@@ -32,8 +32,7 @@ internal static class GalleryCommand
         command.Subcommands.Add(Reembed());
         command.Subcommands.Add(Keys());
         command.Subcommands.Add(Calibrate());
-        command.Subcommands.Add(GalleryBenchCommands.BenchSearch());
-        command.Subcommands.Add(GalleryBenchCommands.LoadTest());
+        command.Subcommands.Add(GalleryBenchSearchCommand.Create());
         return command;
     }
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Reid.Core;
-using Reid.Data;
 using Reid.Evaluation;
 using Reid.SpatialTemporal;
 using Spectre.Console;
@@ -85,19 +84,6 @@ internal static class StCommand
             return CliRunner.Ok;
         });
         return command;
-    }
-
-    /// <summary>
-    /// The `--st` stage of `reid evaluate`: fuses the appearance distances with the model's travel times and,
-    /// with re-ranking, re-ranks the fused distances (fusion first, as ST-ReID). Warnings go to stderr.
-    /// </summary>
-    public static DistanceMatrix Rank(SpatialTemporalModel st, DistanceMatrix appearance, IReadOnlyList<ImageRecord> query, IReadOnlyList<ImageRecord> gallery,
-                                      DistanceMatrix? queryQuery, DistanceMatrix? galleryGallery)
-    {
-        var reRanking = queryQuery is null ? null : new ReRankingOptions();
-        var (ranking, report) = SpatialTemporalRanking.Apply(st, appearance, query, gallery, queryQuery, galleryGallery, reRanking);
-        foreach (var w in report.Warnings) Console.Error.WriteLine($"reid: warning: {w}");
-        return ranking;
     }
 
     private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -2,10 +2,8 @@ using System.CommandLine;
 using Reid.Core;
 using Reid.Video;
 using Reid.Video.Decoding;
-using Reid.Video.Detectors;
 using Reid.Video.Metrics;
 using Reid.Video.Output;
-using Detection = Reid.Video.Detection;
 using Spectre.Console;
 
 namespace Reid.Cli.Commands;
@@ -53,25 +51,12 @@ internal static class TrackCommand
             var camId = parse.GetValue(camera)!;
 
             using var extractor = new VideoPersonExtractor(cfg, parse.GetValue(detector));
-            var detections = new Dictionary<long, List<Detection>>();
             VideoTracks result = null!;
+            TrackingScore? score = null;
             RunWithProgress($"tracking {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}", p =>
-                result = extractor.ExtractDetailed(path, range, camId, p, CancellationToken.None,
-                    groundTruth is null ? null : (frame, dets) => detections[frame.Number] = dets.ToList()));
+                (result, score) = TrackingScore.Track(extractor, path, range, camId, groundTruth, p, CancellationToken.None));
             if (result.Stats.Warning is { } warning) Console.Error.WriteLine($"reid: warning: {warning}");
-
-            MotMetrics? metrics = null;
-            HotaMetrics? hota = null;
-            DetectionEvaluator.Result? ap = null;
-            if (groundTruth is not null)
-            {
-                var processed = detections.Keys.ToHashSet();
-                var gtInRange = groundTruth.Where(r => processed.Contains(r.Frame)).ToList();
-                var hypotheses = TrackExport.ToMotRows(result.Tracks).ToList();
-                metrics = MotEvaluator.Evaluate(gtInRange, hypotheses);
-                hota = HotaEvaluator.Evaluate(gtInRange, hypotheses);
-                ap = DetectionEvaluator.AveragePrecision50(detections, gtInRange);
-            }
+            var (metrics, hota, ap) = (score?.Mot, score?.Hota, score?.Detection);
 
             var s = result.Stats;
             Console.WriteLine($"{result.Tracks.Count} tracks from {s.Frames} frames of {path} (camera {camId})");
@@ -96,7 +81,7 @@ internal static class TrackCommand
             {
                 Directory.CreateDirectory(outDir);
                 TrackExport.WriteJson(Path.Combine(outDir, "tracks.json"), document);
-                MotFile.Write(Path.Combine(outDir, "tracks.txt"), TrackExport.ToMotRows(result.Tracks));
+                MotFile.Write(Path.Combine(outDir, "tracks.txt"), MotFile.Rows(result.Tracks));
                 int crops = TrackExport.WriteCrops(Path.Combine(outDir, "crops"), result.Tracks);
                 if (!parse.GetValue(noVideo))
                     RunWithProgress("writing annotated.mp4", _ =>

@@ -39,6 +39,20 @@ public sealed record TrainingData(
         return (images, dataset.Name);
     }
 
+    /// <summary>
+    /// The query and gallery a recipe's run scores itself on, its held-out fold of the training identities:
+    /// `reid evaluate --validation-of` chooses inference options (flip, re-ranking) on it, never on the test set.
+    /// </summary>
+    public static ReidDataset ValidationFold(string recipe)
+    {
+        var config = ExperimentConfigLoader.Load(recipe);
+        var v = config.Data.Validation;
+        if (v.Folds == 0)
+            throw new ReidException($"{recipe} trains on every identity (data.validation.folds: 0), so it has no validation fold to score on");
+        var fold = Load(config.Data);
+        return new ReidDataset($"{config.Name}: validation fold {v.Fold + 1}/{v.Folds} of {config.Data.Dataset.ToString().ToLowerInvariant()}", fold.EvaluationQuery, fold.EvaluationGallery);
+    }
+
     public static TrainingData Load(DataConfig d, EvaluationSet on = EvaluationSet.Validation)
     {
         var spec = new DatasetSpec(d.Dataset, d.Root, string.IsNullOrWhiteSpace(d.Split) ? null : d.Split);

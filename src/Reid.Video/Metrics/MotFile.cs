@@ -15,6 +15,10 @@ public readonly record struct MotRow(long Frame, int Id, BoundingBox Box, float 
 /// </summary>
 public static class MotFile
 {
+    /// <summary>Tracks as MOT rows (one per observation), what MOT files hold and the MOT metrics score.</summary>
+    public static IEnumerable<MotRow> Rows(IEnumerable<PersonTrack> tracks) =>
+        tracks.SelectMany(t => t.Observations.Select(o => new MotRow(o.Frame, t.Id, o.Box, o.Score)));
+
     public static IReadOnlyList<MotRow> Read(string path)
     {
         if (!File.Exists(path)) throw new ReidException($"MOT file not found: {path}");

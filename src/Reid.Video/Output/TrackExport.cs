@@ -10,9 +10,6 @@ namespace Reid.Video.Output;
 /// <summary>Writes tracks as MOT text, JSON, per-track crops and an annotated video.</summary>
 public static class TrackExport
 {
-    public static IEnumerable<MotRow> ToMotRows(IEnumerable<PersonTrack> tracks) =>
-        tracks.SelectMany(t => t.Observations.Select(o => new MotRow(o.Frame, t.Id, o.Box, o.Score)));
-
     /// <summary>Crops as <c>DIR/&lt;camera&gt;_&lt;track&gt;/NNNNNN_BB.jpg</c> (frame number, box index in that frame).</summary>
     public static int WriteCrops(string dir, IEnumerable<PersonTrack> tracks, int jpegQuality = 90)
     {

@@ -1,80 +1,11 @@
 using System.Collections.Concurrent;
-using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Reid.Core;
-using Reid.Gallery;
 using Reid.Server;
-using Spectre.Console;
+using Reid.Training.Benchmark;
 
-namespace Reid.Cli.Commands;
-
-/// <summary>`reid gallery bench-search` (exact search vs memory bandwidth) and `reid gallery loadtest` (HTTP load from a second process).</summary>
-internal static class GalleryBenchCommands
-{
-    public static Command BenchSearch()
-    {
-        var sizes = new Option<int[]>("--sizes") { Description = "Stored embeddings", DefaultValueFactory = _ => [10_000, 100_000, 1_000_000], AllowMultipleArgumentsPerToken = true };
-        var dim = new Option<int>("--dim") { Description = "Embedding length", DefaultValueFactory = _ => 512 };
-        var queries = new Option<int>("--queries") { Description = "Timed queries per size", DefaultValueFactory = _ => 100 };
-        var half = new Option<bool>("--half") { Description = "Also measure fp16 storage" };
-        var threads = new Option<int>("--threads") { Description = "Cores one query may use", DefaultValueFactory = _ => 1 };
-        var compare = new Option<bool>("--compare") { Description = "Also time the reference scan (one dot per row; fp16 widened into a buffer), alternating query by query with the fused one" };
-        var json = new Option<string?>("--json") { Description = "Write the figures as JSON" };
-        var c = new Command("bench-search", "Benchmark exact top-50 search on synthetic embeddings: queries/s, p50/p99, fraction of memory bandwidth")
-            { sizes, dim, queries, half, threads, compare, json };
-        c.SetAction(parse =>
-        {
-            var results = new List<SearchBenchmarkResult>();
-            var table = new Table().AddColumns("stored", "dtype", "kernel", "queries/s", "p50 ms", "p99 ms", "scan GB/s", "memory GB/s", "bound q/s", "of bound", "speed-up");
-            foreach (var n in parse.GetValue(sizes)!)
-            foreach (var h in parse.GetValue(half) ? new[] { false, true } : [false])
-            {
-                var pair = SearchBenchmark.Run(n, parse.GetValue(dim), h, parse.GetValue(queries), parallelism: parse.GetValue(threads), compare: parse.GetValue(compare));
-                results.AddRange(pair);
-                foreach (var r in pair)
-                    table.AddRow($"{n:N0}", h ? "fp16" : "fp32", r.Kernel, $"{r.QueriesPerSecond:F1}", $"{r.P50Ms:F2}", $"{r.P99Ms:F2}", $"{r.ScannedGBPerSecond:F1}",
-                        $"{r.MemoryReadGBPerSecond:F1}", $"{r.BandwidthBoundQps:F1}", $"{r.FractionOfBandwidth:P0}",
-                        pair.Count > 1 ? $"{r.QueriesPerSecond / pair[0].QueriesPerSecond:F2}x" : "");
-                GC.Collect();
-            }
-            AnsiConsole.Write(table);
-            GalleryCommand.WriteJson(parse.GetValue(json), new { machine = MachineNote(), results });
-            return CliRunner.Ok;
-        });
-        return c;
-    }
-
-    internal static string MachineNote() =>
-        $"{Reid.Engine.Tensors.CpuCapabilities.Current.Summary}; load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?")} (shared machine)";
-
-    public static Command LoadTest()
-    {
-        var url = new Option<string>("--url") { Description = "Server base URL (127.0.0.1 only)", Required = true };
-        var key = new Option<string>("--key") { Description = "A read-write API key", Required = true };
-        var images = new Option<string>("--images") { Description = "Folder of person crops to enrol and probe with", Required = true };
-        var duration = new Option<double>("--duration") { Description = "Seconds", DefaultValueFactory = _ => 60 };
-        var identifiers = new Option<int>("--identify-clients") { Description = "Concurrent identify clients", DefaultValueFactory = _ => 3 };
-        var enrollers = new Option<int>("--enrol-clients") { Description = "Concurrent enrol clients", DefaultValueFactory = _ => 1 };
-        var json = new Option<string?>("--json") { Description = "Write the figures as JSON" };
-        var c = new Command("loadtest", "Concurrent identify + enrol against a running `reid serve`; checks every enrolment is stored and findable")
-            { url, key, images, duration, identifiers, enrollers, json };
-        c.SetAction(parse =>
-        {
-            var baseUri = new Uri(parse.GetValue(url)!);
-            if (!baseUri.IsLoopback) throw new ReidException($"load tests only against a loopback server (127.0.0.1), not {baseUri.Host}");
-            var files = Directory.Exists(parse.GetValue(images)) ? Directory.EnumerateFiles(parse.GetValue(images)!, "*.jpg").Order().Take(2000).ToArray() : [];
-            if (files.Length == 0) throw new ReidException($"{parse.GetValue(images)}: no .jpg images");
-            var result = LoadGenerator.Run(baseUri, parse.GetValue(key)!, files, TimeSpan.FromSeconds(parse.GetValue(duration)),
-                parse.GetValue(identifiers), parse.GetValue(enrollers)).GetAwaiter().GetResult();
-            Console.WriteLine(JsonSerializer.Serialize(result, GalleryCommand.Json));
-            GalleryCommand.WriteJson(parse.GetValue(json), result);
-            return result.Errors == 0 && result.LostEnrolments == 0 && result.UnfindableEnrolments == 0 ? CliRunner.Ok : CliRunner.UserError;
-        });
-        return c;
-    }
-}
+namespace Reid.LoadTest;
 
 public sealed record LoadTestResult(double Seconds, int IdentifyClients, int EnrolClients, int Requests, double RequestsPerSecond,
     double P50Ms, double P99Ms, int Identifies, double IdentifyP50Ms, double IdentifyP99Ms, int Enrolments, double EnrolP50Ms, double EnrolP99Ms,
@@ -85,7 +16,7 @@ public sealed record LoadTestResult(double Seconds, int IdentifyClients, int Enr
 }
 
 /// <summary>The HTTP load: identify clients post one probe each time, enrol clients post a new identity of two crops each time.</summary>
-internal static class LoadGenerator
+public static class LoadGenerator
 {
     public static async Task<LoadTestResult> Run(Uri baseUri, string key, string[] files, TimeSpan duration, int identifyClients, int enrolClients)
     {
@@ -181,7 +112,7 @@ internal static class LoadGenerator
         var all = identify.Concat(enrol).ToArray();
         return new LoadTestResult(seconds, identifyClients, enrolClients, all.Length, all.Length / seconds,
             Percentile(all, 0.5), Percentile(all, 0.99), identify.Count, Percentile(identify, 0.5), Percentile(identify, 0.99),
-            enrol.Count, Percentile(enrol, 0.5), Percentile(enrol, 0.99), errors.Values.Sum(), errors, lost, GalleryBenchCommands.MachineNote())
+            enrol.Count, Percentile(enrol, 0.5), Percentile(enrol, 0.99), errors.Values.Sum(), errors, lost, BenchmarkMachine.Note())
         {
             UnfindableEnrolments = unfindable,
         };

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Reid.Core;
-using Reid.Gallery;
 using Reid.Imaging;
+using Reid.Video;
+using Reid.Video.CrossCamera;
 using Reid.Video.Tracking;
-using GallerySource = Reid.Gallery.SightingSource;
-using GalleryBox = Reid.Gallery.BoundingBox;
+using TrackSighting = Reid.Video.CrossCamera.Sighting;
 
-namespace Reid.Video.CrossCamera;
+namespace Reid.Gallery.Video;
 
 /// <summary>The tracks one camera's video gave.</summary>
 public sealed record CameraRun(CameraVideo Video, IReadOnlyList<PersonTrack> Tracks);
@@ -17,7 +17,7 @@ public sealed record CameraRun(CameraVideo Video, IReadOnlyList<PersonTrack> Tra
 /// similarity of its tracks' mean embedding to the gallery identity it matched (null when new), its tracks,
 /// and how many sightings (crops) were stored.
 /// </summary>
-public sealed record NetworkIdentity(long IdentityId, string Name, bool IsNew, double? Score, IReadOnlyList<Sighting> Tracks, int StoredSightings);
+public sealed record NetworkIdentity(long IdentityId, string Name, bool IsNew, double? Score, IReadOnlyList<TrackSighting> Tracks, int StoredSightings);
 
 public sealed record CameraNetworkOptions
 {
@@ -38,7 +38,7 @@ public sealed record CameraNetworkOptions
 public static class CameraNetwork
 {
     public static IReadOnlyList<NetworkIdentity> Identify(IReadOnlyList<CameraRun> runs, GalleryService gallery,
-        CameraNetworkOptions? options = null, Func<Sighting, Sighting, bool>? canBeSame = null)
+        CameraNetworkOptions? options = null, Func<TrackSighting, TrackSighting, bool>? canBeSame = null)
     {
         options ??= new CameraNetworkOptions();
         var withTracks = runs.Where(r => r.Tracks.Count > 0).ToList();
@@ -58,7 +58,7 @@ public static class CameraNetwork
         var result = new List<NetworkIdentity>();
         foreach (var g in global)
         {
-            var crops = g.Sightings.SelectMany(s => Crops(s.Track, runOf[s.Track])).ToList();
+            var crops = g.Sightings.SelectMany(s => VideoCrops.From(s.Track, runOf[s.Track].Video)).ToList();
             if (g.Name is null)
             {
                 var name = options.NamePrefix + (next++).ToString("D4", CultureInfo.InvariantCulture);
@@ -88,15 +88,6 @@ public static class CameraNetwork
             .Select(g => new KnownIdentity(g.Key.ToString(CultureInfo.InvariantCulture), Embeddings.Mean(g.Select(e => e.Vector).ToList())))
             .ToList();
     }
-
-    private static IEnumerable<CropInput> Crops(PersonTrack track, CameraRun run) =>
-        track.Crops.Select(c => new CropInput(c.Image, new GallerySource(
-            Camera: run.Video.Camera,
-            CapturedAt: run.Video.At(c.Observation.Timestamp),
-            Source: System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(run.Video.Path)),
-            Frame: c.Observation.Frame,
-            SourceTime: c.Observation.Timestamp,
-            Box: new GalleryBox(c.Observation.Box.X, c.Observation.Box.Y, c.Observation.Box.Width, c.Observation.Box.Height))));
 
     private static int NextNumber(GalleryService gallery, string prefix)
     {

@@ -1,6 +1,4 @@
-using Reid.Video.Metrics;
-
-namespace Reid.Video.Detectors;
+namespace Reid.Video.Metrics;
 
 /// <summary>
 /// Person average precision at IoU 0.5 (PASCAL VOC all-point interpolation) over a sequence.

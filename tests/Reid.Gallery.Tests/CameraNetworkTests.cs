@@ -1,40 +1,14 @@
 using Reid.Core;
-using Reid.Gallery;
+using Reid.Gallery.Video;
 using Reid.Imaging;
 using Reid.SpatialTemporal;
 using Reid.TestSupport;
+using Reid.Video;
 using Reid.Video.CrossCamera;
 using Reid.Video.Tracking;
+using VideoBox = Reid.Video.BoundingBox;
 
-namespace Reid.Video.Tests;
-
-public class CameraVideoTests
-{
-    [Fact]
-    public void Parses_camera_path_start_and_an_optional_frame_range()
-    {
-        var v = CameraVideo.Parse("cam 1=/v/a@b.mp4@2026-11-21T10:00:00Z");
-        Assert.Equal(("cam 1", "/v/a@b.mp4", (long?)null), (v.Camera, v.Path, v.From));
-        Assert.Equal(new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero), v.Start);
-        Assert.Equal(new DateTimeOffset(2026, 11, 21, 10, 0, 1, 500, TimeSpan.Zero), v.At(1.5));
-
-        var r = CameraVideo.Parse("c2=x.mp4#601-1200@2026-11-21T11:00:00+01:00");
-        Assert.Equal(("x.mp4", (long?)601, (long?)1200), (r.Path, r.From, r.To));
-        Assert.Equal(v.StartSeconds, r.StartSeconds);   // same instant, other zone
-    }
-
-    [Theory]
-    [InlineData("a.mp4@2026-11-21T10:00:00Z")]             // no camera
-    [InlineData("=a.mp4@2026-11-21T10:00:00Z")]
-    [InlineData("c1=a.mp4")]                              // no start
-    [InlineData("c1=a.mp4@yesterday")]
-    [InlineData("c1=a.mp4@2026-11-21T10:00:00")]           // no zone: ambiguous across machines
-    [InlineData("c1=a.mp4#9-3@2026-11-21T10:00:00Z")]
-    [InlineData("c1=a.mp4#0-3@2026-11-21T10:00:00Z")]
-    [InlineData("c1=#1-3@2026-11-21T10:00:00Z")]
-    public void Refuses_bad_specs_naming_them(string spec) =>
-        Assert.Contains(spec, Assert.Throws<ReidException>(() => CameraVideo.Parse(spec)).Message);
-}
+namespace Reid.Gallery.Tests;
 
 /// <summary>
 /// Global identities against a real (SQLite) gallery with a colour-histogram "ReID model": synthetic people
@@ -80,7 +54,7 @@ public class CameraNetworkTests
     private static PersonTrack Track(int id, int person, long firstFrame, int frames, int shotSeed)
     {
         var obs = Enumerable.Range(0, frames).Select(k => new TrackObservation(firstFrame + k, (firstFrame + k - 1) / 10.0,
-            new BoundingBox(10 + k, 20, 24, 48), 0.9f, 0)).ToList();
+            new VideoBox(10 + k, 20, 24, 48), 0.9f, 0)).ToList();
         var crops = Enumerable.Range(0, 4).Select(k => new TrackCrop(obs[k * (frames - 1) / 3], Crop(person, shotSeed + k))).ToList();
         return new PersonTrack(id, null, obs, crops, Embeddings.Mean(crops.Select(c => Histogram(c.Image)).ToList()), crops.Count);
     }
@@ -115,7 +89,7 @@ public class CameraNetworkTests
         Assert.Equal("cam2.mp4", late.Origin.Source);
         Assert.Equal(11.9, late.Origin.SourceTime!.Value, 6);
         Assert.Equal(T0.AddMinutes(1).AddSeconds(11.9), late.Origin.CapturedAt);
-        Assert.Equal(new Gallery.BoundingBox(30, 20, 24, 48), late.Origin.Box);
+        Assert.Equal(new BoundingBox(30, 20, 24, 48), late.Origin.Box);
         Assert.Equal(4, gallery.List().Count);
 
         var second = CameraNetwork.Identify(TwoCameras(500), gallery);   // same people, other noise
