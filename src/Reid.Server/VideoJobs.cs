@@ -188,10 +188,7 @@ public sealed class VideoJobs : IDisposable
     {
         var job = Get(id) ?? throw new ReidException($"video job {id} does not exist (finished jobs are kept for a while only)");
         if (job.State != VideoJobState.Done) throw new ReidException($"video job {id} is {job.State.ToString().ToLowerInvariant()}, not done");
-        var r = TrackPairCalibration.Calibrate([TrackPairCalibration.FromTracks(job.Tracks, _gallery.Model.Embed)], new TrackCalibrationOptions { TargetFar = far });
-        var source = FormattableString.Invariant($"calibrated at FAR {r.Point.Far:0.#####} on video {job.VideoName} ({r.PeoplePairs} pairs of people seen together, TAR {r.Point.Tar:0.000})");
-        _gallery.Store.SetThreshold(new Threshold(_gallery.Model.Id, r.Point.Threshold, r.Point.Far, source, DateTimeOffset.UtcNow), actor);
-        return r;
+        return ThresholdCalibration.FromVideo(_gallery, [(job.VideoName, job.Tracks)], far, actor);
     }
 
     private PersonTrack Track(string id, int track)

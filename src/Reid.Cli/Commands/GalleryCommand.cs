@@ -373,13 +373,8 @@ internal static class GalleryCommand
                 var tg = ctx.AddTask("embedding gallery", maxValue: set.Gallery.Count);
                 gal = DatasetEmbedding.Run(set.Gallery, g.Model.Embed, progress: n => tg.Value = n);
             });
-            var distances = DistanceMatrix.Compute(q!.Embeddings, gal!.Embeddings, DistanceKind.Cosine);
-            var v = Verification.Compute(distances, q.Records, gal.Records);
-            var point = v.AtFar(parse.GetValue(far));
-            if (!float.IsFinite(point.Threshold)) throw new ReidException("the split has too few pairs to reach that false-accept rate");
-            var source = FormattableString.Invariant($"calibrated at FAR {point.Far:0.#####} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(split) ?? parse.GetValue(root)!))} (TAR {point.Tar:0.000})");
-            g.Store.SetThreshold(new Threshold(g.Model.Id, point.Threshold, point.Far, source, DateTimeOffset.UtcNow), "cli");
-            var open = OpenSetIdentification.Compute(distances, q.Records, gal.Records).At(point.Threshold);
+            var setName = Path.GetFileName(Path.TrimEndingDirectorySeparator(parse.GetValue(split) ?? parse.GetValue(root)!));
+            var (point, v, open) = ThresholdCalibration.FromLabelled(g, q!, gal!, parse.GetValue(far), setName, "cli");
             Console.WriteLine(FormattableString.Invariant($"model {g.Model.Id}: threshold {point.Threshold:F4} at FAR {point.Far:0.#####} (target {point.TargetFar:0.#####}), TAR {point.Tar:F3}, AUC {v.Auc:F4}; {v.Genuine.Length:N0} genuine / {v.Impostor.Length:N0} impostor pairs"));
             Console.WriteLine(FormattableString.Invariant($"open-set (half the gallery's people enrolled): FPIR {open.Fpir:F4}, DIR {open.Dir:F4} at this threshold"));
             WriteJson(parse.GetValue(json), new
@@ -394,11 +389,8 @@ internal static class GalleryCommand
 
     private static int CalibrateOnVideo(GalleryService g, string[] videos, string? detector, double far, string? json)
     {
-        var perVideo = videos.Select(v => TrackPairCalibration.FromTracks(Track(g, v, null, null, detector), g.Model.Embed)).ToList();
-        var r = TrackPairCalibration.Calibrate(perVideo, new TrackCalibrationOptions { TargetFar = far });
-        var names = string.Join(", ", videos.Select(Path.GetFileName));
-        var source = FormattableString.Invariant($"calibrated at FAR {r.Point.Far:0.#####} on video ({names}; {r.PeoplePairs} pairs of people seen together, TAR {r.Point.Tar:0.000})");
-        g.Store.SetThreshold(new Threshold(g.Model.Id, r.Point.Threshold, r.Point.Far, source, DateTimeOffset.UtcNow), "cli");
+        var tracked = videos.Select(v => (Path.GetFileName(v), Track(g, v, null, null, detector))).ToList();
+        var r = ThresholdCalibration.FromVideo(g, tracked, far, "cli");
         Console.WriteLine(FormattableString.Invariant(
             $"model {g.Model.Id}: threshold {r.Point.Threshold:F4} at FAR {r.Point.Far:0.#####} (target {r.Point.TargetFar:0.#####}; at most {r.FarUpperBound:0.#####} with 95% confidence if comparisons were independent), TAR {r.Point.Tar:F3}"));
         Console.WriteLine(FormattableString.Invariant(
