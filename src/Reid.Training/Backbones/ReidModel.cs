@@ -10,7 +10,7 @@ public enum Pooling { Average, GeM }
 /// <summary>What to build: a backbone by name and the ReID head on top of it. Loaded from YAML/JSON configs.</summary>
 public sealed record ModelConfig
 {
-    /// <summary>resnet18, resnet34, resnet50, osnet_x0_25, osnet_x0_5, osnet_x0_75, osnet_x1_0, mobilenetv2.</summary>
+    /// <summary>A name of <see cref="BackboneRegistry"/>.</summary>
     public string Backbone { get; init; } = "osnet_x0_25";
     /// <summary>
     /// Stride of the last down-sampling: 1 is the ReID choice of Luo et al. 2019. Null takes each backbone's usual
@@ -19,7 +19,7 @@ public sealed record ModelConfig
     public int? LastStride { get; init; }
 
     /// <summary>The stride actually used (see <see cref="LastStride"/>).</summary>
-    public int EffectiveLastStride => LastStride ?? (Backbone.StartsWith("osnet", StringComparison.Ordinal) ? 2 : 1);
+    public int EffectiveLastStride => LastStride ?? BackboneRegistry.UsualLastStride(Backbone);
     public Pooling Pooling { get; init; } = Pooling.Average;
     /// <summary>Initial (learned) exponent of GeM pooling.</summary>
     public float GemP { get; init; } = 3f;
@@ -37,22 +37,8 @@ public sealed record ModelConfig
     /// <summary>Embedding size of each part's head (a linear reduction of the stripe's pooled channels).</summary>
     public int PartEmbeddingDim { get; init; } = 256;
 
-    public static readonly IReadOnlyList<string> KnownBackbones =
-        ["resnet18", "resnet34", "resnet50", "osnet_x0_25", "osnet_x0_5", "osnet_x0_75", "osnet_x1_0", "mobilenetv2"];
-
     /// <summary>The backbone alone (e.g. to import an ONNX OSNet into before adding a head).</summary>
-    public Module CreateBackbone() => Backbone switch
-    {
-        "resnet18" => new ResNet(18, EffectiveLastStride),
-        "resnet34" => new ResNet(34, EffectiveLastStride),
-        "resnet50" => new ResNet(50, EffectiveLastStride),
-        "osnet_x0_25" => new OSNet(0.25, gemP: OSNetGemP, lastStride: EffectiveLastStride),
-        "osnet_x0_5" => new OSNet(0.5, gemP: OSNetGemP, lastStride: EffectiveLastStride),
-        "osnet_x0_75" => new OSNet(0.75, gemP: OSNetGemP, lastStride: EffectiveLastStride),
-        "osnet_x1_0" => new OSNet(1.0, gemP: OSNetGemP, lastStride: EffectiveLastStride),
-        "mobilenetv2" => new MobileNetV2(1.0, EffectiveLastStride),
-        _ => throw new ReidException($"unknown backbone '{Backbone}' (known: {string.Join(", ", KnownBackbones)})"),
-    };
+    public Module CreateBackbone() => BackboneRegistry.Create(Backbone, EffectiveLastStride, OSNetGemP);
 
     private float? OSNetGemP => Pooling == Pooling.GeM ? GemP : null;
 
@@ -65,7 +51,7 @@ public sealed record ModelConfig
     {
         var parts = architecture.Split('+')[0].Split('/');
         ReidException Bad() => new($"'{architecture}' is not a model architecture id (backbone/ls2/average/emb0/bnneck/cls0[/partsNxD])");
-        if (parts.Length is < 6 or > 7 || !KnownBackbones.Contains(parts[0])) throw Bad();
+        if (parts.Length is < 6 or > 7 || !BackboneRegistry.IsKnown(parts[0])) throw Bad();
         static int Number(string token, string prefix, Func<ReidException> bad) =>
             token.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(token[prefix.Length..], out var v) && v >= 0 ? v : throw bad();
         var config = new ModelConfig

@@ -74,7 +74,7 @@ public sealed class PretrainRun(PretrainOptions options)
         var p = new List<string>();
         if (o.Images.Count == 0) p.Add("give at least one folder of person crops");
         foreach (var dir in o.Images) if (!Directory.Exists(dir)) p.Add($"image folder '{dir}' not found");
-        if (!ModelConfig.KnownBackbones.Contains(o.Backbone)) p.Add($"unknown backbone '{o.Backbone}' (known: {string.Join(", ", ModelConfig.KnownBackbones)})");
+        if (!BackboneRegistry.IsKnown(o.Backbone)) p.Add(BackboneRegistry.Unknown(o.Backbone));
         if (!string.Equals(o.Init, "random", StringComparison.OrdinalIgnoreCase) && !File.Exists(o.Init)) p.Add($"init model '{o.Init}' not found");
         void Range(string name, double v, double lo, double hi) { if (v < lo || v > hi) p.Add($"{name} = {v} is out of range; allowed [{lo}, {hi}]"); }
         Range("epochs", o.Epochs, 1, 10_000);
