@@ -15,11 +15,11 @@ namespace Reid.Gallery;
 /// </summary>
 public abstract class SqlGalleryStore : IGalleryStore
 {
-    /// <summary>Fault injection for the crash-consistency test: milliseconds to pause after each stored sighting.</summary>
-    private readonly int _pauseAfterSightingMs;
-
-    protected SqlGalleryStore() =>
-        _ = int.TryParse(Environment.GetEnvironmentVariable("REID_GALLERY_FAULT_PAUSE_MS"), out _pauseAfterSightingMs);
+    /// <summary>
+    /// Called with each sighting's id while its enrolment's transaction is still open: the moment where a crash
+    /// would do the most harm (part of an identity written), so the crash-consistency test acts here.
+    /// </summary>
+    internal Action<long>? SightingStoredInTransaction { get; set; }
 
     public abstract string Location { get; }
     public abstract string DataDirectory { get; }
@@ -103,11 +103,7 @@ public abstract class SqlGalleryStore : IGalleryStore
             e.Parameters.Clear();
             Bind(e, ("@s", sightingId), ("@m", modelId), ("@d", n.Embedding.Length), ("@v", ToBlob(n.Embedding)));
             e.ExecuteNonQuery();
-            if (_pauseAfterSightingMs > 0)
-            {
-                Console.Error.WriteLine($"stored sighting {sightingId} (uncommitted)");
-                Thread.Sleep(_pauseAfterSightingMs);
-            }
+            SightingStoredInTransaction?.Invoke(sightingId);
         }
     }
 

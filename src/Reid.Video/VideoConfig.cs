@@ -1,9 +1,7 @@
 using Reid.Core;
 using Reid.Video.Detectors;
 using Reid.Video.Tracking;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using Reid.Core.Config;
 
 namespace Reid.Video;
 
@@ -35,12 +33,15 @@ public sealed record DetectorConfig
     /// <summary>ONNX Runtime intra-op threads (0 = its default).</summary>
     public int Threads { get; init; }
 
-    public void Validate()
+    public void Validate() => ConfigProblems.Validate("detector config", Check);
+
+    internal void Check(ConfigProblems p)
     {
-        if (ScoreThreshold is < 0 or > 1) throw new ReidException("detector.scoreThreshold must be in [0, 1]");
-        if (NmsIou is <= 0 or > 1) throw new ReidException("detector.nmsIou must be in (0, 1]");
-        if (PersonClass < 0) throw new ReidException("detector.personClass must be ≥ 0");
-        if (MinHeight < 0 || Threads < 0) throw new ReidException("detector.minHeight and detector.threads must be ≥ 0");
+        p.Range("detector.score_threshold", ScoreThreshold, 0, 1);
+        p.Range("detector.nms_iou", NmsIou, 0, 1, loOpen: true);
+        p.Minimum("detector.person_class", PersonClass, 0);
+        p.Minimum("detector.min_height", MinHeight, 0);
+        p.Minimum("detector.threads", Threads, 0);
     }
 }
 
@@ -78,23 +79,16 @@ public sealed record VideoConfig
     public static VideoConfig Load(string path)
     {
         if (!File.Exists(path)) throw new ReidException($"video config not found: {path}");
-        VideoConfig config;
-        try
-        {
-            var yaml = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
-            config = yaml.Deserialize<VideoConfig?>(File.ReadAllText(path)) ?? new VideoConfig();
-        }
-        catch (YamlException e)
-        {
-            throw new ReidException($"{path}: line {e.Start.Line}: {(e.InnerException ?? e).Message}");
-        }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var full = Path.GetFullPath(path);
+        var (config, problems) = ConfigBinder.Bind<VideoConfig>(File.ReadAllText(full), full);
+        var dir = Path.GetDirectoryName(full)!;
         config = config with
         {
             Detector = config.Detector with { Model = Resolve(config.Detector.Model, dir) },
             Appearance = config.Appearance with { Model = Resolve(config.Appearance.Model, dir) },
         };
-        config.Validate();
+        config.Check(problems);
+        problems.ThrowIfAny();
         return config;
     }
 
@@ -105,14 +99,17 @@ public sealed record VideoConfig
         return path is not null && File.Exists(path) ? Load(path) : new VideoConfig();
     }
 
-    public void Validate()
+    public void Validate() => ConfigProblems.Validate("video config", Check);
+
+    private void Check(ConfigProblems p)
     {
-        Detector.Validate();
-        Tracker.Validate();
-        if (Appearance.BatchSize < 1) throw new ReidException("appearance.batchSize must be ≥ 1");
-        if (Extraction.MinTrackLength < 1 || Extraction.MaxCropsPerTrack < 1)
-            throw new ReidException("extraction.minTrackLength and extraction.maxCropsPerTrack must be ≥ 1");
-        Extraction.Stitch.Validate();
+        Detector.Check(p);
+        Tracker.Check(p);
+        p.Minimum("appearance.batch_size", Appearance.BatchSize, 1);
+        p.Minimum("appearance.threads", Appearance.Threads, 0);
+        p.Minimum("extraction.min_track_length", Extraction.MinTrackLength, 1);
+        p.Minimum("extraction.max_crops_per_track", Extraction.MaxCropsPerTrack, 1);
+        Extraction.Stitch.Check(p);
     }
 
     /// <summary>

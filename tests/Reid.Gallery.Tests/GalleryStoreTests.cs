@@ -230,6 +230,39 @@ public sealed class SqliteGalleryStoreTests : GalleryStoreTests, IDisposable
     public void Dispose() { foreach (var d in _dirs) d.Dispose(); }
 
     /// <summary>
+    /// A process killed between two sightings of one enrolment (the worst moment) leaves what is on disk then: the
+    /// store's in-transaction hook copies the gallery's files at that moment, and the copy must open consistent,
+    /// without any part of the interrupted identity, and keep working. `reid gallery` processes killed at arbitrary
+    /// moments are tested in CliTests.
+    /// </summary>
+    [Fact]
+    public void A_crash_between_two_sightings_of_one_enrolment_leaves_the_gallery_as_it_was()
+    {
+        var store = GalleryStore.Open(NewGallery());
+        store.CreateIdentity("keeper", null, [Sighting(Unit(8, 1)), Sighting(Unit(8, 2))], "m1", "test");
+        var crashed = NewGallery();
+        var copies = 0;
+        store.SightingStoredInTransaction = _ =>
+        {
+            if (copies++ > 0) return;
+            foreach (var file in Directory.EnumerateFiles(store.DataDirectory))
+                File.Copy(file, Path.Combine(crashed, Path.GetFileName(file)), overwrite: true);
+        };
+        store.CreateIdentity("victim", null, [Sighting(Unit(8, 3)), Sighting(Unit(8, 4)), Sighting(Unit(8, 5))], "m1", "test");
+        Assert.Equal(3, copies);
+        Assert.Equal(2, store.CountIdentities());
+
+        var after = GalleryStore.Open(crashed);
+        Assert.Empty(after.CheckConsistency());
+        Assert.Equal(["keeper"], after.ListIdentities().Select(i => i.Name));
+        Assert.Equal(2, after.ListIdentities()[0].SightingCount);
+        Assert.Equal(2, after.ReadEmbeddings("m1").Count());
+        after.CreateIdentity("after", null, [Sighting(Unit(8, 6))], "m1", "test");
+        Assert.Empty(after.CheckConsistency());
+        Assert.Equal(3, after.ReadEmbeddings("m1").Count());
+    }
+
+    /// <summary>
     /// A gallery written by the previous schema (embeddings keyed by SQLite's reusable rowid) is migrated in place:
     /// nothing is lost, stored rows keep their numbers, and every later embedding gets a number above all of them.
     /// </summary>

@@ -5,7 +5,9 @@ namespace Reid.TestSupport;
 /// <summary>
 /// Runs the built `reid` CLI (reid.dll, copied beside every test project that references Reid.Cli) as a
 /// separate process, as a user would. Colour is off so output can be matched; an environment value of null
-/// removes that variable.
+/// removes that variable. <see cref="InProcess"/> runs a command inside the test's process instead: faster, and
+/// a failure shows the command's own stack trace; keep process runs for what only a process shows (exit on a
+/// signal, a kill, the installed program).
 /// </summary>
 public static class ReidCli
 {
@@ -24,6 +26,18 @@ public static class ReidCli
     }
 
     public static Outcome Run(params string[] args) => Run(args, env: null);
+
+    /// <summary>
+    /// Captures what <paramref name="run"/> writes: a test project that references Reid.Cli passes
+    /// <c>(stdout, stderr) => Reid.Cli.CliRunner.Run(args, stdout, stderr)</c> (this library stays below Reid.Cli).
+    /// </summary>
+    public static Outcome InProcess(Func<TextWriter, TextWriter, int> run)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = run(stdout, stderr);
+        return new Outcome(code, stdout.ToString(), stderr.ToString());
+    }
 
     public static Outcome Run(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env, TimeSpan? timeout = null)
     {

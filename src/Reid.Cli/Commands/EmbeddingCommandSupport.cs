@@ -47,7 +47,8 @@ internal static class EmbeddingCommandSupport
         }
     }
 
-    public static IAnsiConsole Stderr { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    /// <summary>Progress on stderr. Made on each use, not once, so it follows Console.Error when CliRunner redirects it to an in-process run's writer.</summary>
+    public static IAnsiConsole Stderr => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     public static Embedder OpenModel(string path, bool flip, int batch)
     {

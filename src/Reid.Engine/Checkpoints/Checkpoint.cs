@@ -81,9 +81,9 @@ public static class Checkpoint
         {
             if (values["rng"] is not JsonArray words || words.Count != 4)
                 throw new ReidException($"{path}: no random-generator state saved");
-            try { rngState = words.Select(w => ulong.Parse(w!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray(); }
-            catch (Exception e) when (e is FormatException or OverflowException or InvalidOperationException)
-            { throw new ReidException($"{path}: corrupt random-generator state"); }
+            rngState = words.Select((w, i) =>
+                ulong.TryParse(JsonFields.Value<string>(w, $"random-generator word {i}", path), NumberStyles.None, CultureInfo.InvariantCulture, out var word)
+                    ? word : throw new ReidException($"{path}: corrupt random-generator state")).ToArray();
         }
         long step = 0;
         if (optimizer is not null)
@@ -103,16 +103,7 @@ public static class Checkpoint
         return new CheckpointInfo(saved, (int)Number(values, "epoch", path), step, values["extra"] as JsonObject ?? []);
     }
 
-    private static string Text(JsonObject values, string key, string path)
-    {
-        try { return values[key]?.GetValue<string>() ?? throw new ReidException($"{path}: '{key}' is missing"); }
-        catch (InvalidOperationException) { throw new ReidException($"{path}: '{key}' is not text"); }
-    }
+    private static string Text(JsonObject values, string key, string path) => JsonFields.Value<string>(values, key, path);
 
-    private static long Number(JsonObject values, string key, string path)
-    {
-        try { return values[key]?.GetValue<long>() ?? throw new ReidException($"{path}: '{key}' is missing"); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        { throw new ReidException($"{path}: '{key}' is not a number"); }
-    }
+    private static long Number(JsonObject values, string key, string path) => JsonFields.Value<long>(values, key, path);
 }

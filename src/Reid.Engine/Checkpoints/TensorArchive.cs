@@ -155,7 +155,7 @@ public static class TensorArchive
         var byName = tensors.ToDictionary(t => t.Name);
         return new ArchiveContent
         {
-            Kind = header["kind"]?.GetValue<string>() ?? "",
+            Kind = header["kind"] is null ? "" : JsonFields.Value<string>(header, "kind", path),
             Tensors = entries.Select(e => byName[e.Name]).ToList(),
             Values = header["values"] as JsonObject ?? [],
         };
@@ -169,27 +169,21 @@ public static class TensorArchive
         var list = new List<Entry>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         long expectedOffset = 0;
-        try
+        for (var i = 0; i < array.Count; i++)
         {
-            foreach (var node in array)
-            {
-                var o = node!.AsObject();
-                var name = o["name"]!.GetValue<string>();
-                var shape = o["shape"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
-                var offset = o["offset"]!.GetValue<long>();
-                var count = o["count"]!.GetValue<long>();
-                if (!names.Add(name)) throw Bad(path, $"tensor '{name}' listed twice");
-                if (shape.Any(d => d < 0) || NamedTensor.Count(shape) != count || count > int.MaxValue)
-                    throw Bad(path, $"tensor '{name}': shape [{string.Join("x", shape)}] does not match its {count} values");
-                if (offset != expectedOffset || offset + count > floatsAvailable)
-                    throw Bad(path, $"tensor '{name}' lies outside the data (offset {offset}, {count} values; truncated?)");
-                expectedOffset += count;
-                list.Add(new Entry(name, shape, offset, (int)count));
-            }
-        }
-        catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
-        {
-            throw Bad(path, $"corrupt tensor list ({e.Message})");
+            var where = $"{path}: corrupt tensor list, entry {i}";
+            var o = JsonFields.Object(array[i], "the entry", where);
+            var name = JsonFields.Value<string>(o, "name", where);
+            var shape = JsonFields.Array(o["shape"], "'shape'", where).Select((d, k) => JsonFields.Value<int>(d, $"shape[{k}]", where)).ToArray();
+            var offset = JsonFields.Value<long>(o, "offset", where);
+            var count = JsonFields.Value<long>(o, "count", where);
+            if (!names.Add(name)) throw Bad(path, $"tensor '{name}' listed twice");
+            if (shape.Any(d => d < 0) || NamedTensor.Count(shape) != count || count > int.MaxValue)
+                throw Bad(path, $"tensor '{name}': shape [{string.Join("x", shape)}] does not match its {count} values");
+            if (offset != expectedOffset || offset + count > floatsAvailable)
+                throw Bad(path, $"tensor '{name}' lies outside the data (offset {offset}, {count} values; truncated?)");
+            expectedOffset += count;
+            list.Add(new Entry(name, shape, offset, (int)count));
         }
         return list;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Reid.Core;
+using Reid.Engine.Checkpoints;
 
 namespace Reid.Training.Trainer;
 
@@ -58,22 +59,17 @@ internal sealed class RunState
 
     public static RunState From(JsonObject o, string source)
     {
-        try
+        var where = $"{source}: the checkpoint's training position (written by `reid train`)";
+        int Int(string key) => JsonFields.Value<int>(o, key, where);
+        double Real(string key) => JsonFields.Value<double>(o, key, where);
+        var s = new RunState
         {
-            var s = new RunState
-            {
-                Seed = o["seed"]!.GetValue<int>(), Epoch = o["next_epoch"]!.GetValue<int>(), Batch = o["next_batch"]!.GetValue<int>(),
-                Resumes = o["resumes"]!.GetValue<int>() + 1, WallSeconds = o["wall_s"]!.GetValue<double>(),
-                EpochSeconds = o["epoch_s"]!.GetValue<double>(), DataWaitSeconds = o["data_wait_s"]!.GetValue<double>(),
-                TotalDataWaitSeconds = o["total_data_wait_s"]!.GetValue<double>(), Images = o["images"]!.GetValue<long>(),
-                Correct = o["correct"]!.GetValue<long>(), Batches = o["batches"]!.GetValue<int>(),
-            };
-            foreach (var (k, v) in o["part_sums"]!.AsObject()) s.PartSums[k] = v!.GetValue<double>();
-            return s;
-        }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
-        {
-            throw new ReidException($"{source}: the checkpoint has no (or a corrupt) training position; was it written by `reid train`?");
-        }
+            Seed = Int("seed"), Epoch = Int("next_epoch"), Batch = Int("next_batch"), Resumes = Int("resumes") + 1,
+            WallSeconds = Real("wall_s"), EpochSeconds = Real("epoch_s"), DataWaitSeconds = Real("data_wait_s"),
+            TotalDataWaitSeconds = Real("total_data_wait_s"), Images = JsonFields.Value<long>(o, "images", where),
+            Correct = JsonFields.Value<long>(o, "correct", where), Batches = Int("batches"),
+        };
+        foreach (var (k, v) in JsonFields.Object(o["part_sums"], "'part_sums'", where)) s.PartSums[k] = JsonFields.Value<double>(v, $"part_sums.{k}", where);
+        return s;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Reid.Core;
+using Reid.Core.Config;
 using Reid.Engine.Autograd;
 using Reid.Engine.Checkpoints;
 using Reid.Engine.Functional;
@@ -370,7 +371,7 @@ public sealed class TrainingRun
     {
         var kd = _cfg.Losses.Distillation;
         return kd.Weight > 0
-            ? $"{ExperimentConfigLoader.Name(kd.Kind)} x {kd.Weight.ToString(CultureInfo.InvariantCulture)} from {Path.GetFileName(kd.TeacherIsInit ? _cfg.Architecture.Init : kd.Teacher)}"
+            ? $"{ConfigBinder.Name(kd.Kind)} x {kd.Weight.ToString(CultureInfo.InvariantCulture)} from {Path.GetFileName(kd.TeacherIsInit ? _cfg.Architecture.Init : kd.Teacher)}"
             : null;
     }
 
@@ -453,7 +454,7 @@ public sealed class TrainingRun
     public static string BackboneName(Backbone b) => b switch
     {
         Backbone.MobilenetV2 => "mobilenetv2",
-        _ => ExperimentConfigLoader.SnakeCase(b.ToString()),
+        _ => ConfigBinder.SnakeCase(b.ToString()),
     };
 
     private static string Architecture(ExperimentConfig cfg, ReidModel model)

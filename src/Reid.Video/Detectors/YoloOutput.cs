@@ -47,7 +47,7 @@ public static class YoloOutput
         }
         throw new ReidException(
             $"cannot tell the detector's output layout from shape [{string.Join(",", shape)}] with a {inputWidth}x{inputHeight} input " +
-            $"({cells} grid cells over strides 8/16/32); set detector.layout in the video config (yolox-raw, yolox, yolov5, yolov8)");
+            $"({cells} grid cells over strides 8/16/32); set detector.layout in the video config (yolox_raw, yolox_decoded, yolo_v5, yolo_v8)");
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Reid.Core;
+using Reid.Core.Config;
 
 namespace Reid.Video.Tracking;
 
@@ -22,10 +23,13 @@ public sealed record StitchingConfig
     /// <summary>How far a person may walk during the gap, in box heights per second (plus one box height of slack).</summary>
     public double MaxHeightsPerSecond { get; init; } = 1.5;
 
-    public void Validate()
+    public void Validate() => ConfigProblems.Validate("stitching config", Check);
+
+    internal void Check(ConfigProblems p)
     {
-        if (MaxGapSeconds <= 0 || MaxCosineDistance is < 0 or > 2 || MaxHeightsPerSecond < 0)
-            throw new ReidException("extraction.stitch: maxGapSeconds must be > 0, maxCosineDistance in [0, 2], maxHeightsPerSecond ≥ 0");
+        p.Minimum("extraction.stitch.max_gap_seconds", MaxGapSeconds, 0, open: true);
+        if (MaxCosineDistance is { } gate) p.Range("extraction.stitch.max_cosine_distance", gate, 0, 2);
+        p.Minimum("extraction.stitch.max_heights_per_second", MaxHeightsPerSecond, 0);
     }
 }
 

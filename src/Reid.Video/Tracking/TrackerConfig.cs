@@ -1,3 +1,5 @@
+using Reid.Core.Config;
+
 namespace Reid.Video.Tracking;
 
 /// <summary>
@@ -78,17 +80,23 @@ public sealed record TrackerConfig
     public double KalmanPositionWeight { get; init; } = 1.0 / 20;
     public double KalmanVelocityWeight { get; init; } = 1.0 / 160;
 
-    public void Validate()
+    public void Validate() => ConfigProblems.Validate("tracker config", Check);
+
+    internal void Check(ConfigProblems p)
     {
-        static void Check(bool ok, string what) { if (!ok) throw new Core.ReidException($"tracker config: {what}"); }
-        Check(LowScore is >= 0 and <= 1 && HighScore is >= 0 and <= 1 && LowScore <= HighScore, "need 0 ≤ lowScore ≤ highScore ≤ 1");
-        Check(NewTrackScore >= HighScore && NewTrackScore <= 1, "need highScore ≤ newTrackScore ≤ 1");
-        Check(MinIou is > 0 and < 1 && LowScoreMinIou is > 0 and < 1 && UnambiguousIou is > 0 and <= 1, "IoU thresholds must be in (0, 1)");
-        Check(MaxCosineDistance is null or (> 0 and <= 2), "maxCosineDistance must be in (0, 2], or empty to follow the model");
-        Check(AppearanceWeight is >= 0 and <= 1, "appearanceWeight must be in [0, 1]");
-        Check(EmbeddingMomentum is >= 0 and < 1, "embeddingMomentum must be in [0, 1)");
-        Check(ConfirmHits >= 1, "confirmHits must be ≥ 1");
-        Check(MaxLostSeconds >= 0 && ReembedSeconds > 0, "maxLostSeconds ≥ 0 and reembedSeconds > 0");
-        Check(KalmanPositionWeight > 0 && KalmanVelocityWeight > 0, "Kalman weights must be > 0");
+        p.Range("tracker.high_score", HighScore, 0, 1);
+        p.Range("tracker.low_score", LowScore, 0, HighScore);
+        p.Range("tracker.new_track_score", NewTrackScore, HighScore, 1);
+        p.Range("tracker.min_iou", MinIou, 0, 1, loOpen: true, hiOpen: true);
+        p.Range("tracker.low_score_min_iou", LowScoreMinIou, 0, 1, loOpen: true, hiOpen: true);
+        p.Range("tracker.unambiguous_iou", UnambiguousIou, 0, 1, loOpen: true);
+        if (MaxCosineDistance is { } gate) p.Range("tracker.max_cosine_distance", gate, 0, 2, loOpen: true);
+        p.Range("tracker.appearance_weight", AppearanceWeight, 0, 1);
+        p.Range("tracker.embedding_momentum", EmbeddingMomentum, 0, 1, hiOpen: true);
+        p.Minimum("tracker.confirm_hits", ConfirmHits, 1);
+        p.Minimum("tracker.max_lost_seconds", MaxLostSeconds, 0);
+        p.Minimum("tracker.reembed_seconds", ReembedSeconds, 0, open: true);
+        p.Minimum("tracker.kalman_position_weight", KalmanPositionWeight, 0, open: true);
+        p.Minimum("tracker.kalman_velocity_weight", KalmanVelocityWeight, 0, open: true);
     }
 }

@@ -5,7 +5,10 @@ using Reid.TestSupport;
 
 namespace Reid.Foundation.Tests.Cli;
 
-/// <summary>`reid evaluate`, `reid extract` and `reid search` end to end on synthetic data with a tiny ONNX model.</summary>
+/// <summary>
+/// `reid evaluate`, `reid extract` and `reid search` on synthetic data with a tiny ONNX model: most in this process
+/// (<see cref="InProcess"/>), a few as a separate `reid` process, end to end.
+/// </summary>
 public sealed class CliCommandTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -19,6 +22,8 @@ public sealed class CliCommandTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    private static ReidCli.Outcome InProcess(params string[] args) => ReidCli.InProcess((stdout, stderr) => Reid.Cli.CliRunner.Run(args, stdout, stderr));
 
     [Fact]
     public void EvaluateWritesTheAgreedJson()
@@ -50,7 +55,7 @@ public sealed class CliCommandTests : IDisposable
         File.WriteAllLines(Path.Combine(split, "query.txt"), all.Where(f => f.StartsWith("query/")));
         File.WriteAllLines(Path.Combine(split, "gallery.txt"), all.Where(f => !f.StartsWith("query/")));
         var json = _dir.File("split.json");
-        var r = ReidCli.Run("evaluate", "--model", _model, "--dataset", "market1501", "--root", _market, "--split", split,
+        var r = InProcess("evaluate", "--model", _model, "--dataset", "market1501", "--root", _market, "--split", split,
                                 "--rerank", "--flip", "--json", json);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var o = JsonNode.Parse(File.ReadAllText(json))!;
@@ -125,13 +130,13 @@ public sealed class CliCommandTests : IDisposable
     {
         var bad = Directory.GetFiles(Path.Combine(_market, "bounding_box_test")).Order(StringComparer.Ordinal).First();
         File.WriteAllBytes(bad, [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]);   // a JPEG cut short
-        var r = ReidCli.Run("evaluate", "--model", _model, "--root", _market);
+        var r = InProcess("evaluate", "--model", _model, "--root", _market);
         Assert.Equal(1, r.ExitCode);
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("reid:"));
         Assert.Contains(Path.GetFileName(bad), line);
 
         var json = _dir.File("skip.json");
-        r = ReidCli.Run("evaluate", "--model", _model, "--root", _market, "--skip-bad", "--json", json);
+        r = InProcess("evaluate", "--model", _model, "--root", _market, "--skip-bad", "--json", json);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("skipped 1 unreadable image", r.Stderr);
         Assert.Equal(1, JsonNode.Parse(File.ReadAllText(json))!["bad_images"]!.GetValue<int>());
@@ -146,7 +151,7 @@ public sealed class CliCommandTests : IDisposable
     [InlineData(2, "extract")]
     public void ExitCodesFollowTheContract(int code, params string[] args)
     {
-        var r = ReidCli.Run([.. args, "--model", _model]);
+        var r = InProcess([.. args, "--model", _model]);
         Assert.True(code == r.ExitCode, $"exit {r.ExitCode}: {r.Stderr}");
         Assert.StartsWith("reid:", r.Stderr.TrimStart());
     }
@@ -170,22 +175,34 @@ public sealed class CliCommandTests : IDisposable
         foreach (var (kind, root) in new[] { ("folders", folders), ("csv", Path.Combine(_market, "labels.csv")) })
         {
             var json = _dir.File($"{kind}.json");
-            var r = ReidCli.Run("evaluate", "--model", _model, "--dataset", kind, "--root", root, "--query-per-id", "1", "--seed", "3", "--json", json);
+            var r = InProcess("evaluate", "--model", _model, "--dataset", kind, "--root", root, "--query-per-id", "1", "--seed", "3", "--json", json);
             Assert.True(r.ExitCode == 0, r.Stderr);
             var o = JsonNode.Parse(File.ReadAllText(json))!;
             Assert.Equal(5, o["queries"]!.GetValue<int>());
             Assert.Equal(10, o["gallery"]!.GetValue<int>());
             Assert.Equal(5, o["valid_queries"]!.GetValue<int>() + o["skipped_queries"]!.GetValue<int>());
         }
-        var missing = ReidCli.Run("evaluate", "--model", _model, "--dataset", "folders", "--root", folders);
+        var missing = InProcess("evaluate", "--model", _model, "--dataset", "folders", "--root", folders);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("--query-per-id", missing.Stderr);
     }
 
     [Fact]
+    public void AnInProcessRunCapturesHelpOnStdoutAndLeavesTheConsoleAsItWas()
+    {
+        var console = Console.Out;
+        var help = InProcess("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("evaluate", help.Stdout);
+        Assert.Contains("gallery", help.Stdout);
+        Assert.Equal("", help.Stderr);
+        Assert.Same(console, Console.Out);
+    }
+
+    [Fact]
     public void MissingModelNamesIt()
     {
-        var r = ReidCli.Run("evaluate", "--model", _dir.File("nope.onnx"), "--root", _market);
+        var r = InProcess("evaluate", "--model", _dir.File("nope.onnx"), "--root", _market);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("nope.onnx", r.Stderr);
     }
@@ -194,7 +211,7 @@ public sealed class CliCommandTests : IDisposable
     public void ExtractWritesAReadableEmbeddingsFileAndSearchFindsTheSamePerson()
     {
         var emb = _dir.File("e/all.emb");
-        var r = ReidCli.Run("extract", "--model", _model, "--root", _market, "--out", emb);
+        var r = InProcess("extract", "--model", _model, "--root", _market, "--out", emb);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var contents = EmbeddingFile.Read(emb);
         Assert.Equal(15, contents.Records.Count);
@@ -203,7 +220,7 @@ public sealed class CliCommandTests : IDisposable
 
         var query = Directory.GetFiles(Path.Combine(_market, "query")).Order(StringComparer.Ordinal).First();
         var json = _dir.File("search.json");
-        r = ReidCli.Run("search", query, "--gallery", Path.Combine(_market, "bounding_box_test"), "--model", _model, "--top-k", "3", "--json", json);
+        r = InProcess("search", query, "--gallery", Path.Combine(_market, "bounding_box_test"), "--model", _model, "--top-k", "3", "--json", json);
         Assert.True(r.ExitCode == 0, r.Stderr);
         var matches = JsonNode.Parse(File.ReadAllText(json))!["results"]![0]!["matches"]!.AsArray();
         Assert.Equal(3, matches.Count);

@@ -1,4 +1,5 @@
 using Reid.Core;
+using Reid.Core.Config;
 using Reid.TestSupport;
 using Reid.Training.Config;
 
@@ -230,6 +231,16 @@ public sealed class ExperimentConfigTests : IDisposable
     }
 
     [Fact]
+    public void Binding_and_range_problems_are_reported_together_each_with_its_line()
+    {
+        var e = Error(Base + "training:\n  epochs: 0\n  optimizer: adagrad\n  lerning_rate: 0.1\n  learningRate: 0.1\n");
+        Assert.Contains("training.epochs = 0 is out of range; allowed [1, 10000] (line 5)", e);
+        Assert.Contains("training.optimizer (line 6): 'adagrad' is not allowed", e);
+        Assert.Contains("unknown key 'training.lerning_rate' (line 7)", e);
+        Assert.Contains("'training.learningRate' (line 8) is now 'training.learning_rate'", e);
+    }
+
+    [Fact]
     public void Malformed_yaml_and_duplicate_keys_are_user_errors()
     {
         Assert.Contains("not valid YAML", Error("training: [1, 2\n"));
@@ -252,7 +263,7 @@ public sealed class ExperimentConfigTests : IDisposable
     [InlineData("MobilenetV2", "mobilenet_v2")]
     [InlineData("Resnet50", "resnet50")]
     [InlineData("Bf16", "bf16")]
-    public void Keys_are_snake_case(string name, string snake) => Assert.Equal(snake, ExperimentConfigLoader.SnakeCase(name));
+    public void Keys_are_snake_case(string name, string snake) => Assert.Equal(snake, ConfigBinder.SnakeCase(name));
 
     // What the architecture section builds: pooling and its exponent reach the layers (GeM was once ignored for OSNet).
     [Theory]

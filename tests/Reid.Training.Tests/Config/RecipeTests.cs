@@ -1,4 +1,5 @@
 using Reid.Core;
+using Reid.Core.Config;
 using Reid.TestSupport;
 using Reid.Training.Config;
 
@@ -59,7 +60,7 @@ public sealed class RecipeTests
         foreach (var p in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.CanWrite))
         {
             if (p.Name == "EqualityContract") continue;
-            var key = prefix + ExperimentConfigLoader.SnakeCase(p.Name);
+            var key = prefix + ConfigBinder.SnakeCase(p.Name);
             if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && !p.PropertyType.IsArray)
                 foreach (var k in Keys(p.PropertyType, key + ".")) yield return k;
             else yield return key;

@@ -5,7 +5,7 @@ using Reid.Server;
 using Reid.TestSupport;
 using Reid.Video;
 
-namespace Reid.Gallery.Tests;
+namespace Reid.Server.Tests;
 
 /// <summary>Video uploads through the HTTP API: tracked people become enrolable and identifiable tracks.</summary>
 public class VideoTests

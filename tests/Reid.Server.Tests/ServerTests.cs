@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Reid.Gallery;
 using Reid.Server;
 using static Reid.Gallery.Tests.Fixtures;
 
-namespace Reid.Gallery.Tests;
+namespace Reid.Server.Tests;
 
 public class ServerTests
 {

@@ -2,9 +2,10 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Reid.Gallery;
 using Reid.Server;
+using Reid.Gallery.Tests;
 using Reid.TestSupport;
 
-namespace Reid.Gallery.Tests;
+namespace Reid.Server.Tests;
 
 /// <summary>A real Kestrel server on 127.0.0.1 (random port) over a temporary gallery, with a write and a read key.</summary>
 internal sealed class TestServer : IAsyncDisposable

@@ -1,7 +1,8 @@
 using System.Text.Json;
+using Reid.Gallery.Tests;
 using Reid.TestSupport;
 
-namespace Reid.Gallery.Tests;
+namespace Reid.Server.Tests;
 
 /// <summary>The load test as CI runs it: a second process (bench/Reid.LoadTest) drives concurrent identify + enrol for a few seconds.</summary>
 public class LoadTests
