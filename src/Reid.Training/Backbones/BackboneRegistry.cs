@@ -22,13 +22,19 @@ public static class BackboneRegistry
         ("osnet_x0_5", new((s, p) => new OSNet(0.5, gemP: p, lastStride: s), 2)),
         ("osnet_x0_75", new((s, p) => new OSNet(0.75, gemP: p, lastStride: s), 2)),
         ("osnet_x1_0", new((s, p) => new OSNet(1.0, gemP: p, lastStride: s), 2)),
-        ("mobilenetv2", new((s, _) => new MobileNetV2(1.0, s), 1)),
+        ("mobilenet_v2", new((s, _) => new MobileNetV2(1.0, s), 1)),
     ];
 
     /// <summary>The known names, in the order above.</summary>
     public static IReadOnlyList<string> Names { get; } = Table.Select(t => t.Name).ToArray();
 
-    public static bool IsKnown(string name) => Table.Any(t => t.Name == name);
+    // Earlier model ids and CLI examples wrote MobileNetV2 without the underscore; such files and commands still work.
+    private static readonly Dictionary<string, string> OldSpellings = new() { ["mobilenetv2"] = "mobilenet_v2" };
+
+    /// <summary>The registry's spelling of <paramref name="name"/> (an old spelling becomes the current one).</summary>
+    public static string Canonical(string name) => OldSpellings.GetValueOrDefault(name, name);
+
+    public static bool IsKnown(string name) => Table.Any(t => t.Name == Canonical(name));
 
     /// <summary>"unknown backbone 'x' (known: …)" — the one wording every caller uses.</summary>
     public static string Unknown(string name) => $"unknown backbone '{name}' (known: {string.Join(", ", Names)})";
@@ -39,5 +45,5 @@ public static class BackboneRegistry
     public static Module Create(string name, int lastStride, float? gemP) => Find(name).Create(lastStride, gemP);
 
     private static Entry Find(string name) =>
-        Table.FirstOrDefault(t => t.Name == name).Entry ?? throw new ReidException(Unknown(name));
+        Table.FirstOrDefault(t => t.Name == Canonical(name)).Entry ?? throw new ReidException(Unknown(name));
 }

@@ -5,7 +5,8 @@ using Reid.Engine.Tensors;
 
 namespace Reid.Training.Backbones;
 
-public enum Pooling { Average, GeM }
+/// <summary>Global pooling of the last feature map: average, or generalised mean (GeM, Radenović et al. 2018).</summary>
+public enum Pooling { Avg, Gem }
 
 /// <summary>What to build: a backbone by name and the ReID head on top of it. Loaded from YAML/JSON configs.</summary>
 public sealed record ModelConfig
@@ -20,7 +21,7 @@ public sealed record ModelConfig
 
     /// <summary>The stride actually used (see <see cref="LastStride"/>).</summary>
     public int EffectiveLastStride => LastStride ?? BackboneRegistry.UsualLastStride(Backbone);
-    public Pooling Pooling { get; init; } = Pooling.Average;
+    public Pooling Pooling { get; init; } = Pooling.Avg;
     /// <summary>Initial (learned) exponent of GeM pooling.</summary>
     public float GemP { get; init; } = 3f;
     /// <summary>0 keeps the backbone's dimension; otherwise a bias-free linear reduction to this size.</summary>
@@ -40,7 +41,7 @@ public sealed record ModelConfig
     /// <summary>The backbone alone (e.g. to import an ONNX OSNet into before adding a head).</summary>
     public Module CreateBackbone() => BackboneRegistry.Create(Backbone, EffectiveLastStride, OSNetGemP);
 
-    private float? OSNetGemP => Pooling == Pooling.GeM ? GemP : null;
+    private float? OSNetGemP => Pooling == Pooling.Gem ? GemP : null;
 
     /// <summary>
     /// The configuration an <see cref="Architecture"/> id describes (what an exported model's <c>reid.architecture</c>
@@ -56,9 +57,9 @@ public sealed record ModelConfig
             token.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(token[prefix.Length..], out var v) && v >= 0 ? v : throw bad();
         var config = new ModelConfig
         {
-            Backbone = parts[0],
+            Backbone = BackboneRegistry.Canonical(parts[0]),
             LastStride = Number(parts[1], "ls", Bad),
-            Pooling = parts[2] switch { "average" => Pooling.Average, "gem" => Pooling.GeM, _ => throw Bad() },
+            Pooling = parts[2] switch { "average" => Pooling.Avg, "gem" => Pooling.Gem, _ => throw Bad() },
             EmbeddingDim = Number(parts[3], "emb", Bad),
             BnNeck = parts[4] switch { "bnneck" => true, "plain" => false, _ => throw Bad() },
             Classes = Number(parts[5], "cls", Bad),
@@ -74,7 +75,7 @@ public sealed record ModelConfig
 
     /// <summary>Architecture id stored in checkpoints: a checkpoint only loads into the same one.</summary>
     public string Architecture =>
-        $"{Backbone}/ls{EffectiveLastStride}/{Pooling.ToString().ToLowerInvariant()}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}" +
+        $"{BackboneRegistry.Canonical(Backbone)}/ls{EffectiveLastStride}/{(Pooling == Pooling.Gem ? "gem" : "average")}/emb{EmbeddingDim}/{(BnNeck ? "bnneck" : "plain")}/cls{Classes}" +
         (Parts > 0 ? $"/parts{Parts}x{PartEmbeddingDim}" : "");
 }
 
@@ -90,7 +91,7 @@ public sealed class ReidHead : Module
 
     public ReidHead(int inputDim, bool inputPooled, ModelConfig config)
     {
-        if (!inputPooled) _pool = AddModule<Module>("pool", config.Pooling == Pooling.GeM ? new GeMPool2d(config.GemP) : new GlobalAvgPool2d());
+        if (!inputPooled) _pool = AddModule<Module>("pool", config.Pooling == Pooling.Gem ? new GeMPool2d(config.GemP) : new GlobalAvgPool2d());
         var dim = inputDim;
         if (config.EmbeddingDim > 0)
         {
@@ -146,7 +147,7 @@ public sealed class ReidModel : Module
         if (config.Parts < 0) throw new ReidException($"parts must be 0 or more, not {config.Parts}");
         // A part head pools its stripe by average (a stripe is small; GeM's exponent would be one more thing to learn
         // per part) and always reduces to its own size.
-        var partConfig = config with { Pooling = Pooling.Average, EmbeddingDim = config.PartEmbeddingDim };
+        var partConfig = config with { Pooling = Pooling.Avg, EmbeddingDim = config.PartEmbeddingDim };
         _parts = Enumerable.Range(0, config.Parts)
             .Select(i => AddModule($"{PartPrefix}{i}", new ReidHead(b.MapChannels, inputPooled: false, partConfig))).ToArray();
         EmbeddingDim = Head.EmbeddingDim + _parts.Sum(p => p.EmbeddingDim);

@@ -1,5 +1,6 @@
 using Reid.Data;
 using Reid.Engine.Tensors;
+using Reid.Training.Backbones;
 
 namespace Reid.Training.Config;
 
@@ -24,8 +25,6 @@ public sealed record ExperimentConfig
     public ExportConfig Export { get; init; } = new();
 }
 
-public enum Backbone { Resnet18, Resnet34, Resnet50, OsnetX0_25, OsnetX0_5, OsnetX0_75, OsnetX1_0, MobilenetV2 }
-public enum Pooling { Avg, Gem }
 
 /// <summary>
 /// How randomly initialised layers start. Uniform: PyTorch's layer defaults, U(±1/√fan_in). Kaiming: what
@@ -37,7 +36,8 @@ public enum WeightInit { Uniform, Kaiming }
 
 public sealed record ArchitectureConfig
 {
-    public Backbone Backbone { get; init; } = Backbone.OsnetX0_25;
+    /// <summary>A name of <see cref="BackboneRegistry"/>.</summary>
+    public string Backbone { get; init; } = "osnet_x0_25";
     /// <summary>Size of the embedding the model outputs (a linear reduction after pooling when it differs from the backbone's width).</summary>
     public int EmbeddingSize { get; init; } = 512;
     public Pooling Pooling { get; init; } = Pooling.Avg;

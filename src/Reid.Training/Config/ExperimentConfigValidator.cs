@@ -1,4 +1,5 @@
 using Reid.Core.Config;
+using Reid.Training.Backbones;
 
 namespace Reid.Training.Config;
 
@@ -17,6 +18,7 @@ public static class ExperimentConfigValidator
         if (string.IsNullOrWhiteSpace(c.Output)) p.Add("output", "output must name the run folder");
 
         var a = c.Architecture;
+        if (!BackboneRegistry.IsKnown(a.Backbone)) p.Add("architecture.backbone", $"architecture.backbone: {BackboneRegistry.Unknown(a.Backbone)}");
         p.Range("architecture.embedding_size", a.EmbeddingSize, 16, 4096);
         p.Range("architecture.dropout", a.Dropout, 0, 1, hiOpen: true);
         p.Range("architecture.gem_p", a.GemP, 1, 10);

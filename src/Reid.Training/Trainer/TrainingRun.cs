@@ -18,8 +18,6 @@ using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
 using Reid.Training.Reports;
-using BackbonePooling = Reid.Training.Backbones.Pooling;
-using ConfigPooling = Reid.Training.Config.Pooling;
 using EnginePrecision = Reid.Engine.Tensors.Precision;
 
 namespace Reid.Training.Trainer;
@@ -436,8 +434,8 @@ public sealed class TrainingRun
         var a = cfg.Architecture;
         var probe = new ModelConfig
         {
-            Backbone = BackboneName(a.Backbone), LastStride = a.LastStride1 switch { true => 1, false => 2, null => null },
-            Pooling = a.Pooling == ConfigPooling.Gem ? BackbonePooling.GeM : BackbonePooling.Average,
+            Backbone = a.Backbone, LastStride = a.LastStride1 switch { true => 1, false => 2, null => null },
+            Pooling = a.Pooling,
             GemP = (float)a.GemP,
         };
         var backboneDim = ((IBackbone)probe.CreateBackbone()).OutputDim;
@@ -450,12 +448,6 @@ public sealed class TrainingRun
             PartEmbeddingDim = a.Parts.EmbeddingSize,
         });
     }
-
-    public static string BackboneName(Backbone b) => b switch
-    {
-        Backbone.MobilenetV2 => "mobilenetv2",
-        _ => ConfigBinder.SnakeCase(b.ToString()),
-    };
 
     private static string Architecture(ExperimentConfig cfg, ReidModel model)
     {

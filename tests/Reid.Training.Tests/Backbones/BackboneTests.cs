@@ -102,7 +102,7 @@ public class BackboneTests
     [Fact]
     public void ReidModelGivesEmbeddingAndTrainingOutputs()
     {
-        var model = new ReidModel(new ModelConfig { Backbone = "resnet18", EmbeddingDim = 128, Classes = 10, Pooling = Pooling.GeM });
+        var model = new ReidModel(new ModelConfig { Backbone = "resnet18", EmbeddingDim = 128, Classes = 10, Pooling = Pooling.Gem });
         Assert.Equal([2, 128], OutputShape(model));
         model.Train();
         using var scope = new TensorScope();

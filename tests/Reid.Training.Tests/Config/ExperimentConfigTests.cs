@@ -1,6 +1,7 @@
 using Reid.Core;
 using Reid.Core.Config;
 using Reid.TestSupport;
+using Reid.Training.Backbones;
 using Reid.Training.Config;
 
 namespace Reid.Training.Tests.Config;
@@ -70,7 +71,7 @@ public sealed class ExperimentConfigTests : IDisposable
         Assert.Equal("full", c.Name);
         Assert.Equal(7, c.Seed);
         Assert.Equal(Path.Combine(_dir.Path, "out", "run"), c.Output);
-        Assert.Equal(Backbone.OsnetX0_5, c.Architecture.Backbone);
+        Assert.Equal("osnet_x0_5", c.Architecture.Backbone);
         Assert.Equal(256, c.Architecture.EmbeddingSize);
         Assert.Equal(Pooling.Gem, c.Architecture.Pooling);
         Assert.False(c.Architecture.Bnneck);
@@ -97,7 +98,7 @@ public sealed class ExperimentConfigTests : IDisposable
     public void Defaults_are_a_usable_bag_of_tricks_recipe()
     {
         var c = Parse(Base);
-        Assert.Equal(Backbone.OsnetX0_25, c.Architecture.Backbone);
+        Assert.Equal("osnet_x0_25", c.Architecture.Backbone);
         Assert.Equal((16, 4), (c.Training.IdentitiesPerBatch, c.Training.ImagesPerIdentity));
         Assert.Equal(0.1, c.Losses.CrossEntropy.LabelSmoothing);
         Assert.Equal(0, c.Losses.Arcface.Weight);

@@ -18,7 +18,7 @@ public class ExportImportTests
     {
         var previous = Rng.Shared;
         Rng.Shared = new Rng(seed);
-        try { return new ReidModel(new ModelConfig { Backbone = "resnet18", Pooling = Pooling.GeM, EmbeddingDim = 64, Classes = 5 }); }
+        try { return new ReidModel(new ModelConfig { Backbone = "resnet18", Pooling = Pooling.Gem, EmbeddingDim = 64, Classes = 5 }); }
         finally { Rng.Shared = previous; }
     }
 
@@ -121,7 +121,7 @@ public class ExportImportTests
     {
         // OSNet pools inside its backbone, so `pooling: gem` has to reach it there (it was once silently ignored).
         var avg = new ReidModel(new ModelConfig { Backbone = "osnet_x0_25" });
-        var gem = new ReidModel(new ModelConfig { Backbone = "osnet_x0_25", Pooling = Pooling.GeM, GemP = 4f });
+        var gem = new ReidModel(new ModelConfig { Backbone = "osnet_x0_25", Pooling = Pooling.Gem, GemP = 4f });
         var p = gem.NamedParameters().Single(x => x.Name.EndsWith(".p"));
         Assert.Equal("backbone.global_gempool.p", p.Name);
         Assert.Equal(4f, p.Parameter.Data[0]);
