@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Reid.Gallery;
+using Reid.Imaging;
 
 namespace Reid.Server;
 

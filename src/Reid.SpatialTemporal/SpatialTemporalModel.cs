@@ -120,7 +120,7 @@ public sealed class SpatialTemporalModel
             _pairs.Values.Select(h => new TravelTimeHistogram(h.From, h.To, h.BinSeconds, h.HalfBins, h.Counts)));
 
     /// <summary>The travel-time probability of two sightings (order does not matter) and where it came from.</summary>
-    public SpatialTemporalEvidence Evidence(Sighting a, Sighting b)
+    public SpatialTemporalEvidence Evidence(CameraTime a, CameraTime b)
     {
         if (a.Camera is null || b.Camera is null) return new(UniformProbability, EvidenceKind.MissingCamera);
         if (a.Timestamp is not { } ta || b.Timestamp is not { } tb || !double.IsFinite(ta) || !double.IsFinite(tb))
@@ -132,14 +132,14 @@ public sealed class SpatialTemporalModel
     }
 
     /// <summary>The joint score of an appearance similarity (cosine) and two sightings.</summary>
-    public double Fuse(double appearanceSimilarity, Sighting a, Sighting b) => Fusion.Joint(appearanceSimilarity, Evidence(a, b).Probability);
+    public double Fuse(double appearanceSimilarity, CameraTime a, CameraTime b) => Fusion.Joint(appearanceSimilarity, Evidence(a, b).Probability);
 
     /// <summary>The joint score for sightings given as camera and time (either may be unknown).</summary>
     public double Fuse(double appearanceSimilarity, string? cameraA, double? timeA, string? cameraB, double? timeB) =>
-        Fuse(appearanceSimilarity, new Sighting(cameraA, timeA), new Sighting(cameraB, timeB));
+        Fuse(appearanceSimilarity, new CameraTime(cameraA, timeA), new CameraTime(cameraB, timeB));
 
     /// <summary>A Market-1501 style sighting on this model's clock; no timestamp when the model has no clock or never saw the sequence.</summary>
-    public Sighting MarketSighting(string camera, int sequence, int frame) => new(camera, Clock?.Timestamp(camera, sequence, frame));
+    public CameraTime MarketCameraTime(string camera, int sequence, int frame) => new(camera, Clock?.Timestamp(camera, sequence, frame));
 
     // ---- persistence -------------------------------------------------------------------------------------------
 
