@@ -143,8 +143,6 @@ public sealed class SpatialTemporalModel
 
     // ---- persistence -------------------------------------------------------------------------------------------
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public void Save(string path)
     {
         var dto = new ModelFile
@@ -170,7 +168,7 @@ public sealed class SpatialTemporalModel
         if (dir is not null) Directory.CreateDirectory(dir);
         // Write beside and rename, so an interrupted save never leaves half a model where a good one was.
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(dto, Json));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(dto, ReidJson.Options));
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -179,14 +177,14 @@ public sealed class SpatialTemporalModel
         if (!File.Exists(path)) throw new ReidException($"spatial-temporal model not found: {path}");
         if (new FileInfo(path).Length > 512L << 20) throw new ReidException($"{path}: too large for a spatial-temporal model");
         ModelFile? dto;
-        try { dto = JsonSerializer.Deserialize<ModelFile>(File.ReadAllText(path), Json); }
+        try { dto = ReidJson.DeserializeAcceptingCamelCase<ModelFile>(File.ReadAllText(path)); }
         catch (JsonException e) { throw new ReidException($"{path}: not a spatial-temporal model ({e.Message})", e); }
         if (dto is null || dto.Format != Format) throw new ReidException($"{path}: not a spatial-temporal model (format '{dto?.Format}', expected '{Format}')");
         try
         {
             var options = new SpatialTemporalOptions { BinSeconds = dto.BinSeconds, SmoothingSeconds = dto.SmoothingSeconds };
             options.Validate();
-            if (dto.HalfBins is < 0 or > 10_000_000) throw new ReidException($"halfBins {dto.HalfBins} is out of range");
+            if (dto.HalfBins is < 0 or > 10_000_000) throw new ReidException($"half_bins {dto.HalfBins} is out of range");
             var pairs = (dto.Pairs ?? []).Select(p =>
             {
                 if (p.From is null || p.To is null || p.Bins is null || p.Weights is null || p.Bins.Length != p.Weights.Length)
