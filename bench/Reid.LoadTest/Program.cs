@@ -22,12 +22,11 @@ root.SetAction(parse =>
     if (files.Length == 0) throw new ReidException($"{parse.GetValue(images)}: no .jpg images");
     var result = LoadGenerator.Run(baseUri, parse.GetValue(key)!, files, TimeSpan.FromSeconds(parse.GetValue(duration)),
         parse.GetValue(identifiers), parse.GetValue(enrollers)).GetAwaiter().GetResult();
-    var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true };
-    Console.WriteLine(JsonSerializer.Serialize(result, options));
+    Console.WriteLine(JsonSerializer.Serialize(result, ReidJson.Options));
     if (parse.GetValue(json) is { Length: > 0 } path)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(result, options));
+        File.WriteAllText(path, JsonSerializer.Serialize(result, ReidJson.Options));
     }
     return result.Errors == 0 && result.LostEnrolments == 0 && result.UnfindableEnrolments == 0 ? 0 : 1;
 });

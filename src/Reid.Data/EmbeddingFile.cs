@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Reid.Core;
 
 namespace Reid.Data;
@@ -31,11 +30,6 @@ public static class EmbeddingFile
 
     private sealed record Row(string Path, int PersonId, string? Camera, int? Sequence, int? Frame, double? Timestamp);
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = false,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 
     public static string SidecarPath(string path) => path + ".json";
 
@@ -64,7 +58,7 @@ public static class EmbeddingFile
         }
         var sidecar = new Sidecar("reid-embeddings/1", metadata.Model, metadata.ModelId, metadata.Flip, embeddings.Count, dim,
             records.Select(r => new Row(r.Path, r.PersonId, r.Camera, r.Sequence, r.Frame, r.Timestamp)).ToList());
-        File.WriteAllText(SidecarPath(path), JsonSerializer.Serialize(sidecar, Json) + "\n");
+        File.WriteAllText(SidecarPath(path), JsonSerializer.Serialize(sidecar, ReidJson.CompactWithoutNulls) + "\n");
     }
 
     public static Contents Read(string path)
@@ -88,7 +82,7 @@ public static class EmbeddingFile
         var sidecarPath = SidecarPath(path);
         if (!File.Exists(sidecarPath)) throw new ReidException($"{path}: its list of images {sidecarPath} is missing");
         Sidecar? sidecar;
-        try { sidecar = JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(sidecarPath), Json); }
+        try { sidecar = JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(sidecarPath), ReidJson.CompactWithoutNulls); }
         catch (JsonException e) { throw new ReidException($"{sidecarPath}: not valid JSON ({e.Message})"); }
         if (sidecar?.Images is null || sidecar.Images.Count != rows)
             throw new ReidException($"{sidecarPath}: lists {sidecar?.Images?.Count ?? 0} images but {path} holds {rows} rows");

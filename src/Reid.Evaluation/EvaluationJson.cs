@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Reid.Core;
 
 namespace Reid.Evaluation;
 
@@ -43,6 +44,6 @@ public static class EvaluationJson
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(path, json.ToJsonString(ReidJson.Options) + "\n");
     }
 }

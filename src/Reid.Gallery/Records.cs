@@ -1,9 +1,11 @@
+using Reid.Imaging;
+
 namespace Reid.Gallery;
 
 /// <summary>A person in the gallery. Metadata is free JSON the operator attaches (badge number, notes).</summary>
 public sealed record Identity(long Id, string Name, DateTimeOffset Created, string MetadataJson, int SightingCount, long? FirstSightingId);
 
-/// <summary>Where a sighting came from: a camera, a time, and optionally a video frame and box in it.</summary>
+/// <summary>Where a sighting came from: a camera, a time, and optionally a video frame and box (source-image pixels) in it.</summary>
 public sealed record SightingSource(
     string? Camera = null,
     DateTimeOffset? CapturedAt = null,
@@ -19,9 +21,6 @@ public sealed record SightingSource(
         : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t
         : throw new Reid.Core.ReidException($"{field} '{text}' is not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 }
-
-/// <summary>A box in source-image pixels.</summary>
-public sealed record BoundingBox(double X, double Y, double Width, double Height);
 
 /// <summary>One stored sighting of an identity (without its crop bytes and embedding).</summary>
 public sealed record Sighting(long Id, long IdentityId, SightingSource Origin, int CropWidth, int CropHeight, DateTimeOffset Created);

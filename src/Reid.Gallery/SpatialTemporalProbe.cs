@@ -1,5 +1,4 @@
 using Reid.SpatialTemporal;
-using StSighting = Reid.SpatialTemporal.Sighting;
 
 namespace Reid.Gallery;
 
@@ -19,8 +18,8 @@ public sealed record SpatialTemporalProbe(SpatialTemporalModel Model, string Cam
     /// </summary>
     public (float Factor, EvidenceKind Kind) Rescale(SightingSource stored)
     {
-        var evidence = Model.Evidence(new StSighting(Camera, Seconds(Time)),
-            new StSighting(stored.Camera, stored.CapturedAt is { } t ? Seconds(t) : null));
+        var evidence = Model.Evidence(new CameraTime(Camera, Seconds(Time)),
+            new CameraTime(stored.Camera, stored.CapturedAt is { } t ? Seconds(t) : null));
         var f = Model.Fusion;
         return ((float)(f.SpatialTemporalFactor(evidence.Probability) / f.SpatialTemporalFactor(Model.UniformProbability)), evidence.Kind);
     }

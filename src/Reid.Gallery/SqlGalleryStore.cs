@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Reid.Core;
+using Reid.Imaging;
 
 namespace Reid.Gallery;
 
@@ -97,8 +98,8 @@ public abstract class SqlGalleryStore : IGalleryStore
             s.Parameters.Clear();
             var o = n.Origin;
             Bind(s, ("@i", identityId), ("@cam", o.Camera), ("@at", o.CapturedAt is { } at ? TimeValue(at) : null), ("@src", o.Source),
-                ("@f", o.Frame), ("@st", o.SourceTime), ("@bx", o.Box?.X), ("@by", o.Box?.Y), ("@bw", o.Box?.Width),
-                ("@bh", o.Box?.Height), ("@crop", n.CropJpeg), ("@cw", n.CropWidth), ("@ch", n.CropHeight), ("@t", Now()));
+                ("@f", o.Frame), ("@st", o.SourceTime), ("@bx", (double?)o.Box?.X), ("@by", (double?)o.Box?.Y), ("@bw", (double?)o.Box?.Width),
+                ("@bh", (double?)o.Box?.Height), ("@crop", n.CropJpeg), ("@cw", n.CropWidth), ("@ch", n.CropHeight), ("@t", Now()));
             var sightingId = Long(s.ExecuteScalar());
             e.Parameters.Clear();
             Bind(e, ("@s", sightingId), ("@m", modelId), ("@d", n.Embedding.Length), ("@v", ToBlob(n.Embedding)));
@@ -409,7 +410,7 @@ public abstract class SqlGalleryStore : IGalleryStore
         while (r.Read())
         {
             string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            var box = r.IsDBNull(7) ? null : new BoundingBox(r.GetDouble(7), r.GetDouble(8), r.GetDouble(9), r.GetDouble(10));
+            BoundingBox? box = r.IsDBNull(7) ? null : new BoundingBox((float)r.GetDouble(7), (float)r.GetDouble(8), (float)r.GetDouble(9), (float)r.GetDouble(10));
             var origin = new SightingSource(S(2), r.IsDBNull(3) ? null : ReadTime(r, 3), S(4),
                 r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetDouble(6), box);
             list.Add(new Sighting(r.GetInt64(0), r.GetInt64(1), origin, r.GetInt32(11), r.GetInt32(12), ReadTime(r, 13)));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Gallery.Api;
 using Reid.SpatialTemporal;
 
 namespace Reid.Server;
@@ -30,7 +31,7 @@ internal static class GalleryEndpoints
         read.MapGet("/identities/{id:long}", (long id) =>
             {
                 var identity = gallery.Store.GetIdentity(id) ?? throw new IdentityNotFoundException(id);
-                return new IdentityDetailDto(IdentityDto.From(identity), gallery.Store.GetSightings(id).Select(SightingDto.From).ToArray());
+                return IdentityDetailDto.From(identity, gallery.Store.GetSightings(id));
             })
             .WithSummary("One identity with its sightings");
 
@@ -46,8 +47,7 @@ internal static class GalleryEndpoints
                 var (camera, time) = Where(form);
                 var images = (await Images(form, http.RequestAborted)).Select(i => i.SeenAt(camera, time)).ToArray();
                 var result = await Task.Run(() => gallery.Enrol(name, images, string.IsNullOrWhiteSpace(metadata) ? null : metadata, ApiKeys.Actor(http)));
-                return Results.Json(new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray()),
-                    statusCode: 201);
+                return Results.Json(IdentityDetailDto.From(result), statusCode: 201);
             })
             .WithSummary("Enrol a new identity: multipart with 'name', optional 'metadata' (JSON object), optional 'camera' and 'time' (ISO 8601) of the images, and one or more 'images'")
             .DisableAntiforgery();
@@ -58,7 +58,7 @@ internal static class GalleryEndpoints
                 var (camera, time) = Where(form);
                 var images = (await Images(form, http.RequestAborted)).Select(i => i.SeenAt(camera, time)).ToArray();
                 var result = await Task.Run(() => gallery.AddSightings(id, images, ApiKeys.Actor(http)));
-                return new IdentityDetailDto(IdentityDto.From(result.Identity), result.Sightings.Select(SightingDto.From).ToArray());
+                return IdentityDetailDto.From(result);
             })
             .WithSummary("Add images to an existing identity")
             .DisableAntiforgery();
@@ -76,8 +76,7 @@ internal static class GalleryEndpoints
                 var threshold = OptionalDouble(form, "threshold");
                 var images = await Images(form, http.RequestAborted);
                 var r = await Task.Run(() => gallery.Verify(id, images, threshold));
-                var samples = gallery.Store.GetSightings(id).Take(12).Select(SightingDto.From).ToArray();
-                return new VerifyDto(r.Match, r.Score, r.MeanScore, ThresholdDto.From(r.Threshold), r.ModelId, IdentityDto.From(r.Identity), samples);
+                return VerifyDto.From(r, gallery.Store);
             })
             .WithSummary("Is the probe ('images') the claimed 'identity'? Match, score and threshold")
             .DisableAntiforgery();
@@ -109,7 +108,7 @@ internal static class GalleryEndpoints
                 var images = await Images(form, http.RequestAborted);
                 var r = await Task.Run(() => gallery.Search(images, k, where));
                 if ((r.SpatialTemporal ?? appearanceOnly) is { } note) http.Response.Headers[SpatialTemporalHeader] = note;
-                return r.Hits.Select(h => new SearchHitDto(h.SightingId, h.Identity, h.Name, h.Score, SightingDto.From(h.Sighting), h.AppearanceScore)).ToArray();
+                return r.Hits.Select(SearchHitDto.From).ToArray();
             })
             .WithSummary("The top-k (default 50) most similar stored sightings; 'camera' and 'time' (ISO 8601) rescale scores by the server's " +
                          "travel-time model (header " + SpatialTemporalHeader + " says what it contributed)")

@@ -44,8 +44,7 @@ public static class ReidServer
             f.MultipartBodyLengthLimit = options.MaxVideoRequestBytes;
             f.ValueCountLimit = 64;
         });
-        builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.NumberHandling =
-            System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals);
+        builder.Services.ConfigureHttpJsonOptions(j => ReidJson.Apply(j.SerializerOptions));
         builder.Services.AddOpenApi();
         builder.Services.AddRateLimiter(r =>
         {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Gallery.Api;
 using Reid.Gallery.Video;
 using Reid.Imaging;
 using Reid.Video;
@@ -143,7 +144,7 @@ public sealed class VideoJobs : IDisposable
                 var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);
                 var t = Track(id, track);
                 var r = await Task.Run(() => _gallery.EnrolCrops(form["name"].ToString(), VideoCrops.From(t, Get(id)!.VideoName), null, ApiKeys.Actor(http)));
-                return Results.Json(new IdentityDetailDto(IdentityDto.From(r.Identity), r.Sightings.Select(SightingDto.From).ToArray()), statusCode: 201);
+                return Results.Json(IdentityDetailDto.From(r), statusCode: 201);
             })
             .WithSummary("Enrol a tracked person under 'name' (all of the track's crops)")
             .DisableAntiforgery();
@@ -153,8 +154,7 @@ public sealed class VideoJobs : IDisposable
                 var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);
                 var far = GalleryEndpoints.OptionalDouble(form, "far") ?? 1e-3;
                 var r = await Task.Run(() => Calibrate(id, far, ApiKeys.Actor(http)));
-                return Results.Json(new CalibrationDto(r.Point.Threshold, r.Point.Far, r.Point.TargetFar, r.FarUpperBound,
-                    double.IsNaN(r.Point.Tar) ? null : r.Point.Tar, r.Tracks, r.PeoplePairs, r.Scores.Impostor.Length, r.Scores.Genuine.Length));
+                return Results.Json(CalibrationDto.From(_gallery.Model.Id, r));
             })
             .WithSummary("Set the gallery's decision threshold at false-accept rate 'far' (default 0.001) from this video's tracks: people seen together are different, a track is one person")
             .DisableAntiforgery();
@@ -173,8 +173,7 @@ public sealed class VideoJobs : IDisposable
                 var threshold = GalleryEndpoints.OptionalDouble(form, "threshold");
                 var t = Track(id, track);
                 var r = await Task.Run(() => _gallery.VerifyCrops(identity, VideoCrops.From(t, Get(id)!.VideoName), threshold));
-                var samples = _gallery.Store.GetSightings(identity).Take(12).Select(SightingDto.From).ToArray();
-                return new VerifyDto(r.Match, r.Score, r.MeanScore, ThresholdDto.From(r.Threshold), r.ModelId, IdentityDto.From(r.Identity), samples);
+                return VerifyDto.From(r, _gallery.Store);
             })
             .WithSummary("Is a tracked person the claimed 'identity'? (all of the track's crops form the probe)")
             .DisableAntiforgery();

@@ -65,8 +65,8 @@ public static class FusionFitter
             var appearance = DistanceMatrix.Compute(queryIdx.Select(i => embeddings[i]).ToList(), galleryIdx.Select(i => embeddings[i]).ToList(), DistanceKind.Cosine);
             baseline.Add(Figures(Evaluator.Evaluate(appearance, query, gallery, options)));
             var model = RecordSightings.Learn(fitRecords, new SpatialTemporalOptions { SmoothingSeconds = grid.SmoothingSeconds[0] });
-            var qs = model.ToSightings(query);
-            var gs = model.ToSightings(gallery);
+            var qs = model.ToCameraTimes(query);
+            var gs = model.ToCameraTimes(gallery);
             var probabilities = grid.SmoothingSeconds.Select(sigma =>
             {
                 var smoothed = model.WithSmoothing(sigma);

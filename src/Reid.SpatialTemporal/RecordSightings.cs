@@ -3,25 +3,25 @@ using Reid.Data;
 
 namespace Reid.SpatialTemporal;
 
-/// <summary>Turns data-set records into sightings: Market-style (sequence, frame) through the model's clock, else the record's timestamp.</summary>
+/// <summary>Turns data-set records into camera times: Market-style (sequence, frame) through the model's clock, else the record's timestamp.</summary>
 public static class RecordSightings
 {
     /// <summary>True when every record carries a Market-1501 style camera, sequence and frame.</summary>
     public static bool AreMarketStyle(IEnumerable<ImageRecord> records) =>
         records.All(r => r.Camera is not null && r.Sequence is not null && r.Frame is not null);
 
-    public static Sighting ToSighting(this SpatialTemporalModel model, ImageRecord r)
+    public static CameraTime ToCameraTime(this SpatialTemporalModel model, ImageRecord r)
     {
-        if (r.Camera is null) return new Sighting(null, null);
-        if (r.Timestamp is { } t) return new Sighting(r.Camera, t);
-        if (r.Sequence is { } s && r.Frame is { } f) return model.MarketSighting(r.Camera, s, f);
-        return new Sighting(r.Camera, null);
+        if (r.Camera is null) return new CameraTime(null, null);
+        if (r.Timestamp is { } t) return new CameraTime(r.Camera, t);
+        if (r.Sequence is { } s && r.Frame is { } f) return model.MarketCameraTime(r.Camera, s, f);
+        return new CameraTime(r.Camera, null);
     }
 
-    public static Sighting[] ToSightings(this SpatialTemporalModel model, IReadOnlyList<ImageRecord> records)
+    public static CameraTime[] ToCameraTimes(this SpatialTemporalModel model, IReadOnlyList<ImageRecord> records)
     {
-        var result = new Sighting[records.Count];
-        for (var i = 0; i < result.Length; i++) result[i] = model.ToSighting(records[i]);
+        var result = new CameraTime[records.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = model.ToCameraTime(records[i]);
         return result;
     }
 

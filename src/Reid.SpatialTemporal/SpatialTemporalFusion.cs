@@ -23,7 +23,7 @@ public sealed record FusedDistances(int Rows, int Columns, float[] Values, Fusio
 public static class SpatialTemporalFusion
 {
     public static FusedDistances Fuse(SpatialTemporalModel model, ReadOnlySpan<float> similarities,
-                                      IReadOnlyList<Sighting> rows, IReadOnlyList<Sighting> columns, string rowName = "queries",
+                                      IReadOnlyList<CameraTime> rows, IReadOnlyList<CameraTime> columns, string rowName = "queries",
                                       string columnName = "gallery images")
     {
         if (similarities.Length != (long)rows.Count * columns.Count)
@@ -47,7 +47,7 @@ public static class SpatialTemporalFusion
     }
 
     /// <summary>Warnings naming what is missing: sightings without camera or time, cameras the model never learned.</summary>
-    public static IReadOnlyList<string> Warnings(SpatialTemporalModel model, IReadOnlyList<Sighting> rows, IReadOnlyList<Sighting> columns,
+    public static IReadOnlyList<string> Warnings(SpatialTemporalModel model, IReadOnlyList<CameraTime> rows, IReadOnlyList<CameraTime> columns,
                                                  string rowName, string columnName, IReadOnlyDictionary<EvidenceKind, long>? pairs = null)
     {
         var warnings = new List<string>();

@@ -120,7 +120,7 @@ public sealed class SpatialTemporalModel
             _pairs.Values.Select(h => new TravelTimeHistogram(h.From, h.To, h.BinSeconds, h.HalfBins, h.Counts)));
 
     /// <summary>The travel-time probability of two sightings (order does not matter) and where it came from.</summary>
-    public SpatialTemporalEvidence Evidence(Sighting a, Sighting b)
+    public SpatialTemporalEvidence Evidence(CameraTime a, CameraTime b)
     {
         if (a.Camera is null || b.Camera is null) return new(UniformProbability, EvidenceKind.MissingCamera);
         if (a.Timestamp is not { } ta || b.Timestamp is not { } tb || !double.IsFinite(ta) || !double.IsFinite(tb))
@@ -132,18 +132,16 @@ public sealed class SpatialTemporalModel
     }
 
     /// <summary>The joint score of an appearance similarity (cosine) and two sightings.</summary>
-    public double Fuse(double appearanceSimilarity, Sighting a, Sighting b) => Fusion.Joint(appearanceSimilarity, Evidence(a, b).Probability);
+    public double Fuse(double appearanceSimilarity, CameraTime a, CameraTime b) => Fusion.Joint(appearanceSimilarity, Evidence(a, b).Probability);
 
     /// <summary>The joint score for sightings given as camera and time (either may be unknown).</summary>
     public double Fuse(double appearanceSimilarity, string? cameraA, double? timeA, string? cameraB, double? timeB) =>
-        Fuse(appearanceSimilarity, new Sighting(cameraA, timeA), new Sighting(cameraB, timeB));
+        Fuse(appearanceSimilarity, new CameraTime(cameraA, timeA), new CameraTime(cameraB, timeB));
 
     /// <summary>A Market-1501 style sighting on this model's clock; no timestamp when the model has no clock or never saw the sequence.</summary>
-    public Sighting MarketSighting(string camera, int sequence, int frame) => new(camera, Clock?.Timestamp(camera, sequence, frame));
+    public CameraTime MarketCameraTime(string camera, int sequence, int frame) => new(camera, Clock?.Timestamp(camera, sequence, frame));
 
     // ---- persistence -------------------------------------------------------------------------------------------
-
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public void Save(string path)
     {
@@ -170,7 +168,7 @@ public sealed class SpatialTemporalModel
         if (dir is not null) Directory.CreateDirectory(dir);
         // Write beside and rename, so an interrupted save never leaves half a model where a good one was.
         var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(dto, Json));
+        File.WriteAllText(tmp, JsonSerializer.Serialize(dto, ReidJson.Options));
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -179,14 +177,14 @@ public sealed class SpatialTemporalModel
         if (!File.Exists(path)) throw new ReidException($"spatial-temporal model not found: {path}");
         if (new FileInfo(path).Length > 512L << 20) throw new ReidException($"{path}: too large for a spatial-temporal model");
         ModelFile? dto;
-        try { dto = JsonSerializer.Deserialize<ModelFile>(File.ReadAllText(path), Json); }
+        try { dto = ReidJson.DeserializeAcceptingCamelCase<ModelFile>(File.ReadAllText(path)); }
         catch (JsonException e) { throw new ReidException($"{path}: not a spatial-temporal model ({e.Message})", e); }
         if (dto is null || dto.Format != Format) throw new ReidException($"{path}: not a spatial-temporal model (format '{dto?.Format}', expected '{Format}')");
         try
         {
             var options = new SpatialTemporalOptions { BinSeconds = dto.BinSeconds, SmoothingSeconds = dto.SmoothingSeconds };
             options.Validate();
-            if (dto.HalfBins is < 0 or > 10_000_000) throw new ReidException($"halfBins {dto.HalfBins} is out of range");
+            if (dto.HalfBins is < 0 or > 10_000_000) throw new ReidException($"half_bins {dto.HalfBins} is out of range");
             var pairs = (dto.Pairs ?? []).Select(p =>
             {
                 if (p.From is null || p.To is null || p.Bins is null || p.Weights is null || p.Bins.Length != p.Weights.Length)

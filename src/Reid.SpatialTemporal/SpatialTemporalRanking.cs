@@ -13,7 +13,7 @@ public static class SpatialTemporalRanking
 {
     /// <summary>Fuses one appearance matrix with the sightings of its rows and columns.</summary>
     public static (DistanceMatrix Distances, FusionReport Report) Fuse(SpatialTemporalModel model, DistanceMatrix appearance,
-        IReadOnlyList<Sighting> rows, IReadOnlyList<Sighting> columns, string rowName = "queries", string columnName = "gallery images")
+        IReadOnlyList<CameraTime> rows, IReadOnlyList<CameraTime> columns, string rowName = "queries", string columnName = "gallery images")
     {
         if (appearance.Rows != rows.Count || appearance.Columns != columns.Count)
             throw new ArgumentException($"a {appearance.Rows}x{appearance.Columns} matrix for {rows.Count}x{columns.Count} sightings");
@@ -30,8 +30,8 @@ public static class SpatialTemporalRanking
         DistanceMatrix queryGallery, IReadOnlyList<ImageRecord> query, IReadOnlyList<ImageRecord> gallery,
         DistanceMatrix? queryQuery = null, DistanceMatrix? galleryGallery = null, ReRankingOptions? reRanking = null)
     {
-        var q = model.ToSightings(query);
-        var g = model.ToSightings(gallery);
+        var q = model.ToCameraTimes(query);
+        var g = model.ToCameraTimes(gallery);
         var (qg, report) = Fuse(model, queryGallery, q, g);
         if (reRanking is null) return (qg, report);
         if (queryQuery is null || galleryGallery is null)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 using Reid.Core;
@@ -86,6 +87,8 @@ public class WebUiTests
             await page.GetByTestId("verify-images").SetInputFilesAsync(anna[3]);
             await page.GetByTestId("verify-submit").ClickAsync();
             await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Match: Anna");
+            // Numbers the page reads by their JSON names: a renamed field would show as NaN.
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync(new Regex(@"mean \d\.\d{3}\) against threshold \d\.\d{3}"));
             await WaitForImages(page, "verify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "2-verification.png"), FullPage = true });
             await page.GetByTestId("verify-identity").SelectOptionAsync(new SelectOptionValue { Label = "Ben (#2, 3 crops)" });
@@ -97,6 +100,8 @@ public class WebUiTests
             await page.GetByTestId("identify-images").SetInputFilesAsync(ben[3]);
             await page.GetByTestId("identify-submit").ClickAsync();
             await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: Ben");
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync(new Regex(@"mean \d\.\d{3} over \d"));
+            await Assertions.Expect(page.GetByTestId("identify-result").Locator(".card.match")).ToHaveCountAsync(1);
             await WaitForImages(page, "identify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "3-identification.png"), FullPage = true });
             await page.GetByTestId("identify-images").SetInputFilesAsync(ImagesOf("0011", 1));
@@ -253,6 +258,7 @@ public class WebUiTests
             await page.GetByTestId("enrol-submit").ClickAsync();
             var enrolTrack = page.Locator("[data-testid^=enrol-track-]").First;
             await Assertions.Expect(enrolTrack).ToBeVisibleAsync(new() { Timeout = 240_000 });
+            await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync(new Regex(@"frames \d+–\d+"));
             await WaitForImages(page, "enrol-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "7-enrollment-video-tracks.png"), FullPage = true });
             await enrolTrack.ClickAsync();

@@ -6,7 +6,6 @@ using Reid.TestSupport;
 using Reid.Video;
 using Reid.Video.CrossCamera;
 using Reid.Video.Tracking;
-using VideoBox = Reid.Video.BoundingBox;
 
 namespace Reid.Gallery.Tests;
 
@@ -54,7 +53,7 @@ public class CameraNetworkTests
     private static PersonTrack Track(int id, int person, long firstFrame, int frames, int shotSeed)
     {
         var obs = Enumerable.Range(0, frames).Select(k => new TrackObservation(firstFrame + k, (firstFrame + k - 1) / 10.0,
-            new VideoBox(10 + k, 20, 24, 48), 0.9f, 0)).ToList();
+            new BoundingBox(10 + k, 20, 24, 48), 0.9f, 0)).ToList();
         var crops = Enumerable.Range(0, 4).Select(k => new TrackCrop(obs[k * (frames - 1) / 3], Crop(person, shotSeed + k))).ToList();
         return new PersonTrack(id, null, obs, crops, Embeddings.Mean(crops.Select(c => Histogram(c.Image)).ToList()), crops.Count);
     }

@@ -10,8 +10,7 @@ public class CliTests
 {
     internal static string Market(string file) => SharedData.Path("data", "market1501", "bounding_box_train", file);
 
-    internal static string[] ImagesOf(string person, int count) =>
-        Directory.EnumerateFiles(SharedData.Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
+    internal static string[] ImagesOf(string person, int count) => SharedData.MarketImagesOf(person, count);
 
     internal static Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? env = null) => ReidCli.Start(args, env);
 
@@ -24,7 +23,7 @@ public class CliTests
         string[] clip = ["--video", SharedData.Video, "--from", "60", "--to", "110", "--detector", SharedData.YoloxNano];
         var enrol = Run(["gallery", "enrol", "--data", dir.Path, "--name", "walker", "--json", dir.File("enrol.json"), .. clip]);
         Assert.True(enrol.ExitCode == 0, enrol.Stderr + enrol.Stdout);
-        var walker = JsonDocument.Parse(File.ReadAllText(dir.File("enrol.json"))).RootElement.GetProperty("identity").GetInt64();
+        var walker = JsonDocument.Parse(File.ReadAllText(dir.File("enrol.json"))).RootElement.GetProperty("identity").GetProperty("id").GetInt64();
 
         var identify = Run(["gallery", "identify", "--data", dir.Path, "--json", dir.File("id.json"), .. clip]);
         Assert.True(identify.ExitCode == 0, identify.Stderr + identify.Stdout);

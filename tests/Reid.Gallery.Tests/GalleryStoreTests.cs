@@ -1,5 +1,6 @@
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Imaging;
 using Reid.TestSupport;
 
 namespace Reid.Gallery.Tests;
@@ -20,6 +21,18 @@ public abstract class GalleryStoreTests
         for (var i = 0; i < d; i++) v[i] = (float)(r.NextDouble() * 2 - 1);
         var n = MathF.Sqrt(v.Sum(x => x * x));
         return v.Select(x => x / n).ToArray();
+    }
+
+    [StoreFact]
+    public void A_sightings_box_is_stored_and_read_back_and_no_box_stays_none()
+    {
+        var store = NewStore();
+        var boxed = Sighting(Unit(8, 1)) with { Origin = new SightingSource("c1", null, "v.mp4", 12, 0.48, new BoundingBox(30.5f, 20.25f, 24, 48)) };
+        var id = store.CreateIdentity("Boxed", null, [boxed, Sighting(Unit(8, 2))], "m1", "test");
+        var sightings = store.GetSightings(id);
+        Assert.Equal(new BoundingBox(30.5f, 20.25f, 24, 48), sightings[0].Origin.Box);
+        Assert.Equal(12, sightings[0].Origin.Frame);
+        Assert.Null(sightings[1].Origin.Box);
     }
 
     /// <summary>A new empty gallery; returns what <see cref="Open"/> needs to reach it.</summary>
@@ -296,6 +309,29 @@ public sealed class SqliteGalleryStoreTests : GalleryStoreTests, IDisposable
         var fresh = store.ReadEmbeddings("m1", afterRowId: 9).ToList();
         Assert.Single(fresh);
         Assert.Equal(id, fresh[0].IdentityId);
+    }
+
+    /// <summary>
+    /// Galleries written when the stored box was a double-precision record keep their boxes: the columns did not
+    /// change, and a value that is not exactly a float reads back as the nearest float.
+    /// </summary>
+    [Fact]
+    public void A_box_stored_in_double_precision_by_an_earlier_version_reads_back()
+    {
+        var dir = NewGallery();
+        var store = GalleryStore.Open(dir);
+        var id = store.CreateIdentity("Old Ada", null, [Sighting(Unit(8, 1))], "m1", "test");
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.DatabasePath};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE sightings SET frame = 77, box_x = 10.1, box_y = 20.000000381469727, box_w = 24, box_h = 48.5";
+            cmd.ExecuteNonQuery();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var origin = Assert.Single(GalleryStore.Open(dir).GetSightings(id)).Origin;
+        Assert.Equal(77, origin.Frame);
+        Assert.Equal(new BoundingBox(10.1f, 20f, 24f, 48.5f), origin.Box);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public class ThresholdCalibrationTests
     private static PersonTrack Track(int id, int person, long first, long last)
     {
         var obs = Enumerable.Range(0, (int)(last - first + 1)).Select(i => first + i)
-            .Select(f => new TrackObservation(f, f / 10.0, new Reid.Video.BoundingBox(10, 10, 64, 128), 0.9f, 0)).ToList();
+            .Select(f => new TrackObservation(f, f / 10.0, new Reid.Imaging.BoundingBox(10, 10, 64, 128), 0.9f, 0)).ToList();
         var crops = obs.Where(o => (o.Frame - first) % 10 == 0).Select((o, i) => new TrackCrop(o, Person(person, (int)o.Frame))).ToList();
         return new PersonTrack(id, "street", obs, crops, new float[64], 0);
     }

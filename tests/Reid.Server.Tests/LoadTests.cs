@@ -31,8 +31,8 @@ public class LoadTests
         Assert.True(child.ExitCode == 0, await stdout + await stderr);
         var r = JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement;
         Assert.Equal(0, r.GetProperty("errors").GetInt32());
-        Assert.Equal(0, r.GetProperty("lostEnrolments").GetInt32());
-        Assert.Equal(0, r.GetProperty("unfindableEnrolments").GetInt32());   // every acknowledged enrolment verifies as itself
+        Assert.Equal(0, r.GetProperty("lost_enrolments").GetInt32());
+        Assert.Equal(0, r.GetProperty("unfindable_enrolments").GetInt32());   // every acknowledged enrolment verifies as itself
         var enrolments = r.GetProperty("enrolments").GetInt32();
         Assert.True(enrolments > 0 && r.GetProperty("identifies").GetInt32() > 0);
         Assert.Equal(enrolments, server.Gallery.Store.CountIdentities());

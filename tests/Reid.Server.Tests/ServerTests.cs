@@ -56,7 +56,7 @@ public class ServerTests
     {
         await using var server = await TestServer.StartAsync(travelTimes: MinuteWalkFromC1ToC2());
         using var http = server.Client(server.WriteKey);
-        Assert.True((await Json(await http.GetAsync("/api/info"))).GetProperty("travelTimes").GetBoolean());
+        Assert.True((await Json(await http.GetAsync("/api/info"))).GetProperty("travel_times").GetBoolean());
         // Two look-alikes enrolled over HTTP with camera and time: "far" has the probe's exact pixels but was at c2
         // three hours later, "near" a minute later.
         async Task<long> Enrol(string name, int shot, string time)
@@ -72,13 +72,13 @@ public class ServerTests
 
         var plain = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)])));
         Assert.Equal(far, plain.GetProperty("matches")[0].GetProperty("identity").GetInt64());
-        Assert.Equal("the probe has no camera or time: appearance only", plain.GetProperty("spatialTemporal").GetString());
+        Assert.Equal("the probe has no camera or time: appearance only", plain.GetProperty("spatial_temporal").GetString());
 
         var placed = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z"))));
         Assert.Equal(near, placed.GetProperty("matches")[0].GetProperty("identity").GetInt64());
-        Assert.Contains("learned evidence for 2 of 2", placed.GetProperty("spatialTemporal").GetString());
+        Assert.Contains("learned evidence for 2 of 2", placed.GetProperty("spatial_temporal").GetString());
         var top = placed.GetProperty("matches")[0];
-        Assert.True(top.GetProperty("score").GetSingle() > top.GetProperty("appearanceScore").GetSingle());
+        Assert.True(top.GetProperty("score").GetSingle() > top.GetProperty("appearance_score").GetSingle());
 
         var search = await http.PostAsync("/api/search", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z")));
         var hits = await Json(search);
@@ -88,7 +88,7 @@ public class ServerTests
         // Honesty: a probe without time is ranked by appearance alone, and the answer says so.
         var noTime = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"))));
         Assert.Equal(far, noTime.GetProperty("matches")[0].GetProperty("identity").GetInt64());
-        Assert.Equal("the probe has no time: appearance only", noTime.GetProperty("spatialTemporal").GetString());
+        Assert.Equal("the probe has no time: appearance only", noTime.GetProperty("spatial_temporal").GetString());
         var badTime = await http.PostAsync("/api/identify", TestServer.Form([Img(0, 7)], ("camera", "c1"), ("time", "yesterday-ish")));
         Assert.Equal(HttpStatusCode.BadRequest, badTime.StatusCode);
         Assert.Contains("ISO 8601", await badTime.Content.ReadAsStringAsync());
@@ -101,7 +101,7 @@ public class ServerTests
         using var http = server.Client(server.WriteKey);
         await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0)], ("name", "A")));
         var r = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 5)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z"))));
-        Assert.Contains("no travel-time model", r.GetProperty("spatialTemporal").GetString());
+        Assert.Contains("no travel-time model", r.GetProperty("spatial_temporal").GetString());
         Assert.False(r.GetProperty("unknown").GetBoolean());
         var search = await http.PostAsync("/api/search", TestServer.Form([Img(0, 5)], ("camera", "c1"), ("time", "2026-01-01T12:00:00Z")));
         Assert.Contains("no travel-time model", search.Headers.GetValues(GalleryEndpointsHeader).Single());

@@ -39,7 +39,7 @@ public class FusionTests
         var m = SpatialTemporalModelTests.Corridor(new FusionParameters(1, 5, 2, 200));
         // One query seen by camera 1 at t=0; gallery: camera 2 at 48 s (plausible) and at 900 s (implausible).
         var sims = new float[] { 0.6f, 0.6f, 0.62f };
-        var fused = SpatialTemporalFusion.Fuse(m, sims, [new Sighting("1", 0)], [new("2", 48), new("2", 900), new("2", 2000)]);
+        var fused = SpatialTemporalFusion.Fuse(m, sims, [new CameraTime("1", 0)], [new("2", 48), new("2", 900), new("2", 2000)]);
         Assert.True(fused.Values[0] < fused.Values[1]);
         Assert.True(fused.Values[0] < fused.Values[2]);
         Assert.Equal(3, fused.Report.Learned);
@@ -51,8 +51,8 @@ public class FusionTests
     {
         var m = SpatialTemporalModelTests.Corridor(new FusionParameters(1, 5, 2, 200));
         var sims = new float[] { 0.3f, 0.9f, 0.5f, 0.7f };
-        Sighting[] gallery = [new("2", 48), new("2", 900), new("2", 60), new("2", 2000)];
-        foreach (var query in new Sighting[] { new("1", null), new(null, 0), new(null, null) })
+        CameraTime[] gallery = [new("2", 48), new("2", 900), new("2", 60), new("2", 2000)];
+        foreach (var query in new CameraTime[] { new("1", null), new(null, 0), new(null, null) })
         {
             var fused = SpatialTemporalFusion.Fuse(m, sims, [query], gallery);
             var byAppearance = Enumerable.Range(0, 4).OrderByDescending(i => sims[i]).ToArray();
@@ -68,7 +68,7 @@ public class FusionTests
     public void Cameras_the_model_never_saw_are_named()
     {
         var m = SpatialTemporalModelTests.Corridor();
-        var fused = SpatialTemporalFusion.Fuse(m, new float[] { 0.5f }, [new Sighting("1", 0)], [new Sighting("7", 10)]);
+        var fused = SpatialTemporalFusion.Fuse(m, new float[] { 0.5f }, [new CameraTime("1", 0)], [new CameraTime("7", 10)]);
         Assert.Equal(1, fused.Report.Pairs[EvidenceKind.UnseenPair]);
         Assert.Contains(fused.Report.Warnings, w => w.Contains("camera(s) 7"));
     }

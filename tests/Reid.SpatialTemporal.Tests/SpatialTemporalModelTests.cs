@@ -85,6 +85,51 @@ public class SpatialTemporalModelTests
         Assert.Equal(3300 + 2.0, back.Clock!.Timestamp("1", 2, 50));
     }
 
+    [Fact]
+    public void Saves_in_snake_case()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("st.json");
+        Corridor().Save(path);
+        var text = File.ReadAllText(path);
+        Assert.Contains("\"bin_seconds\"", text);
+        Assert.Contains("\"half_bins\"", text);
+        Assert.DoesNotContain("binSeconds", text);
+    }
+
+    // Written by `reid st learn` before the JSON naming policy became snake_case; such files must keep working.
+    private const string CamelCaseModel = """
+        { "format": "reid-spatial-temporal/1", "binSeconds": 2, "smoothingSeconds": 10, "halfBins": 40, "identities": 3,
+          "fusion": { "lambda0": 1, "gamma0": 6, "lambda1": 3, "gamma1": 40 },
+          "clock": { "framesPerSecond": 25, "sequences": [ { "camera": "1", "sequence": 2, "startSeconds": 3300, "lengthSeconds": 50, "alignmentSeconds": 3200 } ] },
+          "pairs": [ { "from": "1", "to": "2", "bins": [ 15, 27 ], "weights": [ 1, 1 ] } ] }
+        """;
+
+    [Fact]
+    public void Loads_a_model_saved_in_camel_case_and_saves_it_again_unchanged_in_meaning()
+    {
+        using var dir = new TempDir();
+        var old = dir.File("old.json");
+        File.WriteAllText(old, CamelCaseModel);
+        var m = SpatialTemporalModel.Load(old);
+        Assert.Equal(new SpatialTemporalOptions { BinSeconds = 2, SmoothingSeconds = 10 }, m.Options);
+        Assert.Equal(40, m.HalfBins);
+        Assert.Equal(3, m.Identities);
+        Assert.Equal(new FusionParameters(1, 6, 3, 40), m.Fusion);
+        Assert.Equal(3300 + 2.0, m.Clock!.Timestamp("1", 2, 50));
+        Assert.Equal(EvidenceKind.Learned, m.Evidence(new("1", 0), new("2", 30)).Kind);
+        Assert.True(m.Evidence(new("1", 0), new("2", 30)).Probability > m.Evidence(new("1", 0), new("2", -30)).Probability);
+
+        var resaved = dir.File("new.json");
+        m.Save(resaved);
+        Assert.Contains("\"smoothing_seconds\"", File.ReadAllText(resaved));
+        var back = SpatialTemporalModel.Load(resaved);
+        Assert.Equal(m.Options, back.Options);
+        Assert.Equal(m.Fusion, back.Fusion);
+        foreach (var dt in new[] { -60.0, 0, 30, 54, 80 })
+            Assert.Equal(m.Evidence(new("1", 0), new("2", dt)).Probability, back.Evidence(new("1", 0), new("2", dt)).Probability, 12);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("{")]
@@ -95,6 +140,8 @@ public class SpatialTemporalModelTests
     [InlineData("{\"format\":\"reid-spatial-temporal/1\",\"binSeconds\":4,\"halfBins\":3,\"pairs\":[{\"from\":\"1\",\"to\":\"2\",\"bins\":[1],\"weights\":[-1]}]}")]
     [InlineData("{\"format\":\"reid-spatial-temporal/1\",\"binSeconds\":4,\"halfBins\":3,\"fusion\":{\"lambda0\":-1,\"gamma0\":1,\"lambda1\":1,\"gamma1\":1}}")]
     [InlineData("{\"format\":\"reid-spatial-temporal/1\",\"binSeconds\":4,\"halfBins\":3,\"clock\":{\"framesPerSecond\":0}}")]
+    [InlineData("{\"format\":\"reid-spatial-temporal/1\",\"bin_seconds\":0,\"half_bins\":3}")]
+    [InlineData("{\"format\":\"reid-spatial-temporal/1\",\"bin_seconds\":4,\"half_bins\":3,\"clock\":{\"frames_per_second\":0}}")]
     public void Corrupt_model_files_are_user_errors_naming_the_file(string text)
     {
         using var dir = new TempDir();

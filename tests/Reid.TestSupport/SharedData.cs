@@ -17,6 +17,10 @@ public static class SharedData
         System.IO.Path.Combine([Root ?? throw new InvalidOperationException("../shared is absent"), .. parts]);
 
     public static string Market1501Train => Path("data", "market1501", "bounding_box_train");
+
+    /// <summary>The first <paramref name="count"/> training crops of Market-1501 person <paramref name="person"/> ("0002").</summary>
+    public static string[] MarketImagesOf(string person, int count) =>
+        Directory.EnumerateFiles(Market1501Train, $"{person}_*.jpg").Order().Take(count).ToArray();
     public static string HoldoutV1 => Path("data", "market1501", "splits", "holdout-v1");
     public static string OsnetMsmt17 => Path("models", "osnet_x0_25_msmt17.onnx");
     public static string YoloxNano => Path("models", "yolox_nano.onnx");

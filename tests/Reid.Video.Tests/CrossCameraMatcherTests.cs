@@ -1,5 +1,6 @@
 using Reid.Video.CrossCamera;
 using Reid.Video.Tracking;
+using Reid.Imaging;
 
 namespace Reid.Video.Tests;
 

@@ -1,4 +1,5 @@
 using Reid.Video.Tracking;
+using Reid.Imaging;
 
 namespace Reid.Video.Tests;
 

@@ -1,5 +1,6 @@
 using Reid.TestSupport;
 using Reid.Video.Metrics;
+using Reid.Imaging;
 
 namespace Reid.Video.Tests;
 

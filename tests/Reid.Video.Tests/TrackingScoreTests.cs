@@ -1,4 +1,5 @@
 using Reid.Video.Metrics;
+using Reid.Imaging;
 
 namespace Reid.Video.Tests;
 

@@ -1,5 +1,6 @@
 using Reid.Video.Detectors;
 using Reid.Video.Metrics;
+using Reid.Imaging;
 
 namespace Reid.Video.Tests;
 

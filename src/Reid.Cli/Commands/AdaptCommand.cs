@@ -84,7 +84,7 @@ internal static class AdaptCommand
                     before = result.Before is { } bb ? new { rank1 = bb.Rank1, map = bb.MeanAP } : null,
                     after = result.After is { } aa ? new { rank1 = aa.Rank1, map = aa.MeanAP } : null,
                     epochs = result.Epochs.Select(e => new { epoch = e.Epoch, clusters = e.Clusters, clustered = e.Clustered, outliers = e.Outliers, loss = e.Loss, seconds = e.Seconds, rank1 = e.Rank1, map = e.MeanAP }),
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                }, ReidJson.Options));
             if (!result.Completed)
                 throw new ReidException($"interrupted after {result.Epochs.Count} epoch(s); checkpoint saved in {run.CheckpointPath}; continue with --resume");
             return CliRunner.Ok;

@@ -35,7 +35,7 @@ internal static class BenchEmbedCommand
             AnsiConsole.Status().Start("loading", ctx => result = EmbedBenchmark.Run(options, s => ctx.Status(s)));
             Print(result);
             if (parse.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                File.WriteAllText(path, JsonSerializer.Serialize(result, ReidJson.Options));
             return CliRunner.Ok;
         });
         return command;

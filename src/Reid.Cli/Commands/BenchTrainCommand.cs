@@ -88,7 +88,7 @@ internal static class BenchTrainCommand
                 table.AddRow(key, Convert.ToString(figures[key], System.Globalization.CultureInfo.InvariantCulture) ?? "");
             AnsiConsole.Write(table);
             if (parse.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }) + "\n");
+                File.WriteAllText(path, JsonSerializer.Serialize(figures, ReidJson.Options) + "\n");
             return CliRunner.Ok;
         });
         return command;

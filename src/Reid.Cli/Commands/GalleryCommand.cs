@@ -4,6 +4,7 @@ using Reid.Core;
 using Reid.Data;
 using Reid.Evaluation;
 using Reid.Gallery;
+using Reid.Gallery.Api;
 using Reid.Gallery.Video;
 using Reid.Video;
 using Reid.Video.Calibration;
@@ -18,8 +19,6 @@ namespace Reid.Cli.Commands;
 /// </summary>
 internal static class GalleryCommand
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static Command Create()
     {
         var command = new Command("gallery", "The persistent gallery of identities: enrol, verify, identify, search, list, delete, reembed");
@@ -105,7 +104,7 @@ internal static class GalleryCommand
         if (string.IsNullOrEmpty(path)) return;
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
+        File.WriteAllText(path, JsonSerializer.Serialize(value, ReidJson.Options));
     }
 
     // ---- subcommands -------------------------------------------------------------------------------------
@@ -142,7 +141,7 @@ internal static class GalleryCommand
                 r = g.Enrol(parse.GetValue(name)!, inputs, parse.GetValue(metadata), actor);
             }
             Console.WriteLine($"enrolled {r.Identity.Name} as identity {r.Identity.Id} with {r.Sightings.Count} sighting(s) (model {g.Model.Id})");
-            WriteJson(parse.GetValue(json), new { identity = r.Identity.Id, name = r.Identity.Name, sightings = r.Sightings.Select(s => s.Id), model = g.Model.Id });
+            WriteJson(parse.GetValue(json), IdentityDetailDto.From(r));
             return CliRunner.Ok;
         });
         return c;
@@ -173,11 +172,7 @@ internal static class GalleryCommand
             else throw new ReidException("give --image FILE… or --video FILE");
             Console.WriteLine($"{(r.Match ? "MATCH" : "NO MATCH")}: {r.Identity.Name} (#{r.Identity.Id}) score {r.Score:F3} " +
                               $"(mean {r.MeanScore:F3}) threshold {r.Threshold.Score:F3} [{r.Threshold.Source}]");
-            WriteJson(parse.GetValue(json), new
-            {
-                match = r.Match, identity = r.Identity.Id, name = r.Identity.Name, score = r.Score, meanScore = r.MeanScore,
-                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId,
-            });
+            WriteJson(parse.GetValue(json), VerifyDto.From(r, g.Store));
             return CliRunner.Ok;
         });
         return c;
@@ -203,16 +198,9 @@ internal static class GalleryCommand
                 var results = tracks.Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
                 foreach (var (t, res) in results)
                     Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): " + (res.Unknown ? "UNKNOWN" : $"{res.Matches[0].Name} (#{res.Matches[0].Identity}) score {res.Matches[0].Score:F3}"));
-                WriteJson(parse.GetValue(json), new
-                {
-                    video = videoPath,
-                    tracks = results.Select(x => new
-                    {
-                        track = x.t.Id, firstFrame = x.t.FirstFrame, lastFrame = x.t.LastFrame, unknown = x.res.Unknown,
-                        matches = x.res.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold }),
-                    }),
-                    threshold = g.ResolveThreshold(parse.GetValue(threshold)).Score, model = g.Model.Id,
-                });
+                WriteJson(parse.GetValue(json), new VideoIdentifyDto(videoPath,
+                    results.Select(x => new TrackIdentifyDto(x.t.Id, x.t.FirstFrame, x.t.LastFrame, x.res.Unknown, x.res.Matches.Select(MatchDto.From).ToArray())).ToArray(),
+                    ThresholdDto.From(g.ResolveThreshold(parse.GetValue(threshold))), g.Model.Id));
                 return CliRunner.Ok;
             }
             if (parse.GetValue(images) is not { Length: > 0 } paths) throw new ReidException("give --image FILE… or --video FILE");
@@ -226,12 +214,7 @@ internal static class GalleryCommand
             if (r.SpatialTemporal is { } note) Console.WriteLine(note);
             Console.WriteLine(r.Unknown ? $"UNKNOWN (nobody reaches {r.Threshold.Score:F3} [{r.Threshold.Source}])" : $"IDENTIFIED: {r.Matches[0].Name} (#{r.Matches[0].Identity})");
             if (r.Enrolled is { } e) Console.WriteLine($"enrolled the unknown person as {e.Name} (#{e.Id})");
-            WriteJson(parse.GetValue(json), new
-            {
-                unknown = r.Unknown,
-                matches = r.Matches.Select(m => new { identity = m.Identity, name = m.Name, score = m.Score, meanScore = m.MeanScore, sightings = m.Sightings, aboveThreshold = m.AboveThreshold, appearanceScore = m.AppearanceScore }),
-                threshold = r.Threshold.Score, thresholdSource = r.Threshold.Source, model = r.ModelId, enrolled = r.Enrolled?.Id, spatialTemporal = r.SpatialTemporal,
-            });
+            WriteJson(parse.GetValue(json), IdentifyDto.From(r));
             return CliRunner.Ok;
         });
         return c;
@@ -272,11 +255,7 @@ internal static class GalleryCommand
                     Markup.Escape(h.Sighting.Origin.Camera ?? ""), Markup.Escape(h.Sighting.Origin.Source ?? ""), h.AppearanceScore is { } a ? $"{a:F3}" : "");
             AnsiConsole.Write(table);
             if (r.SpatialTemporal is { } note) Console.WriteLine(note);
-            WriteJson(parse.GetValue(json), r.Hits.Select(h => new
-            {
-                sighting = h.SightingId, identity = h.Identity, name = h.Name, score = h.Score, appearanceScore = h.AppearanceScore,
-                camera = h.Sighting.Origin.Camera, source = h.Sighting.Origin.Source,
-            }));
+            WriteJson(parse.GetValue(json), r.Hits.Select(SearchHitDto.From).ToArray());
             return CliRunner.Ok;
         });
         return c;
@@ -296,7 +275,7 @@ internal static class GalleryCommand
             AnsiConsole.Write(table);
             Console.WriteLine($"{list.Count} identities; embeddings per model: " +
                               string.Join(", ", store.EmbeddingCounts().Select(kv => $"{kv.Key}: {kv.Value}")));
-            WriteJson(parse.GetValue(json), list.Select(i => new { identity = i.Id, name = i.Name, sightings = i.SightingCount, created = i.Created }));
+            WriteJson(parse.GetValue(json), list.Select(IdentityDto.From).ToArray());
             return CliRunner.Ok;
         });
         return c;
@@ -397,11 +376,7 @@ internal static class GalleryCommand
             $"evidence: {r.Tracks} tracks, {r.PeoplePairs} pairs of people seen at the same time ({r.Scores.Impostor.Length:N0} comparisons), {r.TracksWithGenuine} tracks long enough for genuine comparisons ({r.Scores.Genuine.Length:N0})"));
         if (r.Scores.Genuine.Length == 0)
             Console.Error.WriteLine("reid: warning: no track was long enough to measure the true-accept rate; the threshold rests on impostor comparisons only");
-        WriteJson(json, new
-        {
-            model = g.Model.Id, threshold = r.Point.Threshold, far = r.Point.Far, targetFar = r.Point.TargetFar, farUpperBound95 = r.FarUpperBound, tar = r.Point.Tar,
-            tracks = r.Tracks, peoplePairs = r.PeoplePairs, impostorComparisons = r.Scores.Impostor.Length, genuineComparisons = r.Scores.Genuine.Length,
-        });
+        WriteJson(json, CalibrationDto.From(g.Model.Id, r));
         return CliRunner.Ok;
     }
 

@@ -68,7 +68,7 @@ internal static class PretrainCommand
                     completed = result.Completed, output = result.OutputDir, model = result.ModelPath, model_card = result.CardPath,
                     images = result.Images, wall_s = result.WallSeconds,
                     epochs = result.Epochs.Select(e => new { epoch = e.Epoch, loss = e.Loss, accuracy = e.Accuracy, seconds = e.Seconds, images_per_s = e.ImagesPerSecond }),
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                }, ReidJson.Options));
             if (!result.Completed)
                 throw new ReidException($"interrupted after {result.Epochs.Count} epoch(s); checkpoint saved in {run.CheckpointPath}; continue with --resume");
             return CliRunner.Ok;

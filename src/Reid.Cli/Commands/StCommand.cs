@@ -77,7 +77,7 @@ internal static class StCommand
                 {
                     ["model"] = modelPath, ["model_id"] = embedder.ModelId, ["dataset"] = dataset.Name, ["out"] = outPath,
                     ["identities"] = learned.Identities, ["images"] = embedded.Records.Count, ["camera_pairs"] = learned.Pairs.Count,
-                    ["fit"] = JsonSerializer.SerializeToNode(fit, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }),
+                    ["fit"] = JsonSerializer.SerializeToNode(fit, ReidJson.Options),
                 };
                 EvaluationJson.Write(jsonPath, j);
             }

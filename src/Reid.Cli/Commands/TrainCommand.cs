@@ -75,7 +75,7 @@ internal static class TrainCommand
                     completed = result.Completed, epochs_done = result.EpochsDone, output = result.OutputDir, checkpoint = result.CheckpointPath,
                     model = result.ModelPath, model_card = result.ModelCardPath, curves = result.CurvesPath, wall_s = result.WallSeconds,
                     data_wait_s = result.DataWaitSeconds, validation_rank1 = result.Rank1, validation_map = result.MeanAP,
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                }, ReidJson.Options));
             if (!result.Completed)
                 throw new ReidException($"interrupted after {result.EpochsDone} full epoch(s); checkpoint saved in {result.CheckpointPath}; continue with --resume");
             return CliRunner.Ok;

@@ -5,7 +5,6 @@ using Reid.Imaging;
 using Reid.Video;
 using Reid.Video.CrossCamera;
 using Reid.Video.Tracking;
-using TrackSighting = Reid.Video.CrossCamera.Sighting;
 
 namespace Reid.Gallery.Video;
 

@@ -22,7 +22,7 @@ public static class VideoCrops
         track.Crops.Select(c => new CropInput(c.Image, new SightingSource(
             Camera: camera, CapturedAt: capturedAt?.Invoke(c.Observation.Timestamp), Source: videoName, Frame: c.Observation.Frame,
             SourceTime: c.Observation.Timestamp,
-            Box: new BoundingBox(c.Observation.Box.X, c.Observation.Box.Y, c.Observation.Box.Width, c.Observation.Box.Height)))).ToArray();
+            Box: c.Observation.Box))).ToArray();
 
     /// <summary>The track to enrol when a video shows several people: the requested one, else the one seen longest.</summary>
     public static PersonTrack Choose(IReadOnlyList<PersonTrack> tracks, int? id, string videoName)

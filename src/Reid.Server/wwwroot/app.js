@@ -69,9 +69,9 @@ async function refreshInfo() {
     const i = state.info;
     $('#status').textContent = `model ${i.model.slice(0, 24)} · ${i.identities} identities · ${i.indexed} sightings indexed · ` +
       `threshold ${fmt(i.threshold.score)} (${i.threshold.source}) · ${i.role} key`;
-    if (i.missingEmbeddings > 0) showMessage(`${i.missingEmbeddings} sightings have no embedding for this model: run reid gallery reembed`, 'info');
+    if (i.missing_embeddings > 0) showMessage(`${i.missing_embeddings} sightings have no embedding for this model: run reid gallery reembed`, 'info');
     document.querySelectorAll('.video-only').forEach(f => f.hidden = !i.video);
-    document.querySelectorAll('.travel-only').forEach(f => f.hidden = !i.travelTimes);
+    document.querySelectorAll('.travel-only').forEach(f => f.hidden = !i.travel_times);
     // a read-only key cannot enrol, delete or calibrate: those controls are not shown to it at all
     document.body.dataset.role = i.role;
     if (i.role !== 'write' && $('#tab-enrol').classList.contains('active')) openTab('identify');
@@ -187,7 +187,7 @@ async function enrolFromVideo(form) {
           refreshInfo();
         } catch (e) { showMessage(e.message); }
       });
-      return el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame} (${t.detections} detections)`), trackCrops(t), button);
+      return el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame} (${t.detections} detections)`), trackCrops(t), button);
     }));
 }
 
@@ -212,7 +212,7 @@ $('#verify-form [name=identity]').addEventListener('change', () => showSamples()
 previewFiles($('#verify-form [name=images]'), $('#verify-preview'));
 function verifyAnswer(r) {
   return [el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Match: ${r.identity.name}` : `No match: not ${r.identity.name}` }),
-    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.meanScore)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
+    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.mean_score)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
     scoreBar(r.score)];
 }
 submitWith('#verify-form', async form => {
@@ -239,7 +239,7 @@ async function verifyFromVideo(form) {
     data.append('identity', form.identity.value);
     if (form.threshold.value) data.append('threshold', form.threshold.value);
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/verify`, data);
-    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...verifyAnswer(r)));
+    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame}`), trackCrops(t), ...verifyAnswer(r)));
   }
   out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
@@ -247,10 +247,10 @@ async function verifyFromVideo(form) {
 // ---- identification -----------------------------------------------------------------------------------------
 function matchCards(matches) {
   return el('div', { className: 'grid' }, ...matches.map(m => {
-    const card = el('div', { className: `card${m.aboveThreshold ? ' match' : ''}` }, crop(m.crop, m.name),
+    const card = el('div', { className: `card${m.above_threshold ? ' match' : ''}` }, crop(m.crop, m.name),
       el('div', {}, el('strong', {}, m.name), ` #${m.identity}`),
       el('div', { className: 'score' }, `score ${fmt(m.score)}`), scoreBar(m.score),
-      el('div', { className: 'muted' }, `mean ${fmt(m.meanScore)} over ${m.sightings}`));
+      el('div', { className: 'muted' }, `mean ${fmt(m.mean_score)} over ${m.sightings}`));
     return card;
   }));
 }
@@ -258,7 +258,7 @@ function identifyAnswer(r) {
   const head = r.unknown
     ? el('div', { className: 'verdict no', textContent: r.enrolled ? `Unknown — enrolled as ${r.enrolled.name} (#${r.enrolled.id})` : 'Unknown person' })
     : el('div', { className: 'verdict yes', textContent: `Identified: ${r.matches[0].name}` });
-  return [head, ...(r.spatialTemporal ? [el('p', { className: 'muted' }, r.spatialTemporal)] : []),
+  return [head, ...(r.spatial_temporal ? [el('p', { className: 'muted' }, r.spatial_temporal)] : []),
     el('p', { className: 'muted' }, `threshold ${fmt(r.threshold.score)} (${r.threshold.source}); closest identities:`),
     r.matches.length ? matchCards(r.matches) : el('p', {}, 'The gallery is empty.')];
 }
@@ -284,7 +284,7 @@ async function identifyFromVideo(form) {
   const blocks = [];
   for (const t of job.tracks) {
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/identify`);
-    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.firstFrame}–${t.lastFrame}`), trackCrops(t), ...identifyAnswer(r)));
+    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame}`), trackCrops(t), ...identifyAnswer(r)));
   }
   out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
@@ -304,7 +304,7 @@ submitWith('#search-form', async form => {
   $('#search-result').replaceChildren(...hits.map((h, i) => el('div', { className: 'card' }, crop(h.detail.crop, h.name),
     el('div', {}, `${i + 1}. `, el('strong', {}, h.name), ` #${h.identity}`),
     el('div', { className: 'score' }, fmt(h.score)), scoreBar(h.score),
-    ...(h.appearanceScore != null ? [el('div', { className: 'muted' }, `appearance ${fmt(h.appearanceScore)}, rescaled by travel time`)] : []))));
+    ...(h.appearance_score != null ? [el('div', { className: 'muted' }, `appearance ${fmt(h.appearance_score)}, rescaled by travel time`)] : []))));
   if (!hits.length) $('#search-result').append(el('p', {}, 'The gallery is empty.'));
 });
 
@@ -358,10 +358,10 @@ submitWith('#calibrate-form', async form => {
   data.append('far', form.far.value);
   const r = await api('POST', `/api/video/jobs/${job.id}/calibrate`, data);
   out.replaceChildren(el('p', {}, 'Threshold set to ', el('strong', {}, fmt(r.threshold)),
-      `: at most ${fmt(100 * r.farUpperBound95)}% of strangers accepted (95% confidence), measured ${fmt(100 * r.far)}%`,
+      `: at most ${fmt(100 * r.far_upper_bound95)}% of strangers accepted (95% confidence), measured ${fmt(100 * r.far)}%`,
       r.tar != null ? `; ${fmt(100 * r.tar)}% of a person's own later appearances accepted.` : '.'),
-    el('p', { className: 'muted' }, `From ${r.tracks} tracks: ${r.peoplePairs} pairs of people seen together ` +
-      `(${r.impostorComparisons} comparisons of different people, ${r.genuineComparisons} of the same person).`));
+    el('p', { className: 'muted' }, `From ${r.tracks} tracks: ${r.people_pairs} pairs of people seen together ` +
+      `(${r.impostor_comparisons} comparisons of different people, ${r.genuine_comparisons} of the same person).`));
   refreshInfo();
 });
 

@@ -10,13 +10,13 @@ public sealed record CameraTracks(string Camera, double StartTime, IReadOnlyList
 public sealed record KnownIdentity(string Name, float[] Embedding);
 
 /// <summary>One track seen as a sighting of a global identity, with absolute start/end times.</summary>
-public sealed record Sighting(string Camera, int TrackId, double StartTime, double EndTime, PersonTrack Track);
+public sealed record TrackSighting(string Camera, int TrackId, double StartTime, double EndTime, PersonTrack Track);
 
 /// <summary>
 /// A person across cameras: <see cref="Name"/> of the matched known identity (null for someone new),
 /// the sightings (tracks), the mean embedding of its tracks and the cosine distance to the known identity.
 /// </summary>
-public sealed record GlobalIdentity(int Id, string? Name, IReadOnlyList<Sighting> Sightings, float[] Embedding, double? KnownDistance)
+public sealed record GlobalIdentity(int Id, string? Name, IReadOnlyList<TrackSighting> Sightings, float[] Embedding, double? KnownDistance)
 {
     public bool IsNew => Name is null;
 }
@@ -38,11 +38,11 @@ public sealed record CrossCameraConfig
 public static class CrossCameraMatcher
 {
     public static IReadOnlyList<GlobalIdentity> Associate(IReadOnlyList<CameraTracks> cameras, CrossCameraConfig? config = null,
-        IReadOnlyList<KnownIdentity>? known = null, Func<Sighting, Sighting, bool>? canBeSame = null)
+        IReadOnlyList<KnownIdentity>? known = null, Func<TrackSighting, TrackSighting, bool>? canBeSame = null)
     {
         config ??= new CrossCameraConfig();
         var sightings = cameras.SelectMany(c => c.Tracks.Select(t =>
-            new Sighting(c.Camera, t.Id, c.StartTime + t.StartTime, c.StartTime + t.EndTime, t))).ToList();
+            new TrackSighting(c.Camera, t.Id, c.StartTime + t.StartTime, c.StartTime + t.EndTime, t))).ToList();
         int n = sightings.Count;
         if (known?.FirstOrDefault(k => sightings.Count > 0 && k.Embedding.Length != sightings[0].Track.Embedding.Length) is { } bad)
             throw new ReidException($"known identity '{bad.Name}' has a {bad.Embedding.Length}-d embedding, the tracks {sightings[0].Track.Embedding.Length}-d: use the same ReID model");
@@ -93,7 +93,7 @@ public static class CrossCameraMatcher
             .ToList();
     }
 
-    private static bool Compatible(List<int> a, List<int> b, List<Sighting> s, Func<Sighting, Sighting, bool>? canBeSame)
+    private static bool Compatible(List<int> a, List<int> b, List<TrackSighting> s, Func<TrackSighting, TrackSighting, bool>? canBeSame)
     {
         foreach (var i in a)
         foreach (var j in b)

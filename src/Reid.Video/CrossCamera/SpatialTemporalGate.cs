@@ -1,5 +1,4 @@
 using Reid.SpatialTemporal;
-using StSighting = Reid.SpatialTemporal.Sighting;
 
 namespace Reid.Video.CrossCamera;
 
@@ -14,7 +13,7 @@ public static class SpatialTemporalGate
 {
     public const double DefaultMinRatio = 0.05;
 
-    public static Func<Sighting, Sighting, bool> CanBeSame(SpatialTemporalModel model, double minRatio = DefaultMinRatio)
+    public static Func<TrackSighting, TrackSighting, bool> CanBeSame(SpatialTemporalModel model, double minRatio = DefaultMinRatio)
     {
         double floor = minRatio * model.UniformProbability;
         return (a, b) =>
@@ -29,7 +28,7 @@ public static class SpatialTemporalGate
             };
             foreach (var (t1, t2) in gaps)
             {
-                var e = model.Evidence(new StSighting(first.Camera, t1), new StSighting(second.Camera, t2));
+                var e = model.Evidence(new CameraTime(first.Camera, t1), new CameraTime(second.Camera, t2));
                 if (!e.IsLearned || e.Probability >= floor) return true;
             }
             return false;

@@ -1,4 +1,5 @@
 using Reid.Core;
+using Reid.Imaging;
 
 namespace Reid.Video.Detectors;
 

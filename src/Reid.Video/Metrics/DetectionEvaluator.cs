@@ -1,3 +1,5 @@
+using Reid.Imaging;
+
 namespace Reid.Video.Metrics;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Reid.Core;
+using Reid.Imaging;
 
 namespace Reid.Video.Metrics;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Reid.Core;
 using Reid.Imaging;
 using Reid.Video.Decoding;
 using Reid.Video.Metrics;
@@ -30,13 +30,6 @@ public static class TrackExport
 
     private static string Safe(string s) => string.Concat(s.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = false,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
 
     /// <summary>The JSON document of one video's tracks (embeddings included), plus optional metrics.</summary>
     public static object Document(VideoTracks v, MotMetrics? metrics, object? extra = null, HotaMetrics? hota = null) => new
@@ -95,7 +88,7 @@ public static class TrackExport
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(document, Json));
+        File.WriteAllText(path, JsonSerializer.Serialize(document, ReidJson.CompactWithoutNulls));
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Reid.Imaging;
+
 namespace Reid.Video.Tracking;
 
 public enum TrackState { Tentative, Confirmed, Lost, Deleted }

@@ -1,3 +1,5 @@
+using Reid.Imaging;
+
 namespace Reid.Video.Tracking;
 
 /// <summary>What the tracker did with one detection of the current frame.</summary>

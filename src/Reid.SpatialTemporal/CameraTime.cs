@@ -4,7 +4,7 @@ namespace Reid.SpatialTemporal;
 /// Where and when a person was seen: a camera id and a time in seconds from any origin shared by all cameras
 /// of the network. Either may be unknown (null); the fusion then falls back to appearance and says so.
 /// </summary>
-public readonly record struct Sighting(string? Camera, double? Timestamp)
+public readonly record struct CameraTime(string? Camera, double? Timestamp)
 {
     public bool IsComplete => Camera is not null && Timestamp is { } t && double.IsFinite(t);
 }
