@@ -19,7 +19,6 @@ using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
 using Reid.Training.Trainer;
-using EnginePrecision = Reid.Engine.Tensors.Precision;
 using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Adaptation;
@@ -151,7 +150,7 @@ public sealed class AdaptationRun(AdaptOptions options)
             before = info.Extra["before"]?.Deserialize<AdaptScore>();
         }
 
-        using var precision = EnginePrecision.Use(precisionSetting);
+        using var precision = Precision.Use(precisionSetting);
         if (o.Score is not null && before is null)
         {
             progress?.Report(new AdaptProgress("scoring before", 0, o.Epochs, 0, 0, 0, 0, 0));

@@ -2,8 +2,8 @@ using Reid.Core;
 using Reid.Engine.Autograd;
 using Reid.Engine.Functional;
 using Reid.Engine.Modules;
+using Reid.Engine.Tensors;
 using Tensor = Reid.Engine.Tensors.Tensor;
-using TensorScope = Reid.Engine.Tensors.TensorScope;
 
 namespace Reid.Training.Import;
 

@@ -15,7 +15,6 @@ using Reid.Training.Data;
 using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
-using EnginePrecision = Reid.Engine.Tensors.Precision;
 using Tensor = Reid.Engine.Tensors.Tensor;
 
 namespace Reid.Training.Pretraining;
@@ -144,7 +143,7 @@ public sealed class PretrainRun(PretrainOptions options)
             ColorJitter = new ColorJitterConfig { Probability = 0.8, Brightness = 0.4, Contrast = 0.4, Saturation = 0.4, Hue = 0.1 },
         };
         var augmenter = new Augmenter(augmentation, o.Height, o.Width, Mean, Std);
-        using var precision = EnginePrecision.Use(precisionSetting);
+        using var precision = Precision.Use(precisionSetting);
         var interrupted = false;
         var len = 3 * o.Height * o.Width;
         for (var epoch = startEpoch; epoch < o.Epochs && !interrupted; epoch++)

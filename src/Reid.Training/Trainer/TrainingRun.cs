@@ -18,7 +18,6 @@ using Reid.Training.Export;
 using Reid.Training.Import;
 using Reid.Training.Losses;
 using Reid.Training.Reports;
-using EnginePrecision = Reid.Engine.Tensors.Precision;
 
 namespace Reid.Training.Trainer;
 
@@ -81,7 +80,7 @@ public sealed class TrainingRun
     public TrainResult Run(bool resume, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         var run = Load(resume, progress);
-        using var precision = EnginePrecision.Use(_precision);
+        using var precision = Precision.Use(_precision);
         while (run.State.Epoch < _cfg.Training.Epochs && !run.Interrupted)
         {
             TrainEpoch(run, progress, cancel);
@@ -281,7 +280,7 @@ public sealed class TrainingRun
         var info = Checkpoint.Load(CheckpointPath, Architecture(_cfg, model), training);
         if (info.Epoch < _cfg.Training.Epochs)
             throw new ReidException($"{CheckpointPath}: the run stopped after epoch {info.Epoch} of {_cfg.Training.Epochs}; finish it with reid train --resume first");
-        using var precision = EnginePrecision.Use(_precision);
+        using var precision = Precision.Use(_precision);
         model.Eval();
         var note = ApplyWiseFt(model, data, alpha, bnRefreshImages, progress);
         Export(model, modelPath, Architecture(_cfg, model), data, initNote, note);

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Reid.Core;
+using Reid.TestSupport;
+using Reid.Video.Decoding;
+using Reid.Video.Streams;
+
+namespace Reid.Video.Tests.Streams;
+
+/// <summary>Live streams on loopback: the shared video served by an ffmpeg child in real time, as a camera would.</summary>
+public class CameraStreamTests
+{
+    private static string SharedVideo => SharedData.Path("data", "videos", "one-by-one-person-detection.mp4");
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>ffmpeg serving the shared video at its own rate, looping, as MPEG-TS to one TCP client on <paramref name="port"/>.</summary>
+    private static Process Serve(int port)
+    {
+        var psi = new ProcessStartInfo(Tools.FfmpegPath) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i", SharedVideo, "-c", "copy", "-f", "mpegts", $"tcp://127.0.0.1:{port}?listen=1" })
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        ServerLog = p.StandardError.ReadToEndAsync();
+        return p;
+    }
+
+    private static Task<string>? ServerLog;
+
+    private static void Stop(Process p)
+    {
+        try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        p.WaitForExit(5000);
+        p.Dispose();
+    }
+
+    private static bool WaitFor(CameraStream s, Func<StreamState, bool> ok, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (ok(s.State)) return true;
+            Thread.Sleep(100);
+        }
+        return ok(s.State);
+    }
+
+    private static readonly StreamOptions Quick = new() { StallTimeout = TimeSpan.FromSeconds(4), BackoffMin = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromSeconds(1) };
+
+    [SharedFact]
+    public async Task A_tcp_camera_goes_live_and_a_dead_server_is_reconnected_when_it_comes_back()
+    {
+        var port = FreePort();
+        var server = Serve(port);
+        using var stream = new CameraStream(new CameraSource("cam1", $"tcp://127.0.0.1:{port}"), Quick).Start();
+        try
+        {
+            Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Live && s.FramesDecoded >= 10, TimeSpan.FromSeconds(30)),
+                $"{stream.State}; server {(server.HasExited ? $"exited {server.ExitCode}: {ServerLog?.Result}" : "running")}");
+            var first = await stream.Frames.ReadAsync();
+            var second = await stream.Frames.ReadAsync();
+            Assert.True(second.Number > first.Number);
+            Assert.Equal((768, 432), (first.Image.Width, first.Image.Height));
+            // a live source's frame times are the wall clock
+            Assert.InRange(first.Timestamp, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+
+            Stop(server);
+            Assert.True(WaitFor(stream, s => s.Status != StreamStatus.Live, TimeSpan.FromSeconds(15)), $"{stream.State}");
+            Assert.NotNull(stream.State.LastError);
+            var before = stream.State.FramesDecoded;
+
+            server = Serve(port);
+            Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Live && s.FramesDecoded > before + 5, TimeSpan.FromSeconds(30)), $"{stream.State}");
+            Assert.True(stream.State.Reconnects >= 1);
+        }
+        finally { Stop(server); }
+    }
+
+    [SharedFact]
+    public void A_consumer_that_falls_behind_loses_the_oldest_frames_and_the_queue_stays_bounded()
+    {
+        using var stream = new CameraStream(new CameraSource("file", SharedVideo, Loop: true), Quick with { QueueFrames = 2 }).Start();
+        // nobody reads for a while: frames keep arriving in real time and the oldest are dropped
+        Assert.True(WaitFor(stream, s => s.FramesDropped >= 10, TimeSpan.FromSeconds(30)), $"{stream.State}");
+        Assert.True(stream.Frames.Count <= 2);
+        var s = stream.State;
+        Assert.Equal(s.FramesDecoded, s.FramesDropped + stream.Frames.Count, 1.0);
+        // a file's frame times are presentation times: 10 fps from 0
+        Assert.True(stream.Frames.TryRead(out var f));
+        Assert.Equal((f.Number - 1) / 10.0, f.Timestamp, 3);
+    }
+
+    [Fact]
+    public void An_unreachable_camera_reports_failed_with_its_error_and_stops_cleanly()
+    {
+        var port = FreePort(); // nothing listens there
+        var stream = new CameraStream(new CameraSource("gone", $"tcp://127.0.0.1:{port}"), Quick with { FailedAfter = 2 }).Start();
+        Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Failed, TimeSpan.FromSeconds(30)), $"{stream.State}");
+        Assert.False(string.IsNullOrWhiteSpace(stream.State.LastError));
+        Assert.Equal(0, stream.State.FramesDecoded);
+        var clock = Stopwatch.StartNew();
+        stream.Dispose();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15));
+        Assert.Equal(StreamStatus.Stopped, stream.State.Status);
+        Assert.True(stream.Frames.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_video_is_a_failure_with_ffmpegs_reason()
+    {
+        using var dir = new TempDir();
+        var text = dir.File("notes.mp4");
+        File.WriteAllText(text, "this is not a video");
+        using var stream = new CameraStream(new CameraSource("bad", text), Quick with { FailedAfter = 1 }).Start();
+        Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Failed, TimeSpan.FromSeconds(20)), $"{stream.State}");
+        Assert.Contains("notes.mp4", stream.State.LastError);
+    }
+
+    [Fact]
+    public void A_camera_without_id_or_url_or_with_a_zero_rate_cap_is_refused()
+    {
+        Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("", "tcp://127.0.0.1:9")));
+        Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("c", " ")));
+        Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("c", "x.mp4", MaxFps: 0)));
+    }
+}
