@@ -90,7 +90,7 @@ public class CameraStreamTests
         Assert.True(WaitFor(stream, s => s.FramesDropped >= 10, TimeSpan.FromSeconds(30)), $"{stream.State}");
         Assert.True(stream.Frames.Count <= 2);
         var s = stream.State;
-        Assert.Equal(s.FramesDecoded, s.FramesDropped + stream.Frames.Count, 1.0);
+        Assert.InRange(s.FramesDecoded - s.FramesDropped, 0, 2 + 3);   // what is not dropped waits in the queue (frames keep coming meanwhile)
         // a file's frame times are presentation times: 10 fps from 0
         Assert.True(stream.Frames.TryRead(out var f));
         Assert.Equal((f.Number - 1) / 10.0, f.Timestamp, 3);
