@@ -299,14 +299,26 @@ public sealed class GalleryService
         if (images.Count == 0) throw new ReidException("no image given");
         if (images.Count > Options.MaxImagesPerRequest)
             throw new ReidException($"{images.Count} images in one request; at most {Options.MaxImagesPerRequest}");
-        return images.Select(i => new CropInput(ImageCodec.Decode(i.Bytes, i.Name, Options.Decode),
+        return images.Select(i => new CropInput(DecodeShrunk(i),
             i.Origin is { Source: not null } o ? o : (i.Origin ?? new SightingSource()) with { Source = SafeName(i.Name) })).ToArray();
+    }
+
+    // A request may carry MaxImagesPerRequest images of up to Options.Decode.MaxPixels each (64 MP: 192 MB as RGB):
+    // each is shrunk to the stored crop size as soon as it is decoded, so a request holds one full-size image at a
+    // time, and the process decodes at most this many at once, whatever the number of concurrent requests.
+    private static readonly SemaphoreSlim Decoders = new(Math.Max(2, Environment.ProcessorCount));
+
+    private RgbImage DecodeShrunk(ImageInput image)
+    {
+        Decoders.Wait();
+        try { return Shrink(ImageCodec.Decode(image.Bytes, image.Name, Options.Decode)); }
+        finally { Decoders.Release(); }
     }
 
     private List<NewSighting> Prepare(IReadOnlyList<CropInput> crops)
     {
         if (crops.Count == 0) throw new ReidException("no crop to enrol");
-        var stored = crops.Select(c => Shrink(c.Crop)).ToArray();
+        var stored = crops.Select(c => Shrink(c.Crop)).ToArray();   // uploads are already shrunk; video crops may not be
         // Embed the stored (possibly shrunk) crop, so a later re-embedding from the store sees the same pixels.
         var vectors = stored.Chunk(Options.EmbedBatch).SelectMany(b => Model.Embed(b)).ToArray();
         return crops.Select((c, i) => new NewSighting(ImageCodec.EncodeJpeg(stored[i], Options.CropJpegQuality),

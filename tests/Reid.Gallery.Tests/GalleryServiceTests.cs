@@ -245,4 +245,23 @@ public class GalleryServiceTests
         var crop = ImageCodec.Decode(g.Store.GetCrop(s.Id)!, "crop");
         Assert.Equal((205, 512), (crop.Width, crop.Height));
     }
+
+    [Fact]
+    public void Many_big_photos_in_one_request_are_enrolled_shrunk_and_a_big_probe_still_finds_them()
+    {
+        // 12 photos of 1500x3600 (16 MB each as RGB): each is shrunk as soon as it is decoded, so the request never
+        // holds them all at full size; the stored crops and the probe are what the model sees.
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var photos = Enumerable.Range(0, 12).Select(shot => new ImageInput($"p{shot}.png", ImageCodec.EncodePng(Person(2, shot, 1500, 3600)))).ToList();
+        var enrolled = g.Enrol("tall person", photos);
+        Assert.Equal(12, enrolled.Sightings.Count);
+        Assert.All(enrolled.Sightings, x => Assert.Equal((213, 512), (x.CropWidth, x.CropHeight)));
+        g.Enrol("someone else", [PersonInput(4, 0), PersonInput(4, 1)]);
+        var probe = new ImageInput("probe.png", ImageCodec.EncodePng(Person(2, 99, 1500, 3600)));
+        var r = g.Identify([probe]);
+        Assert.False(r.Unknown);
+        Assert.Equal("tall person", r.Matches[0].Name);
+        Assert.True(g.Verify(enrolled.Identity.Id, [probe]).Match);
+    }
 }
