@@ -45,7 +45,7 @@ internal static class BenchTrainCommand
             };
             if (options.Batch < 1 || options.Steps < 1 || options.Height < 32 || options.Width < 32)
                 throw new ReidException("--batch and --steps must be at least 1, --height and --width at least 32");
-            var load = LoadAverage();
+            var load = BenchmarkMachine.LoadAverage();
             TrainBenchmarkResult result = null!;
             AnsiConsole.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
@@ -57,32 +57,7 @@ internal static class BenchTrainCommand
                         task.Increment(1);
                     });
                 });
-            var figures = new Dictionary<string, object>
-            {
-                ["images_per_s"] = Math.Round(result.ImagesPerSecond, 3),
-                ["onednn_fraction"] = Math.Round(result.OneDnnFraction, 4),
-                ["peak_rss_mb"] = Math.Round(result.PeakRssMb, 1),
-                ["peak_tensor_mb"] = Math.Round(result.PeakTensorMb, 1),
-                ["forward_tensor_mb"] = Math.Round(result.ForwardTensorMb, 1),
-                ["step_seconds_median"] = Math.Round(result.StepSecondsMedian, 4),
-                ["train_gflop_per_image"] = Math.Round(result.TrainGflopsPerImage, 3),
-                ["achieved_gflops"] = Math.Round(result.AchievedGflops, 1),
-                ["fma_peak_gflops"] = Math.Round(result.PeakGflops, 1),
-                ["fma_peak_threads"] = result.PeakThreads,
-                ["fraction_of_fma_peak"] = Math.Round(result.FractionOfPeak, 3),
-                ["cpu_seconds_per_step_median"] = Math.Round(result.CpuSecondsMedian, 4),
-                ["step_seconds"] = result.StepSeconds.Select(s => Math.Round(s, 4)).ToArray(),
-                ["backbone"] = result.Backbone,
-                ["batch"] = result.Batch,
-                ["precision"] = result.Precision,
-                ["steps"] = result.Steps,
-                ["input"] = $"{options.Height}x{options.Width}",
-                ["parameters"] = result.Parameters,
-                ["onednn_version"] = EngineInfo.OneDnnVersion,
-                ["cpu"] = cpu,
-                ["omp_num_threads"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? $"(unset: {Environment.ProcessorCount} cores)",
-                ["load_average_at_start"] = load,
-            };
+            var figures = result.Figures(options, load);
             var table = new Table().AddColumns("figure", "value");
             foreach (var key in new[] { "images_per_s", "onednn_fraction", "achieved_gflops", "fraction_of_fma_peak", "peak_rss_mb", "step_seconds_median", "load_average_at_start" })
                 table.AddRow(key, Convert.ToString(figures[key], System.Globalization.CultureInfo.InvariantCulture) ?? "");
@@ -92,11 +67,5 @@ internal static class BenchTrainCommand
             return CliRunner.Ok;
         });
         return command;
-    }
-
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Trim(); }
-        catch (IOException) { return "unknown"; }
     }
 }

@@ -55,6 +55,37 @@ public sealed record TrainBenchmarkResult(
     public double AchievedGflops => ImagesPerSecond * TrainGflopsPerImage;
 
     public double FractionOfPeak => AchievedGflops / PeakGflops;
+
+    /// <summary>
+    /// The figures `reid bench train` prints and writes as JSON, in that order: what bench/train_side_by_side.sh and
+    /// docs/BENCHMARKS.md read, with the machine facts a shared, noisy machine's figure needs beside it.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Figures(TrainBenchmarkOptions options, string loadAverageAtStart) => new Dictionary<string, object>
+    {
+        ["images_per_s"] = Math.Round(ImagesPerSecond, 3),
+        ["onednn_fraction"] = Math.Round(OneDnnFraction, 4),
+        ["peak_rss_mb"] = Math.Round(PeakRssMb, 1),
+        ["peak_tensor_mb"] = Math.Round(PeakTensorMb, 1),
+        ["forward_tensor_mb"] = Math.Round(ForwardTensorMb, 1),
+        ["step_seconds_median"] = Math.Round(StepSecondsMedian, 4),
+        ["train_gflop_per_image"] = Math.Round(TrainGflopsPerImage, 3),
+        ["achieved_gflops"] = Math.Round(AchievedGflops, 1),
+        ["fma_peak_gflops"] = Math.Round(PeakGflops, 1),
+        ["fma_peak_threads"] = PeakThreads,
+        ["fraction_of_fma_peak"] = Math.Round(FractionOfPeak, 3),
+        ["cpu_seconds_per_step_median"] = Math.Round(CpuSecondsMedian, 4),
+        ["step_seconds"] = StepSeconds.Select(x => Math.Round(x, 4)).ToArray(),
+        ["backbone"] = Backbone,
+        ["batch"] = Batch,
+        ["precision"] = Precision,
+        ["steps"] = Steps,
+        ["input"] = $"{options.Height}x{options.Width}",
+        ["parameters"] = Parameters,
+        ["onednn_version"] = EngineInfo.OneDnnVersion,
+        ["cpu"] = CpuCapabilities.Current,
+        ["omp_num_threads"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? $"(unset: {Environment.ProcessorCount} cores)",
+        ["load_average_at_start"] = loadAverageAtStart,
+    };
 }
 
 /// <summary>

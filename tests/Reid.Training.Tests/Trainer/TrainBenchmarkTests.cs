@@ -24,4 +24,22 @@ public sealed class TrainBenchmarkTests
         Assert.InRange(large.FractionOfPeak, 1e-4, 1.0);
         Assert.Equal(large.ImagesPerSecond * large.TrainGflopsPerImage, large.AchievedGflops, 6);
     }
+
+    [Fact]
+    public void The_figures_carry_what_the_side_by_side_script_reads_and_the_machine_they_came_from()
+    {
+        var options = new TrainBenchmarkOptions { Backbone = "resnet18", Batch = 2, Steps = 2, Height = 64, Width = 32 };
+        var result = new TrainBenchmarkResult("resnet18", 2, "f32", 2, 10.123456, 0.2, 0.91234, 512.34, 100.26, 11_000_000, [0.21, 0.19])
+        {
+            PeakGflops = 100, PeakThreads = 2, TrainGflopsPerImage = 3,
+        };
+        var f = result.Figures(options, "0.50 0.40 0.30 1/100 42");
+        // bench/train_side_by_side.sh reads these
+        foreach (var key in new[] { "images_per_s", "onednn_fraction", "peak_rss_mb", "fma_peak_gflops", "fma_peak_threads", "backbone", "batch", "precision", "cpu" })
+            Assert.True(f.ContainsKey(key), key);
+        Assert.Equal(10.123, f["images_per_s"]);
+        Assert.Equal(0.304, f["fraction_of_fma_peak"]);   // 10.123456 x 3 / 100 = 0.3037, to three places
+        Assert.Equal("64x32", f["input"]);
+        Assert.Equal("0.50 0.40 0.30 1/100 42", f["load_average_at_start"]);
+    }
 }
