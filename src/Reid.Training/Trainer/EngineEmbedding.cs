@@ -24,7 +24,7 @@ public static class EngineEmbedding
         {
             var n = images.Count;
             var buffer = new float[n * pre.TensorLength];
-            Parallel.For(0, n, i => pre.Apply(images[i], buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+            ImageBatch.Preprocess(images, pre, buffer);
             var wasTraining = model.IsTraining;
             model.Eval();
             try
@@ -53,8 +53,7 @@ public static class EngineEmbedding
         for (var start = 0; start < paths.Count; start += batchSize)
         {
             var n = Math.Min(batchSize, paths.Count - start);
-            var buffer = new float[n * pre.TensorLength];
-            Parallel.For(0, n, i => pre.Apply(ImageCodec.Decode(paths[start + i]), buffer.AsSpan(i * pre.TensorLength, pre.TensorLength)));
+            var buffer = ImageBatch.DecodeAndPreprocess(paths.Skip(start).Take(n).ToList(), pre);
             yield return Tensor.FromArray(buffer, n, 3, pre.Height, pre.Width);
         }
     }
