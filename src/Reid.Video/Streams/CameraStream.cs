@@ -112,7 +112,9 @@ public sealed class CameraStream : IDisposable
                 if (_stop.IsCancellationRequested) break;
                 if (ended) { Set(StreamStatus.Ended, error); break; }
                 failures = frames > 0 ? 1 : failures + 1;
-                Set(failures >= _options.FailedAfter ? StreamStatus.Failed : _status == StreamStatus.Stalled ? StreamStatus.Stalled : StreamStatus.Connecting,
+                bool stalled;
+                lock (_gate) stalled = _status == StreamStatus.Stalled;
+                Set(failures >= _options.FailedAfter ? StreamStatus.Failed : stalled ? StreamStatus.Stalled : StreamStatus.Connecting,
                     error ?? "the stream closed");
                 var backoff = TimeSpan.FromTicks(Math.Min(_options.BackoffMax.Ticks, _options.BackoffMin.Ticks << Math.Min(failures - 1, 20)));
                 _stop.Token.WaitHandle.WaitOne(backoff);
@@ -215,9 +217,9 @@ public sealed class CameraStream : IDisposable
             stderr.Wait(TimeSpan.FromSeconds(5));
             lock (_gate) _process = null;
         }
-        if (_stop.IsCancellationRequested) return (frames, false, null);
-        var exit = p.ExitCode;
+        var exit = p.HasExited ? p.ExitCode : -1;
         p.Dispose();
+        if (_stop.IsCancellationRequested) return (frames, false, null);
         if (stalled) return (frames, false, $"no frame for {_options.StallTimeout.TotalSeconds:0.#} s");
         // a file that was read to its end (and does not loop) ends the stream; anything else is reopened
         if (Source.IsFile && !Source.Loop && exit == 0) return (frames, true, null);
