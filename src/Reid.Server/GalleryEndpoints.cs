@@ -22,22 +22,22 @@ internal static class GalleryEndpoints
                 gallery.Index.Count, gallery.SightingsMissingEmbedding, ThresholdDto.From(gallery.ResolveThreshold()),
                 ApiKeys.Role(http)?.ToString().ToLowerInvariant() ?? "none", options.MaxImageRequestBytes, options.MaxVideoRequestBytes,
                 video, travelTimes is not null))
-            .WithSummary("The model, gallery size, active threshold and this key's role");
+            .WithName("GetInfo").WithSummary("The model, gallery size, active threshold and this key's role");
 
         read.MapGet("/identities", (string? q, int? offset, int? limit) =>
                 gallery.List(q, Math.Max(0, offset ?? 0), Math.Clamp(limit ?? 200, 1, 1000)).Select(IdentityDto.From).ToArray())
-            .WithSummary("List identities (filter by name with q)");
+            .WithName("ListIdentities").WithSummary("List identities (filter by name with q)");
 
         read.MapGet("/identities/{id:long}", (long id) =>
             {
                 var identity = gallery.Store.GetIdentity(id) ?? throw new IdentityNotFoundException(id);
                 return IdentityDetailDto.From(identity, gallery.Store.GetSightings(id));
             })
-            .WithSummary("One identity with its sightings");
+            .WithName("GetIdentity").Answers<IdentityDetailDto>().Fails(404).WithSummary("One identity with its sightings");
 
         read.MapGet("/sightings/{id:long}/crop", (long id) =>
                 gallery.Store.GetCrop(id) is { } jpeg ? Results.Bytes(jpeg, "image/jpeg") : Results.Json(new ApiError($"sighting {id} does not exist"), statusCode: 404))
-            .WithSummary("The stored crop (JPEG) of a sighting");
+            .WithName("GetCrop").Produces<byte[]>(200, "image/jpeg").Fails(404).WithSummary("The stored crop (JPEG) of a sighting");
 
         write.MapPost("/identities", async (HttpContext http) =>
             {
@@ -49,6 +49,12 @@ internal static class GalleryEndpoints
                 var result = await Task.Run(() => gallery.Enrol(name, images, string.IsNullOrWhiteSpace(metadata) ? null : metadata, ApiKeys.Actor(http)));
                 return Results.Json(IdentityDetailDto.From(result), statusCode: 201);
             })
+            .WithName("Enrol").Answers<IdentityDetailDto>(201)
+            .Form(new("name", FieldKind.Text, "the person's name", Required: true),
+                new("metadata", FieldKind.Json, "anything to keep with the identity"),
+                new("camera", FieldKind.Text, "the camera that took the images"),
+                new("time", FieldKind.DateTime, "when the images were taken (ISO 8601)"),
+                new("images", FieldKind.Files, "one or more photos of the person (JPEG or PNG)", Required: true))
             .WithSummary("Enrol a new identity: multipart with 'name', optional 'metadata' (JSON object), optional 'camera' and 'time' (ISO 8601) of the images, and one or more 'images'")
             .DisableAntiforgery();
 
@@ -60,13 +66,18 @@ internal static class GalleryEndpoints
                 var result = await Task.Run(() => gallery.AddSightings(id, images, ApiKeys.Actor(http)));
                 return IdentityDetailDto.From(result);
             })
+            .WithName("AddSightings").Answers<IdentityDetailDto>().Fails(404)
+            .Form(new("camera", FieldKind.Text, "the camera that took the images"),
+                new("time", FieldKind.DateTime, "when the images were taken (ISO 8601)"),
+                new("images", FieldKind.Files, "one or more photos of the person", Required: true))
             .WithSummary("Add images to an existing identity")
             .DisableAntiforgery();
 
         write.MapDelete("/identities/{id:long}", (long id, string? reason, HttpContext http) =>
                 gallery.Delete(id, ApiKeys.Actor(http), reason)
-                    ? Results.Json(new { deleted = id })
+                    ? Results.Json(new DeletedDto(id))
                     : Results.Json(new ApiError($"identity {id} does not exist"), statusCode: 404))
+            .WithName("DeleteIdentity").Answers<DeletedDto>().Fails(404)
             .WithSummary("Erase an identity with its sightings, crops and embeddings (logged in the audit table)");
 
         read.MapPost("/verify", async (HttpContext http) =>
@@ -78,6 +89,10 @@ internal static class GalleryEndpoints
                 var r = await Task.Run(() => gallery.Verify(id, images, threshold));
                 return VerifyDto.From(r, gallery.Store);
             })
+            .WithName("Verify").Answers<VerifyDto>().Fails(404)
+            .Form(new("identity", FieldKind.Integer, "the claimed identity's id", Required: true),
+                new("threshold", FieldKind.Number, "decide at this score instead of the gallery's threshold"),
+                new("images", FieldKind.Files, "the probe: one or more photos of one person", Required: true))
             .WithSummary("Is the probe ('images') the claimed 'identity'? Match, score and threshold")
             .DisableAntiforgery();
 
@@ -95,6 +110,13 @@ internal static class GalleryEndpoints
                 var r = await Task.Run(() => gallery.Identify(images, k, threshold, string.IsNullOrWhiteSpace(enrolAs) ? null : enrolAs, ApiKeys.Actor(http), where));
                 return Results.Json(IdentifyDto.From(r, appearanceOnly));
             })
+            .WithName("Identify").Answers<IdentifyDto>().Fails(403)
+            .Form(new("k", FieldKind.Integer, "how many ranked identities to return"),
+                new("threshold", FieldKind.Number, "decide at this score instead of the gallery's threshold"),
+                new("camera", FieldKind.Text, "the camera that saw the probe (travel times)"),
+                new("time", FieldKind.DateTime, "when the probe was seen (ISO 8601; travel times)"),
+                new("enrolUnknownAs", FieldKind.Text, "enrol the probe under this name when nobody matches (read-write key)"),
+                new("images", FieldKind.Files, "the probe: one or more photos of one person", Required: true))
             .WithSummary("Who is the probe ('images')? Ranked identities, or unknown below the threshold; 'enrolUnknownAs' enrols an unknown probe (write key); " +
                          "'camera' and 'time' (ISO 8601) rescale scores by the server's travel-time model")
             .DisableAntiforgery();
@@ -112,6 +134,11 @@ internal static class GalleryEndpoints
             })
             .WithSummary("The top-k (default 50) most similar stored sightings; 'camera' and 'time' (ISO 8601) rescale scores by the server's " +
                          "travel-time model (header " + SpatialTemporalHeader + " says what it contributed)")
+            .WithName("Search").Answers<SearchHitDto[]>()
+            .Form(new("k", FieldKind.Integer, "how many sightings to return (default 50)"),
+                new("camera", FieldKind.Text, "the camera that saw the probe (travel times)"),
+                new("time", FieldKind.DateTime, "when the probe was seen (ISO 8601; travel times)"),
+                new("images", FieldKind.Files, "the probe: one or more photos of one person", Required: true))
             .DisableAntiforgery();
 
     }

@@ -45,7 +45,7 @@ public static class ReidServer
             f.ValueCountLimit = 64;
         });
         builder.Services.ConfigureHttpJsonOptions(j => ReidJson.Apply(j.SerializerOptions));
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(ApiContract.Configure);
         builder.Services.AddRateLimiter(r =>
         {
             r.RejectionStatusCode = 429;
@@ -75,7 +75,7 @@ public static class ReidServer
             status = "ok",
             model = gallery.Model.Id,
             indexed = gallery.Index.Count,
-        })).WithSummary("Liveness: ok when the server answers");
+        })).WithName("Health").WithSummary("Liveness: ok when the server answers");
 
         var failures = new FailedAuthLimiter(options.FailedAuthPerMinute);
         if (signIn is not null)
@@ -92,10 +92,13 @@ public static class ReidServer
                     return Results.Json(new ApiError("this sign-in link was used already or has expired: restart `reid serve` for a new one, or paste an API key"), statusCode: 401);
                 })
                 .RequireRateLimiting(RateLimitPolicy)
+                .WithName("SignIn").Form(new FormField("code", FieldKind.Text, "the code from the sign-in link", Required: true)).Fails(401, 429)
                 .WithSummary("Trade a one-time sign-in code (from the link `reid serve` prints) for a new read-write API key")
                 .DisableAntiforgery();
-        var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read, failures));
-        var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write, failures));
+        var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read, failures))
+            .FailsWith(401, 429);
+        var write = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Write, failures))
+            .FailsWith(401, 403, 429);
         GalleryEndpoints.Map(read, write, gallery, options, video is not null, travelTimes);
         video?.Map(read, write, options, log);
         return app;

@@ -91,3 +91,6 @@ public sealed record SearchHitDto(long Sighting, long Identity, string Name, flo
 
 public sealed record InfoDto(string Model, int Dimension, int Identities, int Indexed, int MissingEmbeddings, ThresholdDto Threshold,
     string Role, long MaxImageRequestBytes, long MaxVideoRequestBytes, bool Video, bool TravelTimes = false);
+
+/// <summary>The answer to erasing an identity.</summary>
+public sealed record DeletedDto(long Deleted);
