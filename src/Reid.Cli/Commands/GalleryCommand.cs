@@ -130,7 +130,9 @@ internal static class GalleryCommand
             {
                 var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
                 var chosen = VideoCrops.Choose(tracks, parse.GetValue(track), videoPath);
-                Console.WriteLine($"{tracks.Count} track(s); enrolling track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops)");
+                var left = chosen.Crops.Count(c => !c.Usable);
+                Console.WriteLine($"{tracks.Count} track(s); enrolling track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops" +
+                                  (left == 0 ? ")" : $"; {left} left out: {VideoCrops.FlawSummary(chosen)})"));
                 r = g.EnrolCrops(parse.GetValue(name)!, VideoCrops.From(chosen, Path.GetFileName(videoPath)), parse.GetValue(metadata), actor);
             }
             else
@@ -196,7 +198,10 @@ internal static class GalleryCommand
             if (parse.GetValue(video) is { } videoPath)
             {
                 var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
-                var results = tracks.Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
+                foreach (var t in tracks.Where(t => !VideoCrops.HasUsableCrop(t)))
+                    Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): not identified, no usable crop ({VideoCrops.FlawSummary(t)})");
+                var results = tracks.Where(VideoCrops.HasUsableCrop)
+                    .Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
                 foreach (var (t, res) in results)
                     Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): " + (res.Unknown ? "UNKNOWN" : $"{res.Matches[0].Name} (#{res.Matches[0].Identity}) score {res.Matches[0].Score:F3}"));
                 WriteJson(parse.GetValue(json), new VideoIdentifyDto(videoPath,
