@@ -175,6 +175,11 @@ async function probeVideo(form, box) {
 
 function drawTimeline(form, box, job) {
   const tl = job.timeline;
+  if (!tl.frames) {   // a stream whose length ffprobe cannot tell: no timeline, the range is typed in
+    box.replaceChildren(el('p', { className: 'muted' }, `${job.video}: ${tl.fps} frames/s, length unknown, so no timeline. ` +
+      'Frames are counted from 1 and frame 1 is at 0.0 s.'));
+    return;
+  }
   const n = tl.thumbnails.length;
   // thumbnail i stands for the i-th of n equal parts of the video (the server shows each part's middle frame)
   form._cells = tl.thumbnails.map((t, i) => ({ from: Math.floor(i * tl.frames / n) + 1, to: Math.floor((i + 1) * tl.frames / n) }));
@@ -213,7 +218,7 @@ function drawTimeline(form, box, job) {
 function markRange(form) {
   const tl = form._job && form._job.timeline;
   const box = form.querySelector('.timeline');
-  if (!tl || !box) return;
+  if (!tl || !tl.frames || !box) return;
   const [from, to] = rangeToFrames(form, tl);
   box.querySelectorAll('.cell').forEach((cell, i) => cell.classList.toggle('in', form._cells[i].to >= from && form._cells[i].from <= to));
   box.querySelector('.range-label').textContent = to >= from
@@ -228,7 +233,9 @@ async function videoTracks(form, progress, status) {
   if (form.from.value) data.append(seconds ? 'from_time' : 'from', form.from.value);
   if (form.to.value) data.append(seconds ? 'to_time' : 'to', form.to.value);
   let job;
-  if (probed && !form._tracked) {
+  // the upload may have been discarded meanwhile (a key keeps two waiting for a range, for an hour): then send it again
+  const waiting = probed && !form._tracked && (await api('GET', `/api/video/jobs/${probed.id}`).catch(() => null))?.state === 'probed';
+  if (waiting) {
     job = await api('POST', `/api/video/jobs/${probed.id}/track`, data);
     form._tracked = true;   // a range is tracked once per upload: the next run sends the file again
   } else {
