@@ -24,7 +24,7 @@ public enum VideoJobState { Probed, Queued, Running, Done, Failed }
 /// </summary>
 public sealed class VideoJob
 {
-    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+    public string Id { get; init; } = Guid.NewGuid().ToString("N")[..12];
     public string VideoName { get; init; } = "";
     /// <summary>Who started it (the audit actor: the key's id).</summary>
     public string Owner { get; init; } = "api";
@@ -109,7 +109,7 @@ public sealed class VideoJobs : IDisposable
     public VideoJob Upload(string videoName, Stream content, RangeRequest range, bool track, string owner = "api")
     {
         range.CheckOneUnit();
-        Expire(owner);
+        Expire(owner, makingRoom: !track);
         var id = Guid.NewGuid().ToString("N")[..12];
         var path = Path.Combine(_uploads, id + ".video");
         VideoJob job;
@@ -117,7 +117,7 @@ public sealed class VideoJobs : IDisposable
         {
             using (var f = File.Create(path)) content.CopyTo(f);
             var info = FfmpegVideoSource.Probe(path);
-            job = new VideoJob { VideoName = videoName, Owner = owner, Info = info, UploadPath = path,
+            job = new VideoJob { Id = id, VideoName = videoName, Owner = owner, Info = info, UploadPath = path,
                                  State = track ? VideoJobState.Queued : VideoJobState.Probed };
             // checked even when tracking waits: a range outside the video is the client's mistake either way
             var frames = range.Resolve(info);
@@ -144,7 +144,7 @@ public sealed class VideoJobs : IDisposable
     /// <summary>Starts tracking a probed upload over <paramref name="range"/> (checked against the video).</summary>
     public VideoJob TrackRange(string id, RangeRequest range)
     {
-        var job = Get(id) ?? throw new ReidException($"video job {id} does not exist (uploads wait {ProbedLifetime.TotalMinutes:0} minutes for their range)");
+        var job = Get(id) ?? throw new BadHttpRequestException($"video job {id} does not exist (uploads wait {ProbedLifetime.TotalMinutes:0} minutes for their range)", 404);
         lock (job)
         {
             if (job.State != VideoJobState.Probed)
@@ -183,11 +183,12 @@ public sealed class VideoJobs : IDisposable
         });
     }
 
-    /// <summary>Drops the key's oldest uploads beyond <see cref="MaxProbedPerKey"/> − 1 waiting for a range, and anyone's older than <see cref="ProbedLifetime"/>.</summary>
-    private void Expire(string owner)
+    /// <summary>Drops uploads waiting for a range for longer than <see cref="ProbedLifetime"/>, and, when
+    /// <paramref name="owner"/> is about to add one, its oldest beyond <see cref="MaxProbedPerKey"/> − 1.</summary>
+    private void Expire(string owner, bool makingRoom)
     {
         var waiting = _jobs.Values.Where(j => j.State == VideoJobState.Probed).OrderByDescending(j => j.Created).ToList();
-        foreach (var j in waiting.Where(j => j.Owner == owner).Skip(MaxProbedPerKey - 1)) Discard(j);
+        if (makingRoom) foreach (var j in waiting.Where(j => j.Owner == owner).Skip(MaxProbedPerKey - 1)) Discard(j);
         foreach (var j in waiting.Where(j => DateTimeOffset.UtcNow - j.Created > ProbedLifetime)) Discard(j);
     }
 

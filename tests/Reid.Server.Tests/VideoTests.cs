@@ -179,6 +179,29 @@ public class VideoTests
     }
 
     [Fact]
+    public async Task A_key_keeps_two_uploads_waiting_for_a_range_and_a_third_discards_the_oldest()
+    {
+        await using var server = await TestServer.StartAsync(video: gallery =>
+            new VideoJobs(gallery, () => throw new Reid.Core.ReidException("no person detector configured")));
+        using var http = server.Client(server.ReadKey);
+        using var tiny = new TinyVideo(10);
+        var bytes = await File.ReadAllBytesAsync(tiny.Path);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var r = await http.PostAsync("/api/video/jobs", VideoForm(bytes, $"v{i}.mp4", ("track", "false")));
+            ids.Add(JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/video/jobs/{ids[0]}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/api/video/jobs/{ids[0]}/track", new MultipartFormDataContent { { new StringContent("1"), "from" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/video/jobs/{ids[1]}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/video/jobs/{ids[2]}")).StatusCode);
+        // the discarded upload's file is gone; the waiting ones are kept under their job's id
+        var kept = Directory.EnumerateFiles(Path.Combine(server.Gallery.Store.DataDirectory, "uploads")).Select(Path.GetFileNameWithoutExtension).Order();
+        Assert.Equal(ids.Skip(1).Order(), kept);
+    }
+
+    [Fact]
     public async Task Uploads_left_by_a_crash_are_removed_and_a_key_cannot_queue_videos_without_bound()
     {
         string? stale = null;
