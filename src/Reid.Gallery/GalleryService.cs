@@ -93,6 +93,13 @@ public sealed class GalleryService
             foreach (var a in Store.ReadAudit(_lastAuditId))
             {
                 if (a.Action == "delete" && a.IdentityId is { } gone) Index.RemoveIdentity(gone);
+                // The log names the identity, not the sighting: what the store no longer holds of it leaves the index.
+                // Reconciling rather than parsing the entry's text keeps the log's detail free-form.
+                else if (a.Action == SqlGalleryStore.DeleteSightingAction && a.IdentityId is { } thinned)
+                {
+                    var kept = Store.GetSightings(thinned).Select(s => s.Id).ToHashSet();
+                    foreach (var s in Index.SightingsOf(thinned).Where(s => !kept.Contains(s))) Index.RemoveSighting(s);
+                }
                 _lastAuditId = a.Id;
             }
             foreach (var e in Store.ReadEmbeddings(Model.Id, _lastEmbeddingRow))
@@ -250,6 +257,15 @@ public sealed class GalleryService
         var deleted = Store.DeleteIdentity(identityId, actor, reason);
         Sync();
         return deleted;
+    }
+
+    /// <summary>Erases one sighting (crop and embeddings) and drops it from the index; null when it does not exist.
+    /// Its identity's last sighting is refused with <see cref="LastSightingException"/>.</summary>
+    public RemovedSighting? DeleteSighting(long sightingId, string actor = "cli", string? reason = null)
+    {
+        var removed = Store.DeleteSighting(sightingId, actor, reason);
+        Sync();
+        return removed;
     }
 
     /// <summary>Embeds with the active model every stored crop that has no embedding of it yet.</summary>

@@ -27,6 +27,10 @@ public interface IGalleryStore
     IReadOnlyList<Sighting> GetSightingsById(IReadOnlyCollection<long> ids);
     byte[]? GetCrop(long sightingId);
     bool DeleteIdentity(long id, string actor, string? reason = null);
+
+    /// <summary>Erases one sighting with its crop and embeddings and logs it (action <c>delete-sighting</c>, with the
+    /// identity's id); null when it does not exist; <see cref="LastSightingException"/> when it is its identity's last.</summary>
+    RemovedSighting? DeleteSighting(long sightingId, string actor, string? reason = null);
     bool RenameIdentity(long id, string name, string? metadataJson, string actor);
 
     IEnumerable<StoredEmbedding> ReadEmbeddings(string modelId, long afterRowId = 0);

@@ -22,6 +22,9 @@ public sealed record SightingSource(
         : throw new Reid.Core.ReidException($"{field} '{text}' is not a date and time (ISO 8601, e.g. 2026-11-21T19:30:00Z)");
 }
 
+/// <summary>A sighting erased on its own: which identity it belonged to and how many sightings that identity has left.</summary>
+public sealed record RemovedSighting(long SightingId, long IdentityId, int SightingsLeft);
+
 /// <summary>One stored sighting of an identity (without its crop bytes and embedding).</summary>
 public sealed record Sighting(long Id, long IdentityId, SightingSource Origin, int CropWidth, int CropHeight, DateTimeOffset Created);
 

@@ -102,6 +102,19 @@ public sealed class SearchIndex
         finally { _lock.ExitWriteLock(); }
     }
 
+    /// <summary>The sightings of an identity the index holds.</summary>
+    public IReadOnlyList<long> SightingsOf(long identityId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var list = new List<long>();
+            for (var row = 0; row < _count; row++) if (_identities[row] == identityId) list.Add(_sightings[row]);
+            return list;
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
     /// <summary>The k sightings most similar to the probe, best first.</summary>
     public IReadOnlyList<SightingHit> TopSightings(ReadOnlySpan<float> probe, int k) => TopSightings(probe, k, ScanKernel.Fused);
 

@@ -171,6 +171,33 @@ public abstract class SqlGalleryStore : IGalleryStore
         return true;
     }
 
+    /// <summary>
+    /// Erases one sighting with its crop and embeddings (the cascade) and logs it against its identity, by ids only.
+    /// The identity keeps at least one sighting: removing its last is refused (<see cref="LastSightingException"/>).
+    /// </summary>
+    public RemovedSighting? DeleteSighting(long sightingId, string actor, string? reason = null)
+    {
+        using var c = Connect();
+        RemovedSighting removed;
+        using (var tx = BeginWrite(c))
+        {
+            if (Scalar(c, "SELECT identity_id FROM sightings WHERE id = @id", ("@id", sightingId)) is not { } owner || owner is DBNull) return null;
+            var identity = Long(owner);
+            var count = Long(Scalar(c, "SELECT COUNT(*) FROM sightings WHERE identity_id = @i", ("@i", identity)));
+            if (count <= 1) throw new LastSightingException(sightingId, identity);
+            Exec(c, "DELETE FROM sightings WHERE id = @id", ("@id", sightingId));
+            Audit(c, actor, DeleteSightingAction, identity, $"erased sighting {sightingId} with its crop and embeddings" +
+                                                             (string.IsNullOrWhiteSpace(reason) ? "" : $"; reason: {reason}"));
+            tx.Commit();
+            removed = new RemovedSighting(sightingId, identity, (int)count - 1);
+        }
+        AfterErasure(c);
+        return removed;
+    }
+
+    /// <summary>The audit action of <see cref="DeleteSighting"/>: readers of the log drop the sighting from their index.</summary>
+    public const string DeleteSightingAction = "delete-sighting";
+
     public bool RenameIdentity(long id, string name, string? metadataJson, string actor)
     {
         ValidateName(name);

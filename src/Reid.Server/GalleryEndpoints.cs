@@ -80,6 +80,12 @@ internal static class GalleryEndpoints
             .WithName("DeleteIdentity").Answers<DeletedDto>().Fails(404)
             .WithSummary("Erase an identity with its sightings, crops and embeddings (logged in the audit table)");
 
+        write.MapDelete("/sightings/{id:long}", (long id, string? reason, HttpContext http) =>
+                gallery.DeleteSighting(id, ApiKeys.Actor(http), reason) is { } removed
+                    ? Results.Json(SightingDeletedDto.From(removed))
+                    : Results.Json(new ApiError($"sighting {id} does not exist"), statusCode: 404))
+            .WithSummary("Erase one sighting with its crop and embeddings (logged); its identity's last sighting is refused (409): delete the identity instead");
+
         read.MapPost("/verify", async (HttpContext http) =>
             {
                 var form = await ReadForm(http, options.MaxImageRequestBytes);

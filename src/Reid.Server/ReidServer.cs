@@ -137,6 +137,7 @@ public static class ReidServer
         BadHttpRequestException b when b.StatusCode == 413 => (413, "request body too large: " + b.Message),
         BadHttpRequestException b => (b.StatusCode, b.Message),
         IdentityNotFoundException n => (404, n.Message),
+        LastSightingException l => (409, l.Message),
         ReidException r => (400, r.Message),
         InvalidDataException d => (400, "malformed request: " + d.Message),
         IOException io when io.Message.Contains("body too large", StringComparison.OrdinalIgnoreCase) => (413, io.Message),

@@ -1,4 +1,5 @@
 using Reid.Imaging;
+using Reid.Video.Quality;
 
 namespace Reid.Video;
 
@@ -6,8 +7,13 @@ namespace Reid.Video;
 /// the box's index among that frame's detections (the BB of <c>NumFrame_BB.jpg</c>).</summary>
 public sealed record TrackObservation(long Frame, double Timestamp, BoundingBox Box, float Score, int BoxIndex);
 
-/// <summary>A crop of a tracked person with the observation it was cut from.</summary>
-public sealed record TrackCrop(TrackObservation Observation, RgbImage Image);
+/// <summary>A crop of a tracked person with the observation it was cut from and, from the extractor, how good a sample it is
+/// (null for crops made elsewhere, which are taken as they are).</summary>
+public sealed record TrackCrop(TrackObservation Observation, RgbImage Image, CropQuality? Quality = null)
+{
+    /// <summary>Fit to enrol or to probe with: no flaw found, or never scored.</summary>
+    public bool Usable => Quality?.Usable ?? true;
+}
 
 /// <summary>
 /// A person followed through one video: every observation, a sample of crops spread over its life, and a

@@ -1,6 +1,7 @@
 using Reid.Core;
 using Reid.Video.Detectors;
 using Reid.Video.Tracking;
+using Reid.Video.Quality;
 using Reid.Core.Config;
 
 namespace Reid.Video;
@@ -63,6 +64,8 @@ public sealed record ExtractionConfig
     public int MaxCropsPerTrack { get; init; } = 32;
     /// <summary>Joining a lost track with a later track of the same person (off unless enabled).</summary>
     public StitchingConfig Stitch { get; init; } = new();
+    /// <summary>When a crop is flawed (cut at the border, truncated, blurred, occluded) and kept out of the gallery.</summary>
+    public CropQualityRules Quality { get; init; } = new();
 }
 
 /// <summary>Everything the video pipeline reads from configs/video.yaml.</summary>
@@ -110,6 +113,7 @@ public sealed record VideoConfig
         p.Minimum("extraction.min_track_length", Extraction.MinTrackLength, 1);
         p.Minimum("extraction.max_crops_per_track", Extraction.MaxCropsPerTrack, 1);
         Extraction.Stitch.Check(p);
+        Extraction.Quality.Check(p);
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using Reid.Imaging;
 using Reid.Inference;
 using Reid.Video.Decoding;
 using Reid.Video.Detectors;
+using Reid.Video.Quality;
 using Reid.Video.Tracking;
 
 namespace Reid.Video;
@@ -108,10 +109,10 @@ public sealed class VideoPersonExtractor : IDisposable
             foreach (var a in assigned)
             {
                 if (!histories.TryGetValue(a.Track.Id, out var h))
-                    histories[a.Track.Id] = h = new TrackHistory(_config.Extraction.MaxCropsPerTrack);
+                    histories[a.Track.Id] = h = new TrackHistory(_config.Extraction.MaxCropsPerTrack, _config.Extraction.Quality);
                 var det = dets[a.DetectionIndex];
                 var obs = new TrackObservation(frame.Number, frame.Timestamp, det.Box, det.Score, a.DetectionIndex);
-                h.Add(obs, frame.Image, a.Embedding);
+                h.Add(obs, frame.Image, dets, a.Embedding);
                 if (a.Track.State == TrackState.Confirmed) h.Confirmed = true;
             }
             frames++;
@@ -122,6 +123,8 @@ public sealed class VideoPersonExtractor : IDisposable
         IReadOnlyList<PersonTrack> people = tracks.Select(t => t.Item1).ToList();
         if (_config.Extraction.Stitch.Enabled)
             people = TrackStitcher.Stitch(people, _config.Extraction.Stitch.ForModel(_embedder.DeclaredThreshold?.Score), _config.Extraction.MaxCropsPerTrack);
+        // Blur is relative to the person's other crops, so it is judged on the final tracks (after stitching).
+        people = people.Select(p => p with { Crops = _config.Extraction.Quality.Judge(p.Crops) }).ToList();
         progress?.Report(1.0);
         var stats = new ExtractionStats(frames, detections, tracker.EmbeddingsComputed + tracks.Sum(t => t.Item2),
             decode, detect, embed, track, total.Elapsed.TotalSeconds, source.Warning);
@@ -166,8 +169,9 @@ public sealed class VideoPersonExtractor : IDisposable
         if (_ownsEmbedder) _embedder.Dispose();
     }
 
-    /// <summary>A track's observations, its embeddings, and crops thinned evenly to a bounded number.</summary>
-    private sealed class TrackHistory(int maxCrops)
+    /// <summary>A track's observations, its embeddings, and crops thinned evenly to a bounded number, each measured for quality
+    /// while its frame's other detections are at hand.</summary>
+    private sealed class TrackHistory(int maxCrops, CropQualityRules quality)
     {
         public List<TrackObservation> Observations { get; } = [];
         public List<float[]> Embeddings { get; } = [];
@@ -175,12 +179,13 @@ public sealed class VideoPersonExtractor : IDisposable
         public bool Confirmed { get; set; }
         private int _stride = 1;
 
-        public void Add(TrackObservation obs, RgbImage frame, float[]? embedding)
+        public void Add(TrackObservation obs, RgbImage frame, IReadOnlyList<Detection> detections, float[]? embedding)
         {
             if (embedding is not null) Embeddings.Add(embedding);
             if (Observations.Count % _stride == 0)
             {
-                Crops.Add(new TrackCrop(obs, Crop(frame, obs.Box)));
+                var crop = Crop(frame, obs.Box);
+                Crops.Add(new TrackCrop(obs, crop, quality.Measure(frame.Width, frame.Height, detections, obs.BoxIndex, crop)));
                 if (Crops.Count > maxCrops)
                 {
                     // Keep every other crop and sample half as often from now on: crops stay evenly spread.

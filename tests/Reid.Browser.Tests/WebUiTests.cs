@@ -246,6 +246,7 @@ public class WebUiTests
             await using var browser = await LaunchChromium(playwright);
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
             page.SetDefaultTimeout(180_000);
+            page.Dialog += async (_, d) => await d.AcceptAsync();
             await page.GotoAsync(ReidServer.BoundAddresses(app).First() + "/");
             await page.GetByTestId("api-key").FillAsync(key);
             await page.GetByTestId("connect").ClickAsync();
@@ -253,12 +254,35 @@ public class WebUiTests
 
             await page.GetByTestId("enrol-name").FillAsync("walker");
             await page.GetByTestId("enrol-video").SetInputFilesAsync(SharedData.Video);
+            // the timeline comes first: rate, length and ten thumbnails, each standing for a tenth of the video
+            var timeline = page.GetByTestId("enrol-timeline");
+            await Assertions.Expect(timeline.Locator(".cell")).ToHaveCountAsync(10);
+            await Assertions.Expect(timeline).ToContainTextAsync("1394 frames at 10 frames/s, 139.4 s");
+            await Assertions.Expect(timeline).ToContainTextAsync("frame 1 is at 0.0 s");
+            // a click on the first picture, then on the second, chooses the first two tenths
+            await page.GetByTestId("enrol-timeline-cell-0").ClickAsync();
+            await page.GetByTestId("enrol-timeline-cell-1").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("enrol-from")).ToHaveValueAsync("1");
+            await Assertions.Expect(page.GetByTestId("enrol-to")).ToHaveValueAsync("278");
+            await Assertions.Expect(timeline).ToContainTextAsync("Range: frames 1–278, 0:00.0–0:27.7 (27.8 s)");
+            await Assertions.Expect(timeline.Locator(".cell.in")).ToHaveCountAsync(2);
+            // the same range in seconds, and back
+            await page.GetByTestId("enrol-unit").SelectOptionAsync("seconds");
+            await Assertions.Expect(page.GetByTestId("enrol-to")).ToHaveValueAsync("27.7");
+            await page.GetByTestId("enrol-unit").SelectOptionAsync("frames");
+            await Assertions.Expect(page.GetByTestId("enrol-to")).ToHaveValueAsync("278");
+            await WaitForImages(page, "enrol-timeline");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "7a-enrollment-video-timeline.png"), FullPage = true });
             await page.GetByTestId("enrol-from").FillAsync("60");
             await page.GetByTestId("enrol-to").FillAsync("110");
+            await Assertions.Expect(timeline).ToContainTextAsync("Range: frames 60–110, 0:05.9–0:10.9 (5.1 s)");
             await page.GetByTestId("enrol-submit").ClickAsync();
             var enrolTrack = page.Locator("[data-testid^=enrol-track-]").First;
             await Assertions.Expect(enrolTrack).ToBeVisibleAsync(new() { Timeout = 240_000 });
             await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync(new Regex(@"frames \d+–\d+"));
+            // the person walking in is cut at the frame border at first: that crop is greyed with its reason
+            await Assertions.Expect(page.GetByTestId("enrol-result").Locator("figure.flawed").First).ToContainTextAsync("cut at frame border");
+            await Assertions.Expect(page.GetByTestId("enrol-result")).ToContainTextAsync("left out (greyed)");
             await WaitForImages(page, "enrol-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "7-enrollment-video-tracks.png"), FullPage = true });
             await enrolTrack.ClickAsync();
@@ -266,8 +290,11 @@ public class WebUiTests
 
             await page.GetByRole(AriaRole.Tab, new() { Name = "Identification" }).ClickAsync();
             await page.GetByTestId("identify-video").SetInputFilesAsync(SharedData.Video);
-            await page.FillAsync("#identify-form [name=from]", "60");
-            await page.FillAsync("#identify-form [name=to]", "110");
+            // the same stretch in seconds: frame 60 is at 5.9 s, frame 110 at 10.9 s
+            await page.SelectOptionAsync("#identify-form [name=unit]", "seconds");
+            await page.FillAsync("#identify-form [name=from]", "5.9");
+            await page.FillAsync("#identify-form [name=to]", "10.9");
+            await Assertions.Expect(page.GetByTestId("identify-timeline")).ToContainTextAsync("Range: frames 60–110");
             await page.GetByTestId("identify-submit").ClickAsync();
             await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: walker", new() { Timeout = 240_000 });
             await WaitForImages(page, "identify-result");
@@ -291,6 +318,22 @@ public class WebUiTests
             await page.GetByTestId("calibrate-submit").ClickAsync();
             await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("people seen at the same time", new() { Timeout = 240_000 });
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "10-calibration-refused.png"), FullPage = true });
+
+            // one of walker's crops is removed from the gallery: the others stay, and so does walker
+            await page.GetByTestId("gallery-list").Locator(".card").First.ClickAsync();
+            var detail = page.GetByTestId("gallery-detail");
+            await Assertions.Expect(detail.Locator("[data-testid^=remove-sighting-]").First).ToBeVisibleAsync();
+            var before = await detail.Locator(".card").CountAsync();
+            Assert.True(before >= 2, $"walker has {before} crops");
+            await WaitForImages(page, "gallery-detail");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "10b-gallery-crops-with-remove.png"), FullPage = true });
+            await detail.Locator("[data-testid^=remove-sighting-]").First.ClickAsync();
+            await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync($"walker has {before - 1} crops left");
+            await Assertions.Expect(detail.Locator(".card")).ToHaveCountAsync(before - 1);
+            await Assertions.Expect(page.GetByTestId("gallery-list")).ToContainTextAsync($"{before - 1} crops");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "10c-gallery-crop-removed.png"), FullPage = true });
+            Assert.Equal(before - 1, gallery.Store.GetSightings(1).Count);
+            Assert.Equal(before - 1, gallery.Index.SightingsOf(1).Count);
         }
         finally
         {
@@ -347,7 +390,8 @@ public class WebUiTests
             await again.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
             await Assertions.Expect(again.GetByTestId("gallery-list")).ToContainTextAsync("Not signed in");
 
-            // A read-only key is not shown what it cannot do: no Enrollment tab, no Delete, no calibration.
+            // A read-only key is not shown what it cannot do: no Enrollment tab, no Delete, no calibration, no crop removal.
+            gallery.AddSightings(1, [new ImageInput("anna.jpg", File.ReadAllBytes(anna[1]))]);
             var reader = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
             await reader.GotoAsync(origin + "/");
             await reader.GetByTestId("api-key").FillAsync(readKey);
@@ -357,6 +401,10 @@ public class WebUiTests
             await reader.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
             await Assertions.Expect(reader.GetByTestId("gallery-list").Locator(".card")).ToHaveCountAsync(2);
             await Assertions.Expect(reader.GetByTestId("delete-1")).ToBeHiddenAsync();
+            await reader.GetByTestId("gallery-list").Locator(".card").First.ClickAsync();
+            await Assertions.Expect(reader.GetByTestId("gallery-detail").Locator(".card")).ToHaveCountAsync(2);
+            await Assertions.Expect(reader.Locator("[data-testid^=remove-sighting-]")).ToHaveCountAsync(2);
+            await Assertions.Expect(reader.Locator("[data-testid^=remove-sighting-]").First).ToBeHiddenAsync();
             await reader.ScreenshotAsync(new() { Path = Path.Combine(shots, "12-read-only-key.png"), FullPage = true });
 
             // A phone-width screen: nothing wider than the screen.

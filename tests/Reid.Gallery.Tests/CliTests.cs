@@ -99,6 +99,28 @@ public class CliTests
         Assert.Empty(GalleryStore.Open(dir.Path).ListIdentities());
     }
 
+    [Fact]
+    public void Delete_sighting_erases_one_crop_and_refuses_the_identitys_last()
+    {
+        using var dir = new TempDir();
+        var store = GalleryStore.Open(dir.Path);
+        var id = store.CreateIdentity("Ada", null, [GalleryStoreTests.Sighting(GalleryStoreTests.Unit(8, 1)), GalleryStoreTests.Sighting(GalleryStoreTests.Unit(8, 2))], "m1", "test");
+        var (first, second) = (store.GetSightings(id)[0].Id, store.GetSightings(id)[1].Id);
+
+        var ok = Run("gallery", "delete-sighting", "--data", dir.Path, "--sighting", $"{first}", "--reason", "cut at the border");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        Assert.Contains($"identity {id} has 1 sighting(s) left", ok.Stdout);
+        Assert.Equal([second], store.GetSightings(id).Select(s => s.Id));
+
+        var last = Run("gallery", "delete-sighting", "--data", dir.Path, "--sighting", $"{second}");
+        Assert.Equal(1, last.ExitCode);
+        Assert.Contains("delete the identity instead", last.Stderr);
+        var missing = Run("gallery", "delete-sighting", "--data", dir.Path, "--sighting", "999");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("sighting 999 does not exist", missing.Stderr);
+        Assert.Single(store.GetSightings(id));
+    }
+
     [SharedFact]
     public void Sigkill_in_the_middle_of_an_enrolment_leaves_the_store_consistent()
     {

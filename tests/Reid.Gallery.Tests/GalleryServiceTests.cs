@@ -31,6 +31,33 @@ public class GalleryServiceTests
         Assert.Contains("uncalibrated", stranger.Threshold.Source);
     }
 
+    [Fact]
+    public void A_removed_sighting_leaves_the_running_index_of_this_service_and_of_another_on_the_same_store()
+    {
+        using var dir = new TempDir();
+        var g = Open(dir);
+        var other = Open(dir);   // the CLI beside a server, or a second server node
+        // person 0's enrolment holds one crop of person 1 by mistake: it is what a probe of person 1 finds
+        var anna = g.Enrol("Anna", [PersonInput(0, 0), PersonInput(0, 1), PersonInput(1, 5)]).Identity.Id;
+        var wrong = g.Store.GetSightings(anna)[2].Id;
+        Assert.Equal(wrong, g.Search([PersonInput(1, 6)], 1)[0].SightingId);
+        Assert.Equal(wrong, other.Search([PersonInput(1, 6)], 1)[0].SightingId);
+
+        var removed = g.DeleteSighting(wrong, "test")!;
+        Assert.Equal(2, removed.SightingsLeft);
+        foreach (var service in new[] { g, other })
+        {
+            Assert.DoesNotContain(service.Search([PersonInput(1, 6)], 10), h => h.SightingId == wrong);
+            Assert.True(service.Identify([PersonInput(1, 6)]).Unknown);                 // person 1 is nobody now
+            var anne = service.Identify([PersonInput(0, 7)]);                          // Anna's own crops are still found
+            Assert.Equal(anna, anne.Matches[0].Identity);
+            Assert.Equal(2, anne.Matches[0].Sightings);
+        }
+        Assert.Equal(2, g.Index.Count);
+        Assert.Throws<LastSightingException>(() => { g.DeleteSighting(g.Store.GetSightings(anna)[0].Id); g.DeleteSighting(g.Store.GetSightings(anna)[0].Id); });
+        Assert.Equal(1, g.Index.Count);
+    }
+
     /// <summary>
     /// Enrol P1, enrol P2, erase P2, enrol P3, in one running service: P3 must be found at once. SQLite used to hand
     /// P3's embeddings the row numbers P2's had, below what the running index had already seen.

@@ -75,6 +75,35 @@ public abstract class GalleryStoreTests
     }
 
     [StoreFact]
+    public void One_sighting_is_erased_with_its_crop_and_embedding_and_the_last_one_is_refused()
+    {
+        var gallery = NewGallery();
+        var store = Open(gallery);
+        var id = store.CreateIdentity("Ada", null, [Sighting(Unit(8, 1)), Sighting(Unit(8, 2)), Sighting(Unit(8, 3))], "m1", "test");
+        var other = store.CreateIdentity("Bo", null, [Sighting(Unit(8, 4))], "m1", "test");
+        var ids = store.GetSightings(id).Select(s => s.Id).ToArray();
+
+        var removed = store.DeleteSighting(ids[1], "test", "blurred")!;
+        Assert.Equal((ids[1], id, 2), (removed.SightingId, removed.IdentityId, removed.SightingsLeft));
+        Assert.Equal([ids[0], ids[2]], store.GetSightings(id).Select(s => s.Id));
+        Assert.Equal(2, store.GetIdentity(id)!.SightingCount);
+        Assert.Null(store.GetCrop(ids[1]));
+        Assert.DoesNotContain(store.ReadEmbeddings("m1"), e => e.SightingId == ids[1]);
+        Assert.Equal(3, store.ReadEmbeddings("m1").Count());
+        var audit = Assert.Single(Open(gallery).ReadAudit(action: SqlGalleryStore.DeleteSightingAction));
+        Assert.Equal(id, audit.IdentityId);
+        Assert.DoesNotContain("Ada", audit.Detail);
+        Assert.Null(store.DeleteSighting(ids[1], "test"));      // already gone
+
+        store.DeleteSighting(ids[0], "test");
+        var last = Assert.Throws<LastSightingException>(() => store.DeleteSighting(ids[2], "test"));
+        Assert.Contains("delete the identity instead", last.Message);
+        Assert.Single(store.GetSightings(id));
+        Assert.Throws<LastSightingException>(() => store.DeleteSighting(store.GetSightings(other)[0].Id, "test"));
+        Assert.Empty(store.CheckConsistency());
+    }
+
+    [StoreFact]
     public void An_enrolment_that_fails_midway_stores_nothing()
     {
         var store = NewStore();

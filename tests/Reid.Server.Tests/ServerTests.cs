@@ -52,6 +52,45 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task One_sighting_is_removed_over_http_and_identify_no_longer_finds_it()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Client(server.WriteKey);
+        // Alice's enrolment holds one crop of another person by mistake: that crop is what makes probes of them "Alice"
+        var enrol = await Json(await http.PostAsync("/api/identities", TestServer.Form([Img(0, 0), Img(0, 1), Img(1, 0)], ("name", "Alice"))));
+        var alice = enrol.GetProperty("identity").GetProperty("id").GetInt64();
+        var wrong = enrol.GetProperty("sightings")[2].GetProperty("id").GetInt64();
+        var before = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(1, 5)])));
+        Assert.False(before.GetProperty("unknown").GetBoolean());
+        Assert.Equal($"/api/sightings/{wrong}/crop", before.GetProperty("matches")[0].GetProperty("crop").GetString());
+
+        using var reader = server.Client(server.ReadKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.DeleteAsync($"/api/sightings/{wrong}")).StatusCode);
+        var removed = await http.DeleteAsync($"/api/sightings/{wrong}?reason=another%20person");
+        var answer = await Json(removed);
+        Assert.True(removed.StatusCode == HttpStatusCode.OK, answer.ToString());
+        Assert.Equal((wrong, alice, 2), (answer.GetProperty("deleted").GetInt64(), answer.GetProperty("identity").GetInt64(), answer.GetProperty("sightings_left").GetInt32()));
+
+        var after = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(1, 5)])));
+        Assert.True(after.GetProperty("unknown").GetBoolean(), after.ToString());
+        Assert.DoesNotContain(after.GetProperty("matches").EnumerateArray(), m => m.GetProperty("crop").GetString() == $"/api/sightings/{wrong}/crop");
+        var stillAlice = await Json(await http.PostAsync("/api/identify", TestServer.Form([Img(0, 5)])));
+        Assert.Equal(alice, stillAlice.GetProperty("matches")[0].GetProperty("identity").GetInt64());
+        Assert.Equal(2, stillAlice.GetProperty("matches")[0].GetProperty("sightings").GetInt32());
+        var detail = await Json(await http.GetAsync($"/api/identities/{alice}"));
+        Assert.Equal(2, detail.GetProperty("identity").GetProperty("sightings").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/sightings/{wrong}/crop")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync($"/api/sightings/{wrong}")).StatusCode);
+
+        // the last sighting stays: an identity without one could never be found again
+        await http.DeleteAsync($"/api/sightings/{detail.GetProperty("sightings")[0].GetProperty("id").GetInt64()}");
+        var last = await http.DeleteAsync($"/api/sightings/{detail.GetProperty("sightings")[1].GetProperty("id").GetInt64()}");
+        Assert.Equal(HttpStatusCode.Conflict, last.StatusCode);
+        Assert.Contains("delete the identity instead", (await Json(last)).GetProperty("error").GetString());
+        Assert.Equal(1, server.Gallery.Index.Count);
+    }
+
+    [Fact]
     public async Task Identify_and_search_use_camera_and_time_with_the_servers_travel_time_model()
     {
         await using var server = await TestServer.StartAsync(travelTimes: MinuteWalkFromC1ToC2());

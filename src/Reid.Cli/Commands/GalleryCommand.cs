@@ -21,13 +21,14 @@ internal static class GalleryCommand
 {
     public static Command Create()
     {
-        var command = new Command("gallery", "The persistent gallery of identities: enrol, verify, identify, search, list, delete, reembed");
+        var command = new Command("gallery", "The persistent gallery of identities: enrol, verify, identify, search, list, delete, delete-sighting, reembed");
         command.Subcommands.Add(Enrol());
         command.Subcommands.Add(Verify());
         command.Subcommands.Add(Identify());
         command.Subcommands.Add(Search());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Delete());
+        command.Subcommands.Add(DeleteSighting());
         command.Subcommands.Add(Reembed());
         command.Subcommands.Add(Keys());
         command.Subcommands.Add(Calibrate());
@@ -129,7 +130,9 @@ internal static class GalleryCommand
             {
                 var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
                 var chosen = VideoCrops.Choose(tracks, parse.GetValue(track), videoPath);
-                Console.WriteLine($"{tracks.Count} track(s); enrolling track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops)");
+                var left = chosen.Crops.Count(c => !c.Usable);
+                Console.WriteLine($"{tracks.Count} track(s); enrolling track {chosen.Id} (frames {chosen.FirstFrame}-{chosen.LastFrame}, {chosen.Crops.Count} crops" +
+                                  (left == 0 ? ")" : $"; {left} left out: {VideoCrops.FlawSummary(chosen)})"));
                 r = g.EnrolCrops(parse.GetValue(name)!, VideoCrops.From(chosen, Path.GetFileName(videoPath)), parse.GetValue(metadata), actor);
             }
             else
@@ -195,7 +198,10 @@ internal static class GalleryCommand
             if (parse.GetValue(video) is { } videoPath)
             {
                 var tracks = Track(g, videoPath, parse.GetValue(from), parse.GetValue(to), parse.GetValue(detector));
-                var results = tracks.Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
+                foreach (var t in tracks.Where(t => !VideoCrops.HasUsableCrop(t)))
+                    Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): not identified, no usable crop ({VideoCrops.FlawSummary(t)})");
+                var results = tracks.Where(VideoCrops.HasUsableCrop)
+                    .Select(t => (t, res: g.IdentifyCrops(VideoCrops.From(t, Path.GetFileName(videoPath)), parse.GetValue(k), parse.GetValue(threshold)))).ToArray();
                 foreach (var (t, res) in results)
                     Console.WriteLine($"track {t.Id} (frames {t.FirstFrame}-{t.LastFrame}): " + (res.Unknown ? "UNKNOWN" : $"{res.Matches[0].Name} (#{res.Matches[0].Identity}) score {res.Matches[0].Score:F3}"));
                 WriteJson(parse.GetValue(json), new VideoIdentifyDto(videoPath,
@@ -294,6 +300,24 @@ internal static class GalleryCommand
             if (!store.DeleteIdentity(id, Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli", parse.GetValue(reason)))
                 throw new IdentityNotFoundException(id);
             Console.WriteLine($"erased identity {id} with its sightings, crops and embeddings");
+            return CliRunner.Ok;
+        });
+        return c;
+    }
+
+    private static Command DeleteSighting()
+    {
+        var data = Data();
+        var sighting = new Option<long>("--sighting") { Description = "The sighting to erase (its id, as `reid gallery enrol --json` and GET /api/identities/ID list them)", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the audit log)" };
+        var c = new Command("delete-sighting", "Erase one sighting of an identity with its crop and embeddings (logged); an identity keeps at least one") { data, sighting, reason };
+        c.SetAction(parse =>
+        {
+            var store = data.Open(parse);
+            var id = parse.GetValue(sighting);
+            var removed = store.DeleteSighting(id, Environment.UserName is { Length: > 0 } u ? $"cli:{u}" : "cli", parse.GetValue(reason))
+                          ?? throw new ReidException($"sighting {id} does not exist");
+            Console.WriteLine($"erased sighting {id} with its crop and embeddings; identity {removed.IdentityId} has {removed.SightingsLeft} sighting(s) left");
             return CliRunner.Ok;
         });
         return c;

@@ -29,6 +29,12 @@ public sealed record SightingDto(long Id, long Identity, string? Camera, DateTim
         s.Origin.Frame, s.Origin.SourceTime, s.Origin.Box, s.CropWidth, s.CropHeight, CropUrl(s.Id));
 }
 
+/// <summary>The answer to erasing one sighting: its id, its identity and how many sightings that identity has left.</summary>
+public sealed record SightingDeletedDto(long Deleted, long Identity, int SightingsLeft)
+{
+    public static SightingDeletedDto From(RemovedSighting r) => new(r.SightingId, r.IdentityId, r.SightingsLeft);
+}
+
 public sealed record IdentityDetailDto(IdentityDto Identity, IReadOnlyList<SightingDto> Sightings)
 {
     public static IdentityDetailDto From(Identity identity, IEnumerable<Sighting> sightings) =>

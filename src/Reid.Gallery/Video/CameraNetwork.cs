@@ -57,7 +57,10 @@ public static class CameraNetwork
         var result = new List<NetworkIdentity>();
         foreach (var g in global)
         {
-            var crops = g.Sightings.SelectMany(s => VideoCrops.From(s.Track, runOf[s.Track].Video)).ToList();
+            // A track whose every crop is flawed adds nothing worth storing; a person none of whose tracks has a
+            // usable crop is not stored at all rather than stored as border or occluder pixels.
+            var crops = g.Sightings.Where(s => VideoCrops.HasUsableCrop(s.Track)).SelectMany(s => VideoCrops.From(s.Track, runOf[s.Track].Video)).ToList();
+            if (crops.Count == 0) continue;
             if (g.Name is null)
             {
                 var name = options.NamePrefix + (next++).ToString("D4", CultureInfo.InvariantCulture);

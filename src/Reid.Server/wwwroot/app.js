@@ -111,13 +111,137 @@ function sightingCard(s, caption) {
 }
 
 
-// ---- video: upload, poll the job's progress, then act on each tracked person ---------------------------------
-async function videoTracks(form, progress, status) {
+// ---- video: a timeline as soon as a file is chosen, then tracking over the range picked on it ------------------
+// Choosing a file uploads it at once with track=false: the answer is the video's timeline (rate, length, thumbnails),
+// on which the user picks a range in frames (the first is 1) or seconds (frame 1 is at 0 s). Submitting tracks that
+// range of the upload already on the server; without a timeline (or once it has been tracked) the file is sent again.
+const fmtTime = s => `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, '0')}`;
+
+function rangeToFrames(form, tl) {
+  const read = v => v === '' ? null : Number(v);
+  let [from, to] = [read(form.from.value), read(form.to.value)];
+  if (form.unit.value === 'seconds' && tl) {
+    from = from == null ? null : Math.floor(from * tl.fps + 1e-6) + 1;
+    to = to == null ? null : Math.min(tl.frames, Math.floor(to * tl.fps + 1e-6) + 1);
+  }
+  return [from ?? 1, to ?? (tl ? tl.frames : null)];
+}
+
+function setupTimeline(form) {
+  const box = el('div', { className: 'timeline', hidden: true });
+  box.dataset.testid = form.id.replace('-form', '-timeline');
+  form.unit.closest('label').after(box);
+  form.video.addEventListener('change', () => {
+    form._job = null; form._tracked = false; form._anchor = null;
+    box.hidden = !form.video.files.length;
+    form._probe = form.video.files.length ? probeVideo(form, box) : null;
+  });
+  form.unit.addEventListener('change', () => {
+    const tl = form._job && form._job.timeline;
+    const seconds = form.unit.value === 'seconds';
+    for (const input of [form.from, form.to]) { input.step = seconds ? '0.1' : '1'; input.min = seconds ? '0' : '1'; }
+    if (!tl) return;
+    // the values keep their meaning when the unit changes: seconds → frames back and forth
+    for (const input of [form.from, form.to]) {
+      if (input.value === '') continue;
+      const v = Number(input.value);
+      input.value = seconds ? ((v - 1) / tl.fps).toFixed(1) : Math.floor(v * tl.fps + 1e-6) + 1;
+    }
+    markRange(form);
+  });
+  form.addEventListener('reset', () => { box.hidden = true; form._job = null; form._probe = null; });
+  form.from.addEventListener('input', () => markRange(form));
+  form.to.addEventListener('input', () => markRange(form));
+}
+
+async function probeVideo(form, box) {
   const data = new FormData();
   data.append('video', form.video.files[0]);
-  if (form.from.value) data.append('from', form.from.value);
-  if (form.to.value) data.append('to', form.to.value);
-  let job = await api('POST', '/api/video/jobs', data, progress);
+  data.append('track', 'false');
+  const status = el('p', { className: 'muted', textContent: 'Reading the video…' });
+  const progress = el('progress', { max: 100 });
+  box.replaceChildren(status, progress);
+  try {
+    const job = await api('POST', '/api/video/jobs', data, progress);
+    form._job = job;
+    drawTimeline(form, box, job);
+    return job;
+  } catch (e) {
+    box.replaceChildren(el('p', { className: 'muted' }, `No timeline: ${e.message}`));
+    showMessage(e.message);
+    return null;
+  }
+}
+
+function drawTimeline(form, box, job) {
+  const tl = job.timeline;
+  if (!tl.frames) {   // a stream whose length ffprobe cannot tell: no timeline, the range is typed in
+    box.replaceChildren(el('p', { className: 'muted' }, `${job.video}: ${tl.fps} frames/s, length unknown, so no timeline. ` +
+      'Frames are counted from 1 and frame 1 is at 0.0 s.'));
+    return;
+  }
+  const n = tl.thumbnails.length;
+  // thumbnail i stands for the i-th of n equal parts of the video (the server shows each part's middle frame)
+  form._cells = tl.thumbnails.map((t, i) => ({ from: Math.floor(i * tl.frames / n) + 1, to: Math.floor((i + 1) * tl.frames / n) }));
+  // keep what the user typed meanwhile, only within the video
+  if (form.unit.value === 'frames') {
+    if (Number(form.to.value) > tl.frames) form.to.value = tl.frames;
+    if (Number(form.from.value) > tl.frames) form.from.value = 1;
+  }
+  const cells = tl.thumbnails.map((t, i) => {
+    const c = form._cells[i];
+    const cell = el('button', { type: 'button', className: 'cell', title: `frames ${c.from}–${c.to}` },
+      crop(t.url, `frame ${t.frame}`), el('span', {}, `${fmtTime(t.time)} · f${t.frame}`));
+    cell.dataset.testid = `${box.dataset.testid}-cell-${i}`;
+    cell.addEventListener('click', () => {
+      // first click: that part; second click: from the first part to this one
+      const a = form._anchor;
+      const [lo, hi] = a == null ? [i, i] : [Math.min(a, i), Math.max(a, i)];
+      form._anchor = a == null ? i : null;
+      const [from, to] = [form._cells[lo].from, form._cells[hi].to];
+      const seconds = form.unit.value === 'seconds';
+      form.from.value = seconds ? ((from - 1) / tl.fps).toFixed(1) : from;
+      form.to.value = seconds ? ((to - 1) / tl.fps).toFixed(1) : to;
+      markRange(form);
+    });
+    return cell;
+  });
+  box.replaceChildren(
+    el('p', { className: 'muted' }, `${job.video}: ${tl.frames} frames at ${tl.fps} frames/s, ${tl.duration.toFixed(1)} s. ` +
+      'Frames are counted from 1 and frame 1 is at 0.0 s. Click a picture to choose its part of the video, then another to extend the range to it.'),
+    el('div', { className: 'strip' }, ...cells),
+    el('p', { className: 'range-label' }));
+  if (tl.error) box.append(el('p', { className: 'muted' }, `No thumbnails: ${tl.error}`));
+  markRange(form);
+}
+
+function markRange(form) {
+  const tl = form._job && form._job.timeline;
+  const box = form.querySelector('.timeline');
+  if (!tl || !tl.frames || !box) return;
+  const [from, to] = rangeToFrames(form, tl);
+  box.querySelectorAll('.cell').forEach((cell, i) => cell.classList.toggle('in', form._cells[i].to >= from && form._cells[i].from <= to));
+  box.querySelector('.range-label').textContent = to >= from
+    ? `Range: frames ${from}–${to}, ${fmtTime((from - 1) / tl.fps)}–${fmtTime((to - 1) / tl.fps)} (${((to - from + 1) / tl.fps).toFixed(1)} s)`
+    : 'Range: the end is before the start';
+}
+
+async function videoTracks(form, progress, status) {
+  const probed = form._probe ? await form._probe : null;
+  const data = new FormData();
+  const seconds = form.unit.value === 'seconds';
+  if (form.from.value) data.append(seconds ? 'from_time' : 'from', form.from.value);
+  if (form.to.value) data.append(seconds ? 'to_time' : 'to', form.to.value);
+  let job;
+  // the upload may have been discarded meanwhile (a key keeps two waiting for a range, for an hour): then send it again
+  const waiting = probed && !form._tracked && (await api('GET', `/api/video/jobs/${probed.id}`).catch(() => null))?.state === 'probed';
+  if (waiting) {
+    job = await api('POST', `/api/video/jobs/${probed.id}/track`, data);
+    form._tracked = true;   // a range is tracked once per upload: the next run sends the file again
+  } else {
+    data.append('video', form.video.files[0]);
+    job = await api('POST', '/api/video/jobs', data, progress);
+  }
   progress.hidden = false;
   while (job.state === 'queued' || job.state === 'running') {
     progress.value = 100 * job.progress;
@@ -131,9 +255,22 @@ async function videoTracks(form, progress, status) {
   if (!job.tracks.length) throw new Error('no person was tracked in those frames');
   return job;
 }
+// A flawed crop (cut at the frame border, truncated, blurred, occluded) is shown greyed with its reason: the server
+// leaves it out of enrolments and probes.
 function trackCrops(t) {
-  return el('div', { className: 'grid small' }, ...t.crops.map(u => crop(u, `track ${t.track}`)));
+  const quality = t.crop_quality || [];
+  return el('div', { className: 'grid small' }, ...t.crops.map((u, i) => {
+    const q = quality[i];
+    if (!q || q.usable) return crop(u, `track ${t.track}`);
+    return el('figure', { className: 'flawed', title: `left out: ${q.reason}` }, crop(u, `track ${t.track}: ${q.reason}`), el('figcaption', {}, q.reason));
+  }));
 }
+function trackHeading(t) {
+  const left = t.crops.length - t.usable_crops;
+  return el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame} (${t.detections} detections)`,
+    el('span', { className: 'muted' }, left ? ` · ${t.usable_crops} of ${t.crops.length} crops usable, ${left} left out (greyed)` : ` · ${t.crops.length} crops`));
+}
+['#enrol-form', '#verify-form', '#identify-form', '#calibrate-form'].forEach(sel => setupTimeline($(sel)));
 
 // ---- enrolment ----------------------------------------------------------------------------------------------
 previewFiles($('#enrol-form [name=images]'), $('#enrol-preview'));
@@ -174,7 +311,8 @@ async function enrolFromVideo(form) {
   const job = await videoTracks(form, $('#enrol-progress'), status);
   out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}. Enrol the one who is ${form.name.value}:`),
     ...job.tracks.map(t => {
-      const button = el('button', { type: 'button', textContent: `Enrol track ${t.track} as ${form.name.value}` });
+      const button = el('button', { type: 'button', textContent: t.usable_crops
+        ? `Enrol track ${t.track} as ${form.name.value} (${plural(t.usable_crops, 'crop', 'crops')})` : `Track ${t.track} has no usable crop to enrol`, disabled: !t.usable_crops });
       button.dataset.testid = `enrol-track-${t.track}`;
       button.addEventListener('click', async () => {
         try {
@@ -187,7 +325,7 @@ async function enrolFromVideo(form) {
           refreshInfo();
         } catch (e) { showMessage(e.message); }
       });
-      return el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame} (${t.detections} detections)`), trackCrops(t), button);
+      return el('div', { className: 'track' }, trackHeading(t), trackCrops(t), button);
     }));
 }
 
@@ -235,11 +373,12 @@ async function verifyFromVideo(form) {
   const job = await videoTracks(form, $('#verify-progress'), status);
   const blocks = [];
   for (const t of job.tracks) {
+    if (!t.usable_crops) { blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t), el('p', {}, 'Not checked: no usable crop.'))); continue; }
     const data = new FormData();
     data.append('identity', form.identity.value);
     if (form.threshold.value) data.append('threshold', form.threshold.value);
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/verify`, data);
-    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame}`), trackCrops(t), ...verifyAnswer(r)));
+    blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t), ...verifyAnswer(r)));
   }
   out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
@@ -283,8 +422,9 @@ async function identifyFromVideo(form) {
   const job = await videoTracks(form, $('#identify-progress'), status);
   const blocks = [];
   for (const t of job.tracks) {
+    if (!t.usable_crops) { blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t), el('p', {}, 'Not identified: no usable crop.'))); continue; }
     const r = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/identify`);
-    blocks.push(el('div', { className: 'track' }, el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame}`), trackCrops(t), ...identifyAnswer(r)));
+    blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t), ...identifyAnswer(r)));
   }
   out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
 }
@@ -342,9 +482,29 @@ async function loadGallery() {
 async function showIdentity(id) {
   const d = await api('GET', `/api/identities/${id}`);
   const meta = Object.keys(d.identity.metadata || {}).length ? JSON.stringify(d.identity.metadata) : '';
+  const only = d.sightings.length === 1;
+  const cards = d.sightings.map(s => {
+    const card = sightingCard(s, [s.camera, s.source, s.frame != null ? `frame ${s.frame}` : null].filter(Boolean).join(' · ') || `#${s.id}`);
+    card.dataset.sighting = s.id;
+    if (only) return card;   // an identity keeps one crop at least: removing the last is deleting the identity
+    const remove = el('button', { type: 'button', className: 'danger small write-only', textContent: 'Remove' });
+    remove.dataset.testid = `remove-sighting-${s.id}`;
+    remove.addEventListener('click', async () => {
+      if (!confirm(`Remove this crop (#${s.id}) of ${d.identity.name} with its embedding? The other crops stay.`)) return;
+      try {
+        const r = await api('DELETE', `/api/sightings/${s.id}?reason=${encodeURIComponent('removed in the web UI')}`);
+        showMessage(`Removed crop #${r.deleted}: ${d.identity.name} has ${plural(r.sightings_left, 'crop', 'crops')} left.`, 'info');
+        await showIdentity(id); await loadGallery(); refreshInfo();
+      } catch (e) { showMessage(e.message); }
+    });
+    card.append(remove);
+    return card;
+  });
   $('#gallery-detail').replaceChildren(el('h3', {}, `${d.identity.name} (#${d.identity.id})`),
     el('p', { className: 'muted' }, `enrolled ${new Date(d.identity.created).toLocaleString()} ${meta}`),
-    el('div', { className: 'grid' }, ...d.sightings.map(s => sightingCard(s, [s.camera, s.source].filter(Boolean).join(' · ') || `#${s.id}`))));
+    el('p', { className: 'muted write-only' }, only ? 'This is the only crop: to remove it, delete the identity.'
+      : 'Remove a crop that shows someone else, or the person badly: identification stops using it at once.'),
+    el('div', { className: 'grid' }, ...cards));
 }
 submitWith('#gallery-form', loadGallery);
 

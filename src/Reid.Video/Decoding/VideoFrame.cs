@@ -8,8 +8,21 @@ namespace Reid.Video.Decoding;
 /// </summary>
 public sealed record VideoFrame(long Number, double Timestamp, RgbImage Image);
 
-/// <summary>What a source knows before decoding: frame size, rate and (when known) frame count.</summary>
-public sealed record VideoInfo(string Path, int Width, int Height, double FramesPerSecond, long? FrameCount);
+/// <summary>
+/// What a source knows before decoding: frame size, rate and (when known) frame count. Frame n (from 1) is shown
+/// at (n − 1) / rate seconds, so frame 1 is at time 0 and the video lasts FrameCount / rate seconds.
+/// </summary>
+public sealed record VideoInfo(string Path, int Width, int Height, double FramesPerSecond, long? FrameCount)
+{
+    /// <summary>FrameCount / rate: the time just after the last frame; null when the length is unknown.</summary>
+    public double? Duration => FrameCount / FramesPerSecond;
+
+    /// <summary>When frame <paramref name="frame"/> (1-based) is shown, in seconds from the start.</summary>
+    public double TimeOf(long frame) => (frame - 1) / FramesPerSecond;
+
+    /// <summary>The frame on screen at <paramref name="seconds"/> from the start (1-based): the inverse of <see cref="TimeOf"/>.</summary>
+    public long FrameAt(double seconds) => (long)Math.Floor(seconds * FramesPerSecond + 1e-6) + 1;
+}
 
 /// <summary>
 /// Which frames to read: 1-based inclusive numbers <c>From</c>..<c>To</c> (null = start / end) and every
