@@ -84,6 +84,7 @@ internal static class GalleryEndpoints
                 gallery.DeleteSighting(id, ApiKeys.Actor(http), reason) is { } removed
                     ? Results.Json(SightingDeletedDto.From(removed))
                     : Results.Json(new ApiError($"sighting {id} does not exist"), statusCode: 404))
+            .WithName("DeleteSighting").Answers<SightingDeletedDto>().Fails(404, 409)
             .WithSummary("Erase one sighting with its crop and embeddings (logged); its identity's last sighting is refused (409): delete the identity instead");
 
         read.MapPost("/verify", async (HttpContext http) =>

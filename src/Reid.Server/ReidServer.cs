@@ -70,12 +70,7 @@ public static class ReidServer
         app.UseRateLimiter();
         app.MapOpenApi();
         StaticAssets.Map(app);
-        app.MapGet("/health", () => Results.Json(new
-        {
-            status = "ok",
-            model = gallery.Model.Id,
-            indexed = gallery.Index.Count,
-        })).WithName("Health").WithSummary("Liveness: ok when the server answers");
+        app.MapGet("/health", () => new HealthDto("ok", gallery.Model.Id, gallery.Index.Count)).WithName("Health").WithSummary("Liveness: ok when the server answers");
 
         var failures = new FailedAuthLimiter(options.FailedAuthPerMinute);
         if (signIn is not null)
@@ -85,14 +80,14 @@ public static class ReidServer
                     if (signIn.Redeem(form["code"]))
                     {
                         var key = gallery.Store.CreateApiKey($"web UI sign-in {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z", KeyRole.Write, "sign-in link");
-                        return Results.Json(new { key, role = "write" });
+                        return Results.Json(new SignInDto(key, "write"));
                     }
                     if (!failures.TryCount(http.Connection.RemoteIpAddress?.ToString() ?? "unknown"))
                         return Results.Json(new ApiError("too many failed sign-ins from this address: wait a minute"), statusCode: 429);
                     return Results.Json(new ApiError("this sign-in link was used already or has expired: restart `reid serve` for a new one, or paste an API key"), statusCode: 401);
                 })
                 .RequireRateLimiting(RateLimitPolicy)
-                .WithName("SignIn").Form(new FormField("code", FieldKind.Text, "the code from the sign-in link", Required: true)).Fails(401, 429)
+                .WithName("SignIn").Answers<SignInDto>().Form(new FormField("code", FieldKind.Text, "the code from the sign-in link", Required: true)).Fails(401, 429)
                 .WithSummary("Trade a one-time sign-in code (from the link `reid serve` prints) for a new read-write API key")
                 .DisableAntiforgery();
         var read = app.MapGroup("/api").RequireRateLimiting(RateLimitPolicy).AddEndpointFilter(ApiKeys.Require(gallery.Store, KeyRole.Read, failures))
@@ -103,6 +98,12 @@ public static class ReidServer
         video?.Map(read, write, options, log);
         return app;
     }
+
+    /// <summary>Liveness: the server answers, with its model and how many embeddings it searches.</summary>
+    public sealed record HealthDto(string Status, string Model, int Indexed);
+
+    /// <summary>A new API key of the browser's own, traded for a one-time sign-in code.</summary>
+    public sealed record SignInDto(string Key, string Role);
 
     /// <summary>The addresses Kestrel actually bound (port 0 becomes a real port).</summary>
     public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>

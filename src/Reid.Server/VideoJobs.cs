@@ -229,6 +229,12 @@ public sealed class VideoJobs : IDisposable
             .WithSummary("Upload a video ('video'). The answer carries its timeline (fps, frames, duration, thumbnails; frame 1 is at 0 s). " +
                          "Tracking starts at once over 'from'/'to' (1-based frames, inclusive) or 'from_time'/'to_time' (seconds), default the whole video; " +
                          "with track=false the job waits for POST /api/video/jobs/{id}/track")
+            .WithName("UploadVideo").Answers<VideoJobDto>(202).Answers<VideoJobDto>(201).Fails(429)
+            .Form(new FormField("video", FieldKind.File, "the video file (any format ffmpeg reads)", Required: true), new FormField("from", FieldKind.Integer, "first frame to track (frames counted from 1)"),
+                new FormField("to", FieldKind.Integer, "last frame to track (inclusive)"),
+                new FormField("from_time", FieldKind.Number, "or: start, in seconds (frame 1 is at 0 s)"),
+                new FormField("to_time", FieldKind.Number, "or: end, in seconds"),
+                new FormField("track", FieldKind.Text, "true (default): track at once; false: answer with the timeline and wait for …/track"))
             .DisableAntiforgery();
 
         read.MapPost("/video/jobs/{id}/track", async (string id, HttpContext http) =>
@@ -238,6 +244,11 @@ public sealed class VideoJobs : IDisposable
                 return Results.Json(Describe(TrackRange(id, Range(form))), statusCode: 202);
             })
             .WithSummary("Track people in a video uploaded with track=false, over 'from'/'to' (1-based frames) or 'from_time'/'to_time' (seconds from frame 1)")
+            .WithName("TrackVideo").Answers<VideoJobDto>(202).Fails(429)
+            .Form(new FormField("from", FieldKind.Integer, "first frame to track (frames counted from 1)"),
+                new FormField("to", FieldKind.Integer, "last frame to track (inclusive)"),
+                new FormField("from_time", FieldKind.Number, "or: start, in seconds (frame 1 is at 0 s)"),
+                new FormField("to_time", FieldKind.Number, "or: end, in seconds"))
             .DisableAntiforgery();
 
         read.MapGet("/video/jobs/{id}/thumbnails/{index:int}", (string id, int index) =>
@@ -247,9 +258,11 @@ public sealed class VideoJobs : IDisposable
                     ? Results.Bytes(job.Thumbnails[index].Jpeg, "image/jpeg")
                     : Results.Json(new ApiError($"video job {id} has no thumbnail {index}"), statusCode: 404);
             })
+            .WithName("GetThumbnail").Produces<byte[]>(200, "image/jpeg").Fails(404)
             .WithSummary("A thumbnail of the video's timeline (JPEG)");
 
         read.MapGet("/video/jobs/{id}", (string id) => Get(id) is { } job ? Results.Json(Describe(job)) : Results.Json(new ApiError($"video job {id} does not exist"), statusCode: 404))
+            .WithName("GetVideoJob").Answers<VideoJobDto>().Fails(404)
             .WithSummary("Progress and, when done, the person tracks of a video job");
 
         read.MapGet("/video/jobs/{id}/tracks/{track:int}/crops/{index:int}", (string id, int track, int index) =>
@@ -258,6 +271,7 @@ public sealed class VideoJobs : IDisposable
                 if (index < 0 || index >= t.Crops.Count) return Results.Json(new ApiError($"track {track} has no crop {index}"), statusCode: 404);
                 return Results.Bytes(ImageCodec.EncodeJpeg(t.Crops[index].Image, 90), "image/jpeg");
             })
+            .WithName("GetTrackCrop").Produces<byte[]>(200, "image/jpeg").Fails(400, 404)
             .WithSummary("A crop of a tracked person (JPEG)");
 
         write.MapPost("/video/jobs/{id}/tracks/{track:int}/enrol", async (string id, int track, HttpContext http) =>
@@ -267,6 +281,8 @@ public sealed class VideoJobs : IDisposable
                 var r = await Task.Run(() => _gallery.EnrolCrops(form["name"].ToString(), VideoCrops.From(t, Get(id)!.VideoName), null, ApiKeys.Actor(http)));
                 return Results.Json(IdentityDetailDto.From(r), statusCode: 201);
             })
+            .WithName("EnrolTrack").Answers<IdentityDetailDto>(201)
+            .Form(new FormField("name", FieldKind.Text, "the person's name", Required: true))
             .WithSummary("Enrol a tracked person under 'name' (the track's usable crops: flawed ones are left out)")
             .DisableAntiforgery();
 
@@ -277,6 +293,8 @@ public sealed class VideoJobs : IDisposable
                 var r = await Task.Run(() => Calibrate(id, far, ApiKeys.Actor(http)));
                 return Results.Json(CalibrationDto.From(_gallery.Model.Id, r));
             })
+            .WithName("CalibrateOnVideo").Answers<CalibrationDto>()
+            .Form(new FormField("far", FieldKind.Number, "the false-accept rate to hold (default 0.001)"))
             .WithSummary("Set the gallery's decision threshold at false-accept rate 'far' (default 0.001) from this video's tracks: people seen together are different, a track is one person")
             .DisableAntiforgery();
 
@@ -285,6 +303,7 @@ public sealed class VideoJobs : IDisposable
                 var t = Track(id, track);
                 return IdentifyDto.From(_gallery.IdentifyCrops(VideoCrops.From(t, Get(id)!.VideoName)));
             })
+            .WithName("IdentifyTrack").Answers<IdentifyDto>().Fails(400)
             .WithSummary("Identify a tracked person (the track's usable crops form the probe)");
 
         read.MapPost("/video/jobs/{id}/tracks/{track:int}/verify", async (string id, int track, HttpContext http) =>
@@ -296,6 +315,9 @@ public sealed class VideoJobs : IDisposable
                 var r = await Task.Run(() => _gallery.VerifyCrops(identity, VideoCrops.From(t, Get(id)!.VideoName), threshold));
                 return VerifyDto.From(r, _gallery.Store);
             })
+            .WithName("VerifyTrack").Answers<VerifyDto>().Fails(404)
+            .Form(new FormField("identity", FieldKind.Integer, "the claimed identity's id", Required: true),
+                new FormField("threshold", FieldKind.Number, "decide at this score instead of the gallery's threshold"))
             .WithSummary("Is a tracked person the claimed 'identity'? (the track's usable crops form the probe)")
             .DisableAntiforgery();
     }
@@ -335,37 +357,23 @@ public sealed class VideoJobs : IDisposable
 
     private static string Describe(VideoJobState s) => s.ToString().ToLowerInvariant();
 
-    private static object Describe(VideoJob j)
+    private static VideoJobDto Describe(VideoJob j)
     {
         var info = j.Info;
-        return new
-        {
-            id = j.Id, video = j.VideoName, state = Describe(j.State), progress = j.Progress, error = j.Error,
-            timeline = new
-            {
-                width = info.Width, height = info.Height, fps = info.FramesPerSecond, frames = info.FrameCount, duration = info.Duration,
-                numbering = "frames are counted from 1; frame n is shown at (n - 1) / fps seconds, so frame 1 is at 0 s",
-                thumbnails = j.Thumbnails.Select((t, i) => new { frame = t.Frame, time = t.Time, url = $"/api/video/jobs/{j.Id}/thumbnails/{i}" }),
-                error = j.TimelineError,
-            },
-            range = j.Range is { } r
-                ? new { from = r.First, to = r.To ?? info.FrameCount, fromTime = info.TimeOf(r.First), toTime = (r.To ?? info.FrameCount) is { } last ? info.TimeOf(last) : (double?)null }
-                : null,
-            tracks = j.Tracks.Select(t => new
-            {
-                track = t.Id, firstFrame = t.FirstFrame, lastFrame = t.LastFrame, startTime = t.StartTime, endTime = t.EndTime,
-                detections = t.Observations.Count,
-                crops = Enumerable.Range(0, t.Crops.Count).Select(i => $"/api/video/jobs/{j.Id}/tracks/{t.Id}/crops/{i}").ToArray(),
-                usableCrops = t.Crops.Count(c => c.Usable),
-                // parallel to crops: a flawed crop is shown greyed with its reason and left out of enrolment and probes
-                cropQuality = t.Crops.Select(c => new
-                {
-                    frame = c.Observation.Frame, usable = c.Usable,
-                    flaws = c.Quality?.Flaws.Select(CropQuality.Describe).ToArray() ?? [],
-                    reason = c.Quality?.Reason,
-                }).ToArray(),
-            }),
-        };
+        var timeline = new TimelineDto(info.Width, info.Height, info.FramesPerSecond, info.FrameCount, info.Duration,
+            "frames are counted from 1; frame n is shown at (n - 1) / fps seconds, so frame 1 is at 0 s",
+            j.Thumbnails.Select((t, i) => new ThumbnailDto(t.Frame, t.Time, $"/api/video/jobs/{j.Id}/thumbnails/{i}")).ToArray(),
+            j.TimelineError);
+        var range = j.Range is { } r
+            ? new RangeDto(r.First, r.To ?? info.FrameCount, info.TimeOf(r.First), (r.To ?? info.FrameCount) is { } last ? info.TimeOf(last) : null)
+            : null;
+        var tracks = j.Tracks.Select(t => new VideoTrackDto(t.Id, t.FirstFrame, t.LastFrame, t.StartTime, t.EndTime, t.Observations.Count,
+            Enumerable.Range(0, t.Crops.Count).Select(i => $"/api/video/jobs/{j.Id}/tracks/{t.Id}/crops/{i}").ToArray(),
+            t.Crops.Count(c => c.Usable),
+            // parallel to crops: a flawed crop is shown greyed with its reason and left out of enrolment and probes
+            t.Crops.Select(c => new CropQualityDto(c.Observation.Frame, c.Usable,
+                c.Quality?.Flaws.Select(CropQuality.Describe).ToArray() ?? [], c.Quality?.Reason)).ToArray())).ToArray();
+        return new VideoJobDto(j.Id, j.VideoName, Describe(j.State), j.Progress, j.Error, timeline, range, tracks);
     }
 
     public void Dispose()

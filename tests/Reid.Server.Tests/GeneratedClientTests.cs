@@ -25,7 +25,9 @@ public sealed class GeneratedClientTests
     [Fact]
     public async Task OpenApi_document_states_uploads_answers_errors_and_the_key()
     {
-        await using var server = await TestServer.StartAsync();
+        // With video jobs on, so that their operations are held to the same contract.
+        await using var server = await TestServer.StartAsync(video: gallery =>
+            new VideoJobs(gallery, () => throw new Reid.Core.ReidException("no person detector configured")));
         using var http = server.Client(null);
         using var doc = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
         var root = doc.RootElement;
@@ -51,13 +53,23 @@ public sealed class GeneratedClientTests
         Assert.Contains("ApiError", responses.GetProperty("400").GetProperty("content").GetProperty("application/json")
             .GetProperty("schema").GetProperty("$ref").GetString());
 
-        // Every operation a client calls has a name; /health and the UI's files need no key.
+        var upload = root.GetProperty("paths").GetProperty("/api/video/jobs").GetProperty("post");
+        Assert.Equal("binary", upload.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data")
+            .GetProperty("schema").GetProperty("properties").GetProperty("video").GetProperty("format").GetString());
+        Assert.True(upload.GetProperty("responses").TryGetProperty("202", out _));
+
+        // Every operation a client calls has a name and a typed answer; /health and the UI's files need no key.
+        var problems = new List<string>();
         foreach (var path in root.GetProperty("paths").EnumerateObject())
         foreach (var op in path.Value.EnumerateObject())
         {
-            Assert.True(op.Value.TryGetProperty("operationId", out _), $"{op.Name} {path.Name} has no operationId");
-            Assert.Equal(path.Name.StartsWith("/api/"), op.Value.TryGetProperty("security", out _));
+            var where = $"{op.Name} {path.Name}";
+            if (!op.Value.TryGetProperty("operationId", out _)) problems.Add($"{where} has no operationId");
+            if (path.Name.StartsWith("/api/") != op.Value.TryGetProperty("security", out _)) problems.Add($"{where}: security scheme wrong");
+            var success = op.Value.GetProperty("responses").EnumerateObject().Where(r => r.Name.StartsWith('2')).ToArray();
+            if (success.Length == 0 || !success.All(r => r.Value.TryGetProperty("content", out _))) problems.Add($"{where} does not say what it answers");
         }
+        Assert.Empty(problems);
     }
 
     [Fact]
