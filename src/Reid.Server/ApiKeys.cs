@@ -55,17 +55,31 @@ public static class ApiKeys
     public static KeyRole? Role(HttpContext http) => http.Items.TryGetValue(RoleItem, out var r) ? (KeyRole)r! : null;
 
     /// <summary>
-    /// On a gallery without keys: creates a read-write key, saves it to DATA/admin.key (owner-only permissions) and
-    /// returns it, so the operator can start using the API; later starts return null.
+    /// On a gallery without keys, and on a node of a shared PostgreSQL gallery whose data directory holds no valid key:
+    /// creates a read-write key, saves it to DATA/admin.key (owner-only permissions) and returns it, so the operator
+    /// can start using the API; later starts return null.
     /// </summary>
     public static string? EnsureAdminKey(IGalleryStore store)
     {
-        if (store.ListApiKeys().Count > 0) return null;
-        var secret = store.CreateApiKey("admin (created by reid serve)", KeyRole.Write, "reid serve");
         var path = Path.Combine(store.DataDirectory, AdminKeyFile);
+        string label;
+        if (store.ListApiKeys().Count == 0) label = "admin (created by reid serve)";
+        // A further node of a shared (PostgreSQL) gallery finds keys made elsewhere and none in its own data directory:
+        // it gets a key of its own, so that whoever starts it can use it without fetching a secret from another machine.
+        else if (store is PostgresGalleryStore && !HoldsValidKey(store, path))
+            label = $"admin of node {Environment.MachineName} ({Path.GetFullPath(store.DataDirectory)}), created by reid serve";
+        else return null;
+        var secret = store.CreateApiKey(label, KeyRole.Write, "reid serve");
         File.WriteAllText(path, secret + "\n");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return secret;
+    }
+
+    private static bool HoldsValidKey(IGalleryStore store, string path)
+    {
+        try { return File.Exists(path) && store.FindApiKey(File.ReadAllText(path).Trim()) is not null; }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 }
 

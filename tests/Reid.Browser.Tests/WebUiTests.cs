@@ -86,27 +86,32 @@ public class WebUiTests
             await Assertions.Expect(page.GetByTestId("verify-samples").Locator("img")).ToHaveCountAsync(3);
             await page.GetByTestId("verify-images").SetInputFilesAsync(anna[3]);
             await page.GetByTestId("verify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Match: Anna");
-            // Numbers the page reads by their JSON names: a renamed field would show as NaN.
-            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync(new Regex(@"mean \d\.\d{3}\) against threshold \d\.\d{3}"));
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Yes, this is Anna");
+            // The verdict is in words; the score is there on demand. Numbers the page reads by their JSON names: a
+            // renamed field would show as NaN.
+            var score = page.GetByTestId("verify-result").GetByText(new Regex(@"mean \d\.\d{3}\) against threshold \d\.\d{3}"));
+            await Assertions.Expect(score).ToBeHiddenAsync();
+            await page.GetByTestId("verify-result").GetByText("Show the score").ClickAsync();
+            await Assertions.Expect(score).ToBeVisibleAsync();
             await WaitForImages(page, "verify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "2-verification.png"), FullPage = true });
             await page.GetByTestId("verify-identity").SelectOptionAsync(new SelectOptionValue { Label = "Ben (#2, 3 crops)" });
             await page.GetByTestId("verify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("No match: not Ben");
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("No, this is not Ben");
 
             // Identification: Ben's unseen crop is Ben; a stranger is unknown.
             await page.GetByRole(AriaRole.Tab, new() { Name = "Identification" }).ClickAsync();
             await page.GetByTestId("identify-images").SetInputFilesAsync(ben[3]);
             await page.GetByTestId("identify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: Ben");
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("This is Ben");
+            await Assertions.Expect(page.GetByTestId("identify-result").Locator(".card.match")).ToContainTextAsync("likely this person");
             await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync(new Regex(@"mean \d\.\d{3} over \d"));
             await Assertions.Expect(page.GetByTestId("identify-result").Locator(".card.match")).ToHaveCountAsync(1);
             await WaitForImages(page, "identify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "3-identification.png"), FullPage = true });
             await page.GetByTestId("identify-images").SetInputFilesAsync(ImagesOf("0011", 1));
             await page.GetByTestId("identify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Unknown person");
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Nobody in the gallery");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "3b-identification-unknown.png"), FullPage = true });
 
             // Search: top-k grid, Anna's crops first.
@@ -296,7 +301,7 @@ public class WebUiTests
             await page.FillAsync("#identify-form [name=to]", "10.9");
             await Assertions.Expect(page.GetByTestId("identify-timeline")).ToContainTextAsync("Range: frames 60–110");
             await page.GetByTestId("identify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("Identified: walker", new() { Timeout = 240_000 });
+            await Assertions.Expect(page.GetByTestId("identify-result")).ToContainTextAsync("This is walker", new() { Timeout = 240_000 });
             await WaitForImages(page, "identify-result");
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "8-identification-video.png"), FullPage = true });
             Assert.Equal(1, gallery.Store.CountIdentities());
@@ -308,7 +313,7 @@ public class WebUiTests
             await page.FillAsync("#verify-form [name=from]", "60");
             await page.FillAsync("#verify-form [name=to]", "110");
             await page.GetByTestId("verify-submit").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Match: walker", new() { Timeout = 240_000 });
+            await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Yes, this is walker", new() { Timeout = 240_000 });
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "9-verification-video.png"), FullPage = true });
 
             // calibrating on a stretch where one person walks alone proves no two people different: the UI says so

@@ -41,9 +41,11 @@ internal static class ServeCommand
             Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
             Console.WriteLine($"model     : {embedding.Id} ({embedding.Dimension}-d)");
             if (GalleryCommand.UnembeddedWarning(gallery) is { } warning) Console.WriteLine($"warning   : {warning}");
-            Console.WriteLine(admin is not null
-                ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
-                : $"API keys  : as before (the first one is in {keyPath} unless removed)");
+            Console.WriteLine(admin is null
+                ? $"API keys  : as before (this node's is in {keyPath} unless removed; more with `reid gallery keys add`)"
+                : gallery.Store.ListApiKeys().Count == 1
+                    ? $"admin key : {admin}  (new gallery: saved to {keyPath}; create more with `reid gallery keys add`)"
+                    : $"admin key : {admin}  (this node's own key on the shared gallery: saved to {keyPath}; revoke with `reid gallery keys revoke`)");
             var threshold = gallery.ResolveThreshold();
             Console.WriteLine($"threshold : {threshold.Score:F4} ({threshold.Source})");
             Console.WriteLine($"video     : {videoNote}");

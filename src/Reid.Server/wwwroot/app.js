@@ -348,10 +348,23 @@ async function showSamples() {
 }
 $('#verify-form [name=identity]').addEventListener('change', () => showSamples().catch(e => showMessage(e.message)));
 previewFiles($('#verify-form [name=images]'), $('#verify-preview'));
+// Verdicts in words first; how far the score lies from the decision point says how sure to be; the numbers on demand.
+const CLOSE = 0.05;
+function certainty(score, threshold) {
+  const margin = score - threshold;
+  if (margin >= CLOSE) return 'The likeness is clear.';
+  if (margin >= 0) return 'But only just: compare the photos yourself before acting on it.';
+  if (margin > -CLOSE) return 'But it is close: compare the photos yourself.';
+  return 'The likeness is weak.';
+}
+function scoreDetails(text, score) {
+  return el('details', { className: 'score-details' }, el('summary', {}, 'Show the score'), el('p', {}, text), scoreBar(score));
+}
 function verifyAnswer(r) {
-  return [el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Match: ${r.identity.name}` : `No match: not ${r.identity.name}` }),
-    el('p', {}, `score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.mean_score)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`),
-    scoreBar(r.score)];
+  const who = r.identity.name;
+  return [el('div', { className: `verdict ${r.match ? 'yes' : 'no'}`, textContent: r.match ? `Yes, this is ${who}` : `No, this is not ${who}` }),
+    el('p', {}, certainty(r.score, r.threshold.score)),
+    scoreDetails(`score ${fmt(r.score)} (best over ${r.identity.sightings} crops; mean ${fmt(r.mean_score)}) against threshold ${fmt(r.threshold.score)} — ${r.threshold.source}`, r.score)];
 }
 submitWith('#verify-form', async form => {
   if (!form.identity.value) throw new Error('choose the claimed identity');
@@ -388,18 +401,23 @@ function matchCards(matches) {
   return el('div', { className: 'grid' }, ...matches.map(m => {
     const card = el('div', { className: `card${m.above_threshold ? ' match' : ''}` }, crop(m.crop, m.name),
       el('div', {}, el('strong', {}, m.name), ` #${m.identity}`),
-      el('div', { className: 'score' }, `score ${fmt(m.score)}`), scoreBar(m.score),
-      el('div', { className: 'muted' }, `mean ${fmt(m.mean_score)} over ${m.sightings}`));
+      el('div', {}, m.above_threshold ? 'likely this person' : 'looks different'),
+      scoreDetails(`score ${fmt(m.score)}, mean ${fmt(m.mean_score)} over ${m.sightings}`, m.score));
     return card;
   }));
 }
 function identifyAnswer(r) {
+  const best = r.matches[0];
   const head = r.unknown
-    ? el('div', { className: 'verdict no', textContent: r.enrolled ? `Unknown — enrolled as ${r.enrolled.name} (#${r.enrolled.id})` : 'Unknown person' })
-    : el('div', { className: 'verdict yes', textContent: `Identified: ${r.matches[0].name}` });
-  return [head, ...(r.spatial_temporal ? [el('p', { className: 'muted' }, r.spatial_temporal)] : []),
-    el('p', { className: 'muted' }, `threshold ${fmt(r.threshold.score)} (${r.threshold.source}); closest identities:`),
-    r.matches.length ? matchCards(r.matches) : el('p', {}, 'The gallery is empty.')];
+    ? el('div', { className: 'verdict no', textContent: r.enrolled ? `Nobody in the gallery — enrolled as ${r.enrolled.name} (#${r.enrolled.id})` : 'Nobody in the gallery' })
+    : el('div', { className: 'verdict yes', textContent: `This is ${best.name}` });
+  const rivals = r.matches.slice(1).filter(m => m.above_threshold).map(m => m.name);
+  const words = !best ? 'The gallery is empty.'
+    : rivals.length ? `${certainty(best.score, r.threshold.score)} ${rivals.join(', ')} also look${rivals.length === 1 ? 's' : ''} alike: compare the photos.`
+    : certainty(best.score, r.threshold.score);
+  return [head, el('p', {}, words), ...(r.spatial_temporal ? [el('p', { className: 'muted' }, r.spatial_temporal)] : []),
+    ...(r.matches.length ? [el('p', { className: 'muted' }, `Closest people in the gallery (decision point ${fmt(r.threshold.score)}, ${r.threshold.source}):`),
+      matchCards(r.matches)] : [])];
 }
 previewFiles($('#identify-form [name=images]'), $('#identify-preview'));
 submitWith('#identify-form', async form => {
