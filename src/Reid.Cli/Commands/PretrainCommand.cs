@@ -3,20 +3,26 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Reid.Core;
+using Reid.Data;
 using Reid.Training.Pretraining;
+using Reid.Video;
+using Reid.Video.Mining;
 using Spectre.Console;
 
 namespace Reid.Cli.Commands;
 
 /// <summary>
-/// `reid pretrain --images DIR [--images DIR …] --out RUN`: MoCo v2 self-supervised pre-training on unlabelled person
+/// `reid pretrain [--images DIR …] [--video V … --store FILE] --out RUN`: MoCo v2 self-supervised pre-training on unlabelled person
 /// crops; writes a backbone that `reid train` (architecture.init) and `reid adapt` (--model) start from.
 /// </summary>
 internal static class PretrainCommand
 {
     public static Command Create()
     {
-        var images = new Option<string[]>("--images") { Description = "Folder of unlabelled person crops (searched recursively; repeat for several)", Required = true };
+        var images = new Option<string[]>("--images") { Description = "Folder of unlabelled person crops (searched recursively; repeat for several)" };
+        var videos = new Option<string[]>("--video") { Description = "Video to mine person crops from (detector + tracker; repeat for several); needs --store" };
+        var store = new Option<string?>("--store") { Description = "Packed crop store (one SQLite file): mined crops go here, and its crops are trained on" };
+        var detector = new Option<string?>("--detector") { Description = "Person detector ONNX for --video (default: the one `reid track` uses)" };
         var output = new Option<string>("--out") { Description = "Run folder: checkpoint, model.onnx (the backbone), MODEL_CARD.md", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last epoch" };
         var backbone = new Option<string>("--backbone") { DefaultValueFactory = _ => "osnet_x0_25" };
@@ -29,14 +35,21 @@ internal static class PretrainCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write the run's summary as JSON to this file" };
         var command = new Command("pretrain", "Self-supervised pre-training (MoCo v2) on unlabelled person crops: an init for reid train and reid adapt");
-        foreach (var o in new Option[] { images, output, resume, backbone, init, epochs, steps, batch, queue, lr, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { images, videos, store, detector, output, resume, backbone, init, epochs, steps, batch, queue, lr, seed, json }) command.Options.Add(o);
 
         command.SetAction(parse =>
         {
             var initValue = parse.GetValue(init)!;
+            var storePath = parse.GetValue(store) is { } sp ? Path.GetFullPath(sp) : null;
+            if (parse.GetValue(videos) is { Length: > 0 } videoList)
+            {
+                if (storePath is null) throw new ReidException("--video needs --store FILE: the packed crop store the mined crops go to");
+                MineVideos(videoList, storePath, parse.GetValue(detector));
+            }
             var options = new PretrainOptions
             {
-                Images = parse.GetValue(images)!.Select(Path.GetFullPath).ToList(),
+                Images = (parse.GetValue(images) ?? []).Select(Path.GetFullPath).ToList(),
+                Stores = storePath is null ? [] : [storePath],
                 Output = Path.GetFullPath(parse.GetValue(output)!),
                 Backbone = parse.GetValue(backbone)!,
                 Init = initValue.Equals("random", StringComparison.OrdinalIgnoreCase) ? "random" : Path.GetFullPath(initValue),
@@ -74,6 +87,24 @@ internal static class PretrainCommand
             return CliRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>Mines each video's tracked people into the store (videos mined before are skipped), saying what each gave.</summary>
+    private static void MineVideos(IReadOnlyList<string> videos, string storePath, string? detector)
+    {
+        foreach (var v in videos)
+            if (!File.Exists(v)) throw new ReidException($"video '{v}' not found");
+        using var crops = CropStore.OpenOrCreate(storePath);
+        using var extractor = new VideoPersonExtractor(VideoConfig.LoadDefault(), detector);
+        foreach (var v in videos)
+        {
+            var mined = CropMiner.Mine(extractor, v, crops);
+            Console.WriteLine(mined.AlreadyMined
+                ? $"mined      : {v}: already in {storePath}"
+                : $"mined      : {v}: {mined.Tracks} tracks, {mined.Crops} crops stored ({mined.FlawedCropsLeftOut} flawed left out)");
+        }
+        if (crops.Count == 0) throw new ReidException($"no person crops found in {string.Join(", ", videos)}: the detector saw nobody it could track; try other videos or --detector");
+        Console.WriteLine($"crop store : {storePath} ({crops.Count} crops)");
     }
 
     private static PretrainResult Run(PretrainRun run, bool resume, CancellationToken cancel)

@@ -20,7 +20,7 @@ public sealed record TrainBatch(int Epoch, int Index, float[] Images, int[] Labe
 /// </summary>
 public sealed class TrainLoader : IDisposable
 {
-    private readonly IReadOnlyList<string> _paths;
+    private readonly TrainImages _images;
     private readonly IReadOnlyList<int> _labels;
     private readonly Augmenter _augmenter;
     private readonly Preprocessing _resize;
@@ -38,8 +38,15 @@ public sealed class TrainLoader : IDisposable
     /// <param name="batches">the epoch's batches from <see cref="PkSampler.Epoch"/>; <paramref name="startBatch"/> skips those a resumed run already trained on.</param>
     public TrainLoader(IReadOnlyList<string> paths, IReadOnlyList<int> labels, IReadOnlyList<int[]> batches, int epoch, int startBatch,
         Augmenter augmenter, int seed, int workers, int queueBatches)
+        : this(TrainImages.Files(paths), labels, batches, epoch, startBatch, augmenter, seed, workers, queueBatches)
     {
-        _paths = paths;
+    }
+
+    /// <param name="images">files, packed crops or both (<see cref="TrainImages"/>); labels and batches index into them.</param>
+    public TrainLoader(TrainImages images, IReadOnlyList<int> labels, IReadOnlyList<int[]> batches, int epoch, int startBatch,
+        Augmenter augmenter, int seed, int workers, int queueBatches)
+    {
+        _images = images;
         _labels = labels;
         _batches = batches;
         _epoch = epoch;
@@ -118,7 +125,7 @@ public sealed class TrainLoader : IDisposable
         var plain = new float[len];
         for (var j = 0; j < ids.Length; j++)
         {
-            var image = ImageCodec.Decode(_paths[ids[j]]);
+            var image = _images.Decode(ids[j]);
             _resize.Apply(image, plain);
             var rng = new Rng(Seeds.Of(_seed, Seeds.Augmentation, _epoch, index, j));
             _augmenter.Apply(plain, images.AsSpan(j * len, len), rng);

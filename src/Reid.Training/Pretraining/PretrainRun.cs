@@ -23,7 +23,9 @@ namespace Reid.Training.Pretraining;
 public sealed record PretrainOptions
 {
     /// <summary>Folders of unlabelled person crops (searched recursively); any labels in names are ignored.</summary>
-    public required IReadOnlyList<string> Images { get; init; }
+    public IReadOnlyList<string> Images { get; init; } = [];
+    /// <summary>Packed crop stores (<see cref="CropStore"/>, e.g. crops mined from videos); read with the folders.</summary>
+    public IReadOnlyList<string> Stores { get; init; } = [];
     public required string Output { get; init; }
     public string Backbone { get; init; } = "osnet_x0_25";
     /// <summary>"random" or an ONNX model to start the backbone from.</summary>
@@ -71,8 +73,9 @@ public sealed class PretrainRun(PretrainOptions options)
     public static PretrainOptions Validate(PretrainOptions o)
     {
         var p = new List<string>();
-        if (o.Images.Count == 0) p.Add("give at least one folder of person crops");
+        if (o.Images.Count + o.Stores.Count == 0) p.Add("give at least one folder of person crops or a crop store");
         foreach (var dir in o.Images) if (!Directory.Exists(dir)) p.Add($"image folder '{dir}' not found");
+        foreach (var store in o.Stores) if (!File.Exists(store)) p.Add($"crop store '{store}' not found");
         if (!BackboneRegistry.IsKnown(o.Backbone)) p.Add(BackboneRegistry.Unknown(o.Backbone));
         if (!string.Equals(o.Init, "random", StringComparison.OrdinalIgnoreCase) && !File.Exists(o.Init)) p.Add($"init model '{o.Init}' not found");
         void Range(string name, double v, double lo, double hi) { if (v < lo || v > hi) p.Add($"{name} = {v} is out of range; allowed [{lo}, {hi}]"); }
@@ -101,10 +104,13 @@ public sealed class PretrainRun(PretrainOptions options)
 
         progress?.Report(new PretrainProgress("reading images", 0, o.Epochs, 0, 0, 0, 0));
         var paths = o.Images.SelectMany(d => ImageFiles.List(d, recursive: true)).Distinct(StringComparer.Ordinal).ToList();
-        if (paths.Count < Math.Max(o.MinImages, o.BatchSize))
-            throw new ReidException($"found {paths.Count} image(s) in {string.Join(", ", o.Images)}; pre-training needs at least {Math.Max(o.MinImages, o.BatchSize)} " +
-                "unlabelled person crops (ideally hundreds of thousands): add folders of crops");
-        var steps = o.StepsPerEpoch > 0 ? o.StepsPerEpoch : Math.Max(1, paths.Count / o.BatchSize);
+        var stores = o.Stores.Select(CropStore.Open).ToList();
+        using var closeStores = new Disposables(stores);
+        var images = TrainImages.Concat([TrainImages.Files(paths), .. stores.Select(st => TrainImages.Store(st, st.Ids()))]);
+        if (images.Count < Math.Max(o.MinImages, o.BatchSize))
+            throw new ReidException($"found {images.Count} image(s) in {string.Join(", ", o.Images.Concat(o.Stores))}; pre-training needs at least {Math.Max(o.MinImages, o.BatchSize)} " +
+                "unlabelled person crops (ideally hundreds of thousands): add folders of crops, or mine videos with --video");
+        var steps = o.StepsPerEpoch > 0 ? o.StepsPerEpoch : Math.Max(1, images.Count / o.BatchSize);
 
         var config = new ModelConfig { Backbone = o.Backbone, BnNeck = false };
         var rng = new Rng(Seeds.Of(o.Seed, Seeds.Model));
@@ -149,15 +155,15 @@ public sealed class PretrainRun(PretrainOptions options)
         for (var epoch = startEpoch; epoch < o.Epochs && !interrupted; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            var order = Enumerable.Range(0, paths.Count).ToArray();
+            var order = Enumerable.Range(0, images.Count).ToArray();
             new Random(Seeds.Int(o.Seed, Seeds.Sampler, epoch)).Shuffle(order);
             // each batch lists its crops twice: the loader augments every position independently, so the halves are two views
             var batches = Enumerable.Range(0, steps)
                 .Select(b => Enumerable.Range(0, o.BatchSize).Select(i => order[(b * o.BatchSize + i) % order.Length]).ToArray())
                 .Select(ids => ids.Concat(ids).ToArray()).ToList();
-            var labels = Enumerable.Range(0, paths.Count).ToList();
+            var labels = Enumerable.Range(0, images.Count).ToList();
             moco.Train();
-            using var loader = new TrainLoader(paths, labels, batches, epoch, 0, augmenter, o.Seed, o.Workers, 4);
+            using var loader = new TrainLoader(images, labels, batches, epoch, 0, augmenter, o.Seed, o.Workers, 4);
             var shuffle = new Random(Seeds.Int(o.Seed, Seeds.Augmentation, epoch, 7));
             double lossSum = 0;
             long hits = 0;
@@ -196,7 +202,7 @@ public sealed class PretrainRun(PretrainOptions options)
             });
         }
         var wall = wallBefore + clock.Elapsed.TotalSeconds;
-        if (interrupted) return new PretrainResult(false, o.Output, null, null, epochs, wall, paths.Count);
+        if (interrupted) return new PretrainResult(false, o.Output, null, null, epochs, wall, images.Count);
 
         progress?.Report(new PretrainProgress("exporting", o.Epochs, o.Epochs, 0, 0, 0, 0));
         var modelPath = Path.Combine(o.Output, "model.onnx");
@@ -208,11 +214,11 @@ public sealed class PretrainRun(PretrainOptions options)
             Metadata = new Dictionary<string, string>
             {
                 ["reid.recipe"] = "reid pretrain (MoCo v2)", ["reid.architecture"] = encoder.Config.Architecture, ["reid.init"] = initNote,
-                ["reid.trained_on"] = $"{paths.Count} unlabelled crops ({string.Join(", ", o.Images.Select(Path.GetFileName))})",
+                ["reid.trained_on"] = $"{images.Count} unlabelled crops ({string.Join(", ", o.Images.Concat(o.Stores).Select(Path.GetFileName))})",
             },
         });
-        var card = WriteCard(o, modelPath, initNote, epochs, wall, paths.Count, precisionNote, encoder);
-        return new PretrainResult(true, o.Output, modelPath, card, epochs, wall, paths.Count);
+        var card = WriteCard(o, modelPath, initNote, epochs, wall, images.Count, precisionNote, encoder);
+        return new PretrainResult(true, o.Output, modelPath, card, epochs, wall, images.Count);
     }
 
     private static readonly float[] Mean = [Imaging.Preprocessing.ImageNetMean.Item1, Imaging.Preprocessing.ImageNetMean.Item2, Imaging.Preprocessing.ImageNetMean.Item3];
@@ -228,7 +234,7 @@ public sealed class PretrainRun(PretrainOptions options)
         sb.AppendLine($"- What it is: a `{o.Backbone}` backbone (output batch x {encoder.EmbeddingDim}) pre-trained without labels, to start `reid train` (`architecture.init`) or `reid adapt` from; not a finished ReID model");
         sb.AppendLine($"- Method: MoCo v2 (He et al. 2020; Chen et al. 2020): two augmented views of each crop, query encoder + momentum encoder (m {o.Momentum.ToString(inv)}), MLP projection to {o.ProjectionDim}, queue of {o.QueueSize} keys, InfoNCE at temperature {o.Temperature.ToString(inv)}; SGD {o.LearningRate.ToString(inv)} with cosine decay, batch {o.BatchSize}");
         sb.AppendLine($"- Started from: {initNote}");
-        sb.AppendLine($"- Data: {images} unlabelled crops from {string.Join(", ", o.Images)}");
+        sb.AppendLine($"- Data: {images} unlabelled crops from {string.Join(", ", o.Images.Concat(o.Stores))}");
         sb.AppendLine($"- Command: `{o.Command}`");
         sb.AppendLine($"- Wall time: {TimeSpan.FromSeconds(wall):hh\\:mm\\:ss}");
         sb.AppendLine($"- Machine: {cpu.CpuModel}, {cpu.LogicalCpus} logical CPU(s), oneDNN {cpu.OneDnnVersion} ISA {cpu.Isa}, bf16 {(cpu.Bf16 ? "yes" : "no")}; {precisionNote}").AppendLine();
@@ -238,5 +244,14 @@ public sealed class PretrainRun(PretrainOptions options)
         var path = Path.Combine(o.Output, "MODEL_CARD.md");
         File.WriteAllText(path, sb.ToString());
         return path;
+    }
+}
+
+/// <summary>Disposes a list of resources at the end of a using scope.</summary>
+file sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var d in items) d.Dispose();
     }
 }

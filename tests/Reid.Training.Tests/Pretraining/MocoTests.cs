@@ -105,6 +105,29 @@ public sealed class MocoRunTests
         Assert.Contains("pre-training needs at least 1000", few.Message);
     }
 
+    [Fact]
+    public void Pretraining_reads_crops_packed_in_a_store_with_those_of_folders()
+    {
+        using var dir = new TempDir();
+        var (root, _) = SyntheticPeople.Write(dir.Path, identities: 4, imagesPerIdentity: 4);
+        var crops = Path.Combine(root, "bounding_box_train");
+        var storePath = dir.File("mined.db");
+        using (var store = Reid.Data.CropStore.OpenOrCreate(storePath))
+            store.AddSource("/videos/street.mp4", 1, Directory.GetFiles(crops).Select((f, i) =>
+                (new Reid.Data.CropOrigin("/videos/street.mp4", i / 4, i, "0,0,32,64"), File.ReadAllBytes(f))));
+        var options = new PretrainOptions
+        {
+            Images = [crops], Stores = [storePath], Output = dir.File("moco"), Height = 64, Width = 32, Epochs = 1, StepsPerEpoch = 2,
+            BatchSize = 8, QueueSize = 16, MinImages = 32,
+        };
+        var result = new PretrainRun(options).Run(false);
+        Assert.True(result.Completed);
+        Assert.Equal(32, result.Images);   // 16 files + 16 packed crops: each alone is below MinImages
+        Assert.Contains("mined.db", File.ReadAllText(result.CardPath!));
+        Assert.Throws<ReidException>(() => new PretrainRun(options with { Stores = [], Output = dir.File("y") }).Run(false));
+        Assert.Contains("crop store", Assert.Throws<ReidException>(() => PretrainRun.Validate(options with { Stores = [dir.File("missing.db")] })).Message);
+    }
+
     private sealed class Progress(Action<PretrainProgress> report) : IProgress<PretrainProgress>
     {
         public void Report(PretrainProgress value) => report(value);
