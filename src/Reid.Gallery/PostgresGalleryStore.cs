@@ -97,7 +97,15 @@ public sealed class PostgresGalleryStore : SqlGalleryStore
             id bigserial PRIMARY KEY, label text NOT NULL, role text NOT NULL CHECK(role IN ('read','write')),
             hash text NOT NULL UNIQUE, created timestamptz NOT NULL, revoked integer NOT NULL DEFAULT 0);
         """,
+        // 2: cameras shared by several `reid watch` workers: who holds each, until when (see CameraLeases).
+        """
+        CREATE TABLE camera_leases(
+            camera text PRIMARY KEY, url text NOT NULL, owner text, expires_at timestamptz, claimed_at timestamptz);
+        """,
     ];
+
+    /// <summary>The camera leases of this gallery's workers; <paramref name="worker"/> names this process.</summary>
+    public CameraLeases Leases(string worker, TimeSpan ttl) => new(_connectionString, Location, worker, ttl);
 
     protected override DbConnection Connect()
     {
