@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(libturbojpeg0 libdnnl2 libdnnl-dev ffmpeg chromium protobuf-compiler libonnx-dev libgomp1 postgresql)
+APT_PACKAGES=(libturbojpeg0 libdnnl2 libdnnl-dev ffmpeg chromium protobuf-compiler libonnx-dev libgomp1 postgresql rtsp-server-perl)
 [[ " $* " == *" --bench "* ]] && APT_PACKAGES+=(python3-torch)
 
 say() { printf '[setup] %s\n' "$*" >&2; }

@@ -143,11 +143,16 @@ public sealed class CameraStream : IDisposable
         }
         else
         {
-            // network reads time out instead of hanging on a dead peer (microseconds)
-            args.AddRange(["-rw_timeout", ((long)_options.StallTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)]);
+            // network reads time out instead of hanging on a dead peer (microseconds); the RTSP demuxer has no
+            // -rw_timeout (ffmpeg refuses to open the stream with it) and names its socket timeout -timeout
+            var timeout = ((long)_options.StallTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
+            var rtsp = Source.Url.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase);
+            args.AddRange([rtsp ? "-timeout" : "-rw_timeout", timeout]);
             // probe 2 s of stream instead of ffmpeg's 5 s before the first frame comes out
             args.AddRange(["-analyzeduration", "2000000"]);
-            if (Source.Url.StartsWith("rtsp://", StringComparison.OrdinalIgnoreCase)) args.AddRange(["-rtsp_transport", "tcp"]);
+            // RTP interleaved over the RTSP connection first (survives NAT and packet loss); plain UDP when the server
+            // refuses TCP, as Debian's rtsp-server-perl does
+            if (rtsp) args.AddRange(["-rtsp_transport", "tcp+udp"]);
         }
         args.AddRange(["-i", Source.Url, "-map", "0:v:0", "-an", "-sn"]);
         if (Source.MaxFps is { } cap) args.AddRange(["-vf", "fps=" + cap.ToString(CultureInfo.InvariantCulture)]);

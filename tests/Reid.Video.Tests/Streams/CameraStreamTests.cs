@@ -82,6 +82,50 @@ public class CameraStreamTests
         finally { Stop(server); }
     }
 
+    /// <summary>
+    /// A real RTSP server (Debian's rtsp-server-perl, a relay): ffmpeg publishes the shared video to it as a camera
+    /// would (RTSP RECORD), and the stream plays it back from the server's client port.
+    /// </summary>
+    [RtspServerFact]
+    public async Task An_rtsp_camera_served_by_a_real_rtsp_server_goes_live()
+    {
+        var (clientPort, sourcePort) = (FreePort(), FreePort());
+        var rtpStart = 20000 + Random.Shared.Next(0, 2000) * 20;
+        var psi = new ProcessStartInfo(RtspServerFactAttribute.Server!) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-c", $"{clientPort}", "-s", $"{sourcePort}", "--rtp_start_port", $"{rtpStart}",
+                     "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1" })
+            psi.ArgumentList.Add(a);
+        var server = Process.Start(psi)!;
+        _ = server.StandardOutput.ReadToEndAsync();
+        _ = server.StandardError.ReadToEndAsync();
+        Process? publisher = null;
+        try
+        {
+            var publish = new ProcessStartInfo(Tools.FfmpegPath) { UseShellExecute = false, RedirectStandardError = true };
+            foreach (var a in new[] { "-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i", SharedVideo, "-c", "copy", "-f", "rtsp",
+                         "-rtsp_transport", "udp", $"rtsp://127.0.0.1:{sourcePort}/cam1" })
+                publish.ArgumentList.Add(a);
+            // the server needs a moment to listen; the publisher gives up on a refused connection, so retry it
+            for (var attempt = 0; attempt < 20 && (publisher is null || publisher.HasExited); attempt++)
+            {
+                Thread.Sleep(300);
+                publisher?.Dispose();
+                publisher = Process.Start(publish)!;
+                _ = publisher.StandardError.ReadToEndAsync();
+                Thread.Sleep(700);
+            }
+            using var stream = new CameraStream(new CameraSource("rtsp-cam", $"rtsp://127.0.0.1:{clientPort}/cam1"), Quick).Start();
+            Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Live && s.FramesDecoded >= 10, TimeSpan.FromSeconds(40)), $"{stream.State}");
+            var frame = await stream.Frames.ReadAsync();
+            Assert.Equal((768, 432), (frame.Image.Width, frame.Image.Height));
+        }
+        finally
+        {
+            if (publisher is not null) Stop(publisher);
+            Stop(server);
+        }
+    }
+
     [SharedFact]
     public void A_consumer_that_falls_behind_loses_the_oldest_frames_and_the_queue_stays_bounded()
     {
@@ -128,5 +172,17 @@ public class CameraStreamTests
         Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("", "tcp://127.0.0.1:9")));
         Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("c", " ")));
         Assert.Throws<ReidException>(() => new CameraStream(new CameraSource("c", "x.mp4", MaxFps: 0)));
+    }
+}
+
+/// <summary>Needs ../shared and Debian's rtsp-server-perl (scripts/setup.sh installs it); skipped with the reason otherwise.</summary>
+public sealed class RtspServerFactAttribute : FactAttribute
+{
+    public static string? Server => new[] { "/usr/bin/rtsp-server-perl", "/usr/local/bin/rtsp-server-perl" }.FirstOrDefault(File.Exists);
+
+    public RtspServerFactAttribute()
+    {
+        if (!SharedData.Available) Skip = SharedData.SkipReason;
+        else if (Server is null) Skip = "needs an RTSP server: Debian's rtsp-server-perl (apt-get install rtsp-server-perl; scripts/setup.sh installs it)";
     }
 }
