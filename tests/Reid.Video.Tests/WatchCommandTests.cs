@@ -71,8 +71,15 @@ public class WatchCommandTests
             // The server keeps streaming; a second watcher on the same gallery continues the numbering.
             LoopbackServer.Stop(server);
             server = LoopbackServer.Serve(SharedData.Video, port, out log);
-            var second = Reid(Watch(port, dir.File("g"), 20));
+            // A camera nobody serves runs beside it: its status says so, the live camera goes on.
+            var second = Reid([.. Watch(port, dir.File("g"), 20), "--camera", $"dead=tcp://127.0.0.1:{LoopbackServer.FreePort()}"]);
             Assert.True(second.ExitCode == 0, second.Stderr + second.Stdout);
+            var status2 = JsonLines(second.Stdout).Where(l => l.GetProperty("event").GetString() == "status").ToList();
+            Assert.Contains(status2, s => s.GetProperty("camera").GetString() == "cam1" && s.GetProperty("status").GetString() == "live");
+            var dead = status2.Where(s => s.GetProperty("camera").GetString() == "dead").ToList();
+            Assert.NotEmpty(dead);
+            Assert.All(dead, s => Assert.NotEqual("live", s.GetProperty("status").GetString()));
+            Assert.Contains(dead, s => s.GetProperty("last_error").ValueKind == JsonValueKind.String);
             foreach (var e in JsonLines(second.Stdout).Where(l => l.GetProperty("event").GetString() == "new_identity"))
                 Assert.True(int.Parse(e.GetProperty("name").GetString()!["person-".Length..]) > highest, e.ToString());
             Assert.True(GalleryStore.Open(dir.File("g")).ListIdentities().Count >= people.Count);

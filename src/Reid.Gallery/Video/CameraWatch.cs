@@ -47,19 +47,30 @@ public static class CameraWatch
             for (int i = 0; i < cameras.Count; i++)
             {
                 int k = i;
-                var t = new Thread(() => pipelines[k].Run(report =>
+                var t = new Thread(() =>
                 {
                     try
                     {
-                        if (associator.Handle(report) is { } e) onEvent(e);
-                        errors[k] = null;
+                        pipelines[k].Run(report =>
+                        {
+                            try
+                            {
+                                if (associator.Handle(report) is { } e) onEvent(e);
+                                errors[k] = null;
+                            }
+                            catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or IOException or System.Data.Common.DbException)
+                            {
+                                // The store may be briefly unreachable: the camera goes on, and its status says why a report was lost.
+                                errors[k] = $"track {report.Track.Id} not stored: {ex.Message}";
+                            }
+                        }, ct);
                     }
-                    catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or IOException or System.Data.Common.DbException)
+                    catch (Exception ex)
                     {
-                        // The store may be briefly unreachable: the camera goes on, and its status says why a report was lost.
-                        errors[k] = $"track {report.Track.Id} not stored: {ex.Message}";
+                        // One camera's failure (e.g. a frame the detector refuses) must not take the others down: it stops, and says why.
+                        errors[k] = $"pipeline stopped: {ex.Message}";
                     }
-                }, ct)) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
+                }) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
                 threads.Add(t);
             }
             streams.ForEach(s => s.Start());
