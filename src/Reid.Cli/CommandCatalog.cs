@@ -19,6 +19,7 @@ internal static class CommandCatalog
         yield return Commands.GalleryCommand.Create();
         yield return Commands.TrackCommand.Create();
         yield return Commands.CamerasCommand.Create();
+        yield return Commands.WatchCommand.Create();
         yield return Commands.StCommand.Create();
         yield return Commands.ModelsCommand.Create();
     }

@@ -135,6 +135,15 @@ public sealed class GalleryService
         return new EnrolResult(Store.GetIdentity(identityId)!, Store.GetSightings(identityId));
     }
 
+    /// <summary>Adds sightings already decoded (video crops with their provenance) to an existing identity.</summary>
+    public EnrolResult AddSightingCrops(long identityId, IReadOnlyList<CropInput> crops, string actor = "cli")
+    {
+        if (crops.Count == 0) throw new ReidException("no image given");
+        Store.AddSightings(identityId, Prepare(crops), Model.Id, actor);
+        Sync();
+        return new EnrolResult(Store.GetIdentity(identityId)!, Store.GetSightings(identityId));
+    }
+
     // ---- questions ---------------------------------------------------------------------------------------
 
     /// <summary>Is the probe (one or more images of one person) the claimed identity?</summary>

@@ -68,13 +68,10 @@ public sealed class VideoPersonExtractor : IDisposable
         CancellationToken ct, Action<VideoFrame, IReadOnlyList<Detection>>? onFrame = null)
     {
         using var source = FrameSource.Open(videoPath, range);
-        double fps = source.Info.FramesPerSecond / range.Step;
-        var tracker = new Tracker(TrackerSettings, fps);
-        var histories = new Dictionary<int, TrackHistory>();
+        var online = StartOnline(source.Info.FramesPerSecond / range.Step, camera);
         var total = Stopwatch.StartNew();
         var sw = new Stopwatch();
-        double decode = 0, detect = 0, embed = 0, track = 0;
-        long frames = 0, detections = 0;
+        double decode = 0;
         long? expected = source.ExpectedFrames;
 
         using var enumerator = source.ReadFrames(ct).GetEnumerator();
@@ -86,72 +83,30 @@ public sealed class VideoPersonExtractor : IDisposable
             if (!more) break;
             ct.ThrowIfCancellationRequested();
             var frame = enumerator.Current;
-
-            sw.Restart();
-            var dets = _detector.Detect(frame.Image);
-            detect += sw.Elapsed.TotalSeconds;
-            detections += dets.Count;
+            var dets = online.Process(frame);
             onFrame?.Invoke(frame, dets);
-
-            double embedThisFrame = 0;
-            sw.Restart();
-            var assigned = tracker.Update(dets, indices =>
-            {
-                var t0 = Stopwatch.GetTimestamp();
-                var crops = indices.Select(i => Crop(frame.Image, dets[i].Box)).ToList();
-                var e = _embedder.Embed(crops);
-                embedThisFrame += Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                return e;
-            });
-            track += sw.Elapsed.TotalSeconds - embedThisFrame;
-            embed += embedThisFrame;
-
-            foreach (var a in assigned)
-            {
-                if (!histories.TryGetValue(a.Track.Id, out var h))
-                    histories[a.Track.Id] = h = new TrackHistory(_config.Extraction.MaxCropsPerTrack, _config.Extraction.Quality);
-                var det = dets[a.DetectionIndex];
-                var obs = new TrackObservation(frame.Number, frame.Timestamp, det.Box, det.Score, a.DetectionIndex);
-                h.Add(obs, frame.Image, dets, a.Embedding);
-                if (a.Track.State == TrackState.Confirmed) h.Confirmed = true;
-            }
-            frames++;
-            if (expected is > 0) progress?.Report(Math.Min(1.0, (double)frames / expected.Value));
+            if (expected is > 0) progress?.Report(Math.Min(1.0, (double)online.Frames / expected.Value));
         }
 
-        var tracks = Finish(histories, camera);
-        IReadOnlyList<PersonTrack> people = tracks.Select(t => t.Item1).ToList();
+        // A file's tracks are numbered 1, 2, … in order of appearance, after the whole video is seen.
+        IReadOnlyList<PersonTrack> people = online.FinishAll().Select((t, i) => t with { Id = i + 1 }).ToList();
         if (_config.Extraction.Stitch.Enabled)
             people = TrackStitcher.Stitch(people, _config.Extraction.Stitch.ForModel(_embedder.DeclaredThreshold?.Score), _config.Extraction.MaxCropsPerTrack);
         // Blur is relative to the person's other crops, so it is judged on the final tracks (after stitching).
-        people = people.Select(p => p with { Crops = _config.Extraction.Quality.Judge(p.Crops) }).ToList();
+        people = people.Select(online.Judged).ToList();
         progress?.Report(1.0);
-        var stats = new ExtractionStats(frames, detections, tracker.EmbeddingsComputed + tracks.Sum(t => t.Item2),
-            decode, detect, embed, track, total.Elapsed.TotalSeconds, source.Warning);
+        var stats = new ExtractionStats(online.Frames, online.Detections, online.EmbeddedCrops,
+            decode, online.DetectSeconds, online.EmbedSeconds, online.TrackSeconds, total.Elapsed.TotalSeconds, source.Warning);
         return new VideoTracks(source.Info, camera, people, stats);
     }
 
-    private List<(PersonTrack, int)> Finish(Dictionary<int, TrackHistory> histories, string? camera)
-    {
-        var kept = histories.Values
-            .Where(h => h.Confirmed && h.Observations.Count >= _config.Extraction.MinTrackLength)
-            .OrderBy(h => h.Observations[0].Frame).ToList();
-        var result = new List<(PersonTrack, int)>();
-        int id = 1;
-        foreach (var h in kept)
-        {
-            int extra = 0;
-            var members = h.Embeddings;
-            if (members.Count == 0)
-            {
-                // Tracked by motion alone (appearance off): embed the kept crops now.
-                members = _embedder.Embed(h.Crops.Select(c => c.Image).ToList()).ToList();
-                extra = members.Count;
-            }
-            result.Add((new PersonTrack(id++, camera, h.Observations, h.Crops.ToList(), Embeddings.Mean(members), members.Count), extra));
-        }
-        return result;
-    }
+    /// <summary>
+    /// The per-frame detect → track → embed step with this extractor's detector, model and settings, for a stream of
+    /// frames arriving at about <paramref name="framesPerSecond"/> (the tracker's ages are in frames). Files and
+    /// live cameras both run through it. Not thread-safe: one per stream.
+    /// </summary>
+    public OnlineExtraction StartOnline(double framesPerSecond, string? camera) =>
+        new(_detector, _embedder, _config.Extraction, TrackerSettings, framesPerSecond, camera);
 
     /// <summary>The frame's pixels inside the box (clamped to the frame, at least 1 x 1).</summary>
     public static RgbImage Crop(RgbImage frame, BoundingBox box)
@@ -167,33 +122,5 @@ public sealed class VideoPersonExtractor : IDisposable
     {
         _detector.Dispose();
         if (_ownsEmbedder) _embedder.Dispose();
-    }
-
-    /// <summary>A track's observations, its embeddings, and crops thinned evenly to a bounded number, each measured for quality
-    /// while its frame's other detections are at hand.</summary>
-    private sealed class TrackHistory(int maxCrops, CropQualityRules quality)
-    {
-        public List<TrackObservation> Observations { get; } = [];
-        public List<float[]> Embeddings { get; } = [];
-        public List<TrackCrop> Crops { get; private set; } = [];
-        public bool Confirmed { get; set; }
-        private int _stride = 1;
-
-        public void Add(TrackObservation obs, RgbImage frame, IReadOnlyList<Detection> detections, float[]? embedding)
-        {
-            if (embedding is not null) Embeddings.Add(embedding);
-            if (Observations.Count % _stride == 0)
-            {
-                var crop = Crop(frame, obs.Box);
-                Crops.Add(new TrackCrop(obs, crop, quality.Measure(frame.Width, frame.Height, detections, obs.BoxIndex, crop)));
-                if (Crops.Count > maxCrops)
-                {
-                    // Keep every other crop and sample half as often from now on: crops stay evenly spread.
-                    Crops = Crops.Where((_, i) => i % 2 == 0).ToList();
-                    _stride *= 2;
-                }
-            }
-            Observations.Add(obs);
-        }
     }
 }

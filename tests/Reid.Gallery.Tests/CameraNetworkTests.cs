@@ -20,7 +20,7 @@ public class CameraNetworkTests
         [(220, 30, 30), (30, 30, 200)], [(30, 200, 40), (240, 240, 240)], [(250, 220, 20), (20, 20, 20)], [(120, 40, 160), (200, 120, 30)],
     ];
 
-    private static RgbImage Crop(int person, int shot)
+    internal static RgbImage Crop(int person, int shot)
     {
         var rng = new Random(person * 7919 + shot);
         var px = new byte[3 * 24 * 48];
@@ -47,10 +47,10 @@ public class CameraNetworkTests
         return h;
     }
 
-    private static EmbeddingModel Model() => new("histogram-27", 27, crops => crops.Select(Histogram).ToArray());
+    internal static EmbeddingModel Model() => new("histogram-27", 27, crops => crops.Select(Histogram).ToArray());
 
     /// <summary>Person <paramref name="person"/> seen at 10 fps from <paramref name="firstFrame"/> for <paramref name="frames"/> frames, 4 crops.</summary>
-    private static PersonTrack Track(int id, int person, long firstFrame, int frames, int shotSeed)
+    internal static PersonTrack Track(int id, int person, long firstFrame, int frames, int shotSeed)
     {
         var obs = Enumerable.Range(0, frames).Select(k => new TrackObservation(firstFrame + k, (firstFrame + k - 1) / 10.0,
             new BoundingBox(10 + k, 20, 24, 48), 0.9f, 0)).ToList();

@@ -91,7 +91,8 @@ public static class CameraNetwork
             .ToList();
     }
 
-    private static int NextNumber(GalleryService gallery, string prefix)
+    /// <summary>The number after the highest of the identities named <paramref name="prefix"/> + a number (1 when there is none).</summary>
+    public static int NextNumber(GalleryService gallery, string prefix)
     {
         var pattern = new Regex("^" + Regex.Escape(prefix) + "([0-9]{1,9})$");
         int max = 0;

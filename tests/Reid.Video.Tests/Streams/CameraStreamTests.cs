@@ -13,32 +13,19 @@ public class CameraStreamTests
 {
     private static string SharedVideo => SharedData.Path("data", "videos", "one-by-one-person-detection.mp4");
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => LoopbackServer.FreePort();
 
     /// <summary>ffmpeg serving the shared video at its own rate, looping, as MPEG-TS to one TCP client on <paramref name="port"/>.</summary>
     private static Process Serve(int port)
     {
-        var psi = new ProcessStartInfo(Tools.FfmpegPath) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i", SharedVideo, "-c", "copy", "-f", "mpegts", $"tcp://127.0.0.1:{port}?listen=1" })
-            psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        ServerLog = p.StandardError.ReadToEndAsync();
+        var p = LoopbackServer.Serve(SharedVideo, port, out var log);
+        ServerLog = log;
         return p;
     }
 
     private static Task<string>? ServerLog;
 
-    private static void Stop(Process p)
-    {
-        try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-        p.WaitForExit(5000);
-        p.Dispose();
-    }
+    private static void Stop(Process p) => LoopbackServer.Stop(p);
 
     private static bool WaitFor(CameraStream s, Func<StreamState, bool> ok, TimeSpan timeout)
     {

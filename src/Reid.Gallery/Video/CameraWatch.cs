@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Reid.Video;
+using Reid.Video.Streams;
+
+namespace Reid.Gallery.Video;
+
+/// <summary>One camera at a status tick: its stream's state, and the frames per second the pipeline processed since the last tick.</summary>
+public sealed record CameraStatus(StreamState Stream, double ProcessedFps, long FramesProcessed, string? PipelineError);
+
+public sealed record CameraWatchOptions
+{
+    public StreamOptions Stream { get; init; } = new();
+    public LivePipelineOptions Pipeline { get; init; } = new();
+    /// <summary>How often the cameras' status is reported.</summary>
+    public TimeSpan StatusEvery { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// `reid watch`'s run: every camera's stream through its own <see cref="LiveCameraPipeline"/> on its own thread (the
+/// detector is not thread-safe, the ReID model is shared), every track report through one <see cref="OnlineAssociator"/>,
+/// decisions and periodic status handed to the caller. A camera that cannot be reached keeps being retried by its
+/// stream and shows it in its status; the other cameras run on. A failure to store one report is reported on that
+/// camera's status and the camera goes on. Cancelling stops the streams, and every open track is finished and
+/// stored before <see cref="Run"/> returns.
+/// </summary>
+public static class CameraWatch
+{
+    /// <param name="extractorFor">A detect/track/embed extractor for one camera (called once per camera).</param>
+    public static void Run(IReadOnlyList<CameraSource> cameras, Func<CameraSource, VideoPersonExtractor> extractorFor,
+        OnlineAssociator associator, CameraWatchOptions options, Action<AssociationEvent> onEvent,
+        Action<IReadOnlyList<CameraStatus>> onStatus, CancellationToken ct)
+    {
+        CameraList.Check(cameras);
+        var extractors = new List<VideoPersonExtractor>();
+        var streams = new List<CameraStream>();
+        var pipelines = new List<LiveCameraPipeline>();
+        var errors = new string?[cameras.Count];
+        try
+        {
+            foreach (var c in cameras)
+            {
+                extractors.Add(extractorFor(c));
+                streams.Add(new CameraStream(c, options.Stream));
+                pipelines.Add(new LiveCameraPipeline(streams[^1], extractors[^1], options.Pipeline));
+            }
+            var threads = new List<Thread>();
+            for (int i = 0; i < cameras.Count; i++)
+            {
+                int k = i;
+                var t = new Thread(() =>
+                {
+                    try
+                    {
+                        pipelines[k].Run(report =>
+                        {
+                            try
+                            {
+                                if (associator.Handle(report) is { } e) onEvent(e);
+                                errors[k] = null;
+                            }
+                            catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or IOException or System.Data.Common.DbException)
+                            {
+                                // The store may be briefly unreachable: the camera goes on, and its status says why a report was lost.
+                                errors[k] = $"track {report.Track.Id} not stored: {ex.Message}";
+                            }
+                        }, ct);
+                    }
+                    catch (Exception ex)
+                    {
+                        // One camera's failure (e.g. a frame the detector refuses) must not take the others down: it stops, and says why.
+                        errors[k] = $"pipeline stopped: {ex.Message}";
+                    }
+                }) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
+                threads.Add(t);
+            }
+            streams.ForEach(s => s.Start());
+            threads.ForEach(t => t.Start());
+
+            var last = new long[cameras.Count];
+            var clock = Stopwatch.StartNew();
+            var lastTick = TimeSpan.Zero;
+            while (threads.Any(t => t.IsAlive))
+            {
+                var waited = ct.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+                if (clock.Elapsed - lastTick < options.StatusEvery && !waited) continue;
+                var seconds = Math.Max(1e-3, (clock.Elapsed - lastTick).TotalSeconds);
+                lastTick = clock.Elapsed;
+                var status = new List<CameraStatus>();
+                for (int i = 0; i < cameras.Count; i++)
+                {
+                    var processed = pipelines[i].FramesProcessed;
+                    status.Add(new CameraStatus(streams[i].State, (processed - last[i]) / seconds, processed, errors[i]));
+                    last[i] = processed;
+                }
+                onStatus(status);
+                if (waited) break;
+            }
+            // Cancelled: each pipeline finishes its open tracks and the associator stores them before we return.
+            foreach (var t in threads) t.Join();
+        }
+        finally
+        {
+            foreach (var s in streams) s.Dispose();
+            foreach (var e in extractors) e.Dispose();
+        }
+    }
+}
