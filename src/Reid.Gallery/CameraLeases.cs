@@ -15,17 +15,17 @@ public sealed record LeasedCamera(string Camera, string Url);
 /// </summary>
 public sealed class CameraLeases
 {
-    private readonly string _connectionString;
-    private readonly string _location;
+    private readonly Func<NpgsqlConnection> _connect;
 
     public string Worker { get; }
     public TimeSpan Ttl { get; }
 
-    internal CameraLeases(string connectionString, string location, string worker, TimeSpan ttl)
+    /// <param name="connect">opens a connection to the gallery's database (the store's, with its error messages)</param>
+    internal CameraLeases(Func<NpgsqlConnection> connect, string worker, TimeSpan ttl)
     {
         if (string.IsNullOrWhiteSpace(worker)) throw new ReidException("a worker needs a name to hold camera leases");
         if (ttl < TimeSpan.FromSeconds(1)) throw new ReidException($"lease time {ttl.TotalSeconds} s is too short: at least 1 s");
-        (_connectionString, _location, Worker, Ttl) = (connectionString, location, worker, ttl);
+        (_connect, Worker, Ttl) = (connect, worker, ttl);
     }
 
     /// <summary>Adds cameras to the shared set (a camera already there keeps its lease; its URL is updated).</summary>
@@ -96,17 +96,7 @@ public sealed class CameraLeases
         return holders;
     }
 
-    private NpgsqlConnection Connect()
-    {
-        var c = new NpgsqlConnection(_connectionString);
-        try { c.Open(); }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            c.Dispose();
-            throw new ReidException($"cannot connect to the gallery database {_location} for camera leases: {e.Message}", e);
-        }
-        return c;
-    }
+    private NpgsqlConnection Connect() => _connect();
 
     private static void Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql, params (string Name, object Value)[] args)
     {

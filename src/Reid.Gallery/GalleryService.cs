@@ -232,9 +232,13 @@ public sealed class GalleryService
 
     /// <param name="where">the probe's camera and time with a travel-time model: scores are then the appearance
     /// scores rescaled by it (see <see cref="SpatialTemporalProbe.Rescale"/>), re-sorted</param>
-    public SearchResult Search(IReadOnlyList<ImageInput> probe, int? k, SpatialTemporalProbe? where)
+    public SearchResult Search(IReadOnlyList<ImageInput> probe, int? k, SpatialTemporalProbe? where) =>
+        SearchCrops(DecodeAll(probe), k, where);
+
+    /// <summary>The k stored sightings most similar to a probe of crops (e.g. a video track's), best first.</summary>
+    public SearchResult SearchCrops(IReadOnlyList<CropInput> crops, int? k = null, SpatialTemporalProbe? where = null)
     {
-        var q = ProbeVector(DecodeAll(probe).Select(c => c.Crop).ToArray());
+        var q = ProbeVector(crops.Select(c => c.Crop).ToArray());
         Sync();
         var kk = Math.Clamp(k ?? Options.DefaultSearchK, 1, 10_000);
         // Rescaling can lift a sighting that appearance alone ranks below k, so it looks at a larger pool (as identify does).

@@ -105,7 +105,7 @@ public sealed class PostgresGalleryStore : SqlGalleryStore
     ];
 
     /// <summary>The camera leases of this gallery's workers; <paramref name="worker"/> names this process.</summary>
-    public CameraLeases Leases(string worker, TimeSpan ttl) => new(_connectionString, Location, worker, ttl);
+    public CameraLeases Leases(string worker, TimeSpan ttl) => new(() => (NpgsqlConnection)Connect(), worker, ttl);
 
     protected override DbConnection Connect()
     {

@@ -306,6 +306,14 @@ public sealed class VideoJobs : IDisposable
             .WithName("IdentifyTrack").Answers<IdentifyDto>().Fails(400)
             .WithSummary("Identify a tracked person (the track's usable crops form the probe)");
 
+        read.MapPost("/video/jobs/{id}/tracks/{track:int}/search", (string id, int track, int? k) =>
+            {
+                var t = Track(id, track);
+                return _gallery.SearchCrops(VideoCrops.From(t, Get(id)!.VideoName), k).Hits.Select(SearchHitDto.From).ToArray();
+            })
+            .WithName("SearchTrack").Answers<SearchHitDto[]>().Fails(400)
+            .WithSummary("The top-k (default 50) stored sightings most similar to a tracked person (the track's usable crops form the probe)");
+
         read.MapPost("/video/jobs/{id}/tracks/{track:int}/verify", async (string id, int track, HttpContext http) =>
             {
                 var form = await GalleryEndpoints.ReadForm(http, options.MaxImageRequestBytes);

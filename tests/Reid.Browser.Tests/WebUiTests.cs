@@ -316,6 +316,16 @@ public class WebUiTests
             await Assertions.Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Yes, this is walker", new() { Timeout = 240_000 });
             await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "9-verification-video.png"), FullPage = true });
 
+            // search takes a video too: the sightings most like each tracked person, walker's own first
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Search" }).ClickAsync();
+            await page.GetByTestId("search-video").SetInputFilesAsync(SharedData.Video);
+            await page.FillAsync("#search-form [name=from]", "60");
+            await page.FillAsync("#search-form [name=to]", "110");
+            await page.GetByTestId("search-submit").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("search-result").Locator(".track .card").First).ToContainTextAsync("walker", new() { Timeout = 240_000 });
+            await WaitForImages(page, "search-result");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "9b-search-video.png"), FullPage = true });
+
             // calibrating on a stretch where one person walks alone proves no two people different: the UI says so
             await page.GetByRole(AriaRole.Tab, new() { Name = "Gallery" }).ClickAsync();
             await page.GetByTestId("calibrate-video").SetInputFilesAsync(SharedData.Video);

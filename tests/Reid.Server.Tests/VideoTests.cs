@@ -70,6 +70,11 @@ public class VideoTests
         Assert.Equal("walker", answer.GetProperty("matches")[0].GetProperty("name").GetString());
 
         var walker = answer.GetProperty("matches")[0].GetProperty("identity").GetInt64();
+        // search by a tracked person: walker's stored sightings, best first, as many as asked for
+        var hits = JsonDocument.Parse(await (await reader.PostAsync($"{probe}/search?k=3", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(Math.Min(3, sightings.GetArrayLength()), hits.GetArrayLength());
+        Assert.All(hits.EnumerateArray(), h => Assert.Equal(walker, h.GetProperty("identity").GetInt64()));
+        Assert.Equal(answer.GetProperty("matches")[0].GetProperty("score").GetSingle(), hits[0].GetProperty("score").GetSingle(), 4);
         var verify = await reader.PostAsync($"{probe}/verify", new MultipartFormDataContent { { new StringContent(walker.ToString()), "identity" } });
         var verdict = JsonDocument.Parse(await verify.Content.ReadAsStringAsync()).RootElement;
         Assert.True(verify.StatusCode == HttpStatusCode.OK, verdict.ToString());

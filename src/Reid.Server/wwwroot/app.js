@@ -270,7 +270,7 @@ function trackHeading(t) {
   return el('h4', {}, `Track ${t.track}: frames ${t.first_frame}–${t.last_frame} (${t.detections} detections)`,
     el('span', { className: 'muted' }, left ? ` · ${t.usable_crops} of ${t.crops.length} crops usable, ${left} left out (greyed)` : ` · ${t.crops.length} crops`));
 }
-['#enrol-form', '#verify-form', '#identify-form', '#calibrate-form'].forEach(sel => setupTimeline($(sel)));
+['#enrol-form', '#verify-form', '#identify-form', '#search-form', '#calibrate-form'].forEach(sel => setupTimeline($(sel)));
 
 // ---- enrolment ----------------------------------------------------------------------------------------------
 previewFiles($('#enrol-form [name=images]'), $('#enrol-preview'));
@@ -455,16 +455,37 @@ function wherePlaced(form, data) {
   if (form.camera?.value) data.append('camera', form.camera.value);
   if (form.time?.value) data.append('time', new Date(form.time.value).toISOString());
 }
-submitWith('#search-form', async form => {
-  const data = new FormData(form);
-  wherePlaced(form, data);
-  const hits = await api('POST', '/api/search', data, $('#search-progress'));
-  $('#search-result').replaceChildren(...hits.map((h, i) => el('div', { className: 'card' }, crop(h.detail.crop, h.name),
+function hitCards(hits) {
+  return hits.map((h, i) => el('div', { className: 'card' }, crop(h.detail.crop, h.name),
     el('div', {}, `${i + 1}. `, el('strong', {}, h.name), ` #${h.identity}`),
     el('div', { className: 'score' }, fmt(h.score)), scoreBar(h.score),
-    ...(h.appearance_score != null ? [el('div', { className: 'muted' }, `appearance ${fmt(h.appearance_score)}, rescaled by travel time`)] : []))));
+    ...(h.appearance_score != null ? [el('div', { className: 'muted' }, `appearance ${fmt(h.appearance_score)}, rescaled by travel time`)] : [])));
+}
+submitWith('#search-form', async form => {
+  if (form.video.files.length) return searchFromVideo(form);
+  if (!form.images.files.length) throw new Error('choose a probe image or a video');
+  const data = new FormData();
+  for (const f of form.images.files) data.append('images', f);
+  data.append('k', form.k.value);
+  wherePlaced(form, data);
+  const hits = await api('POST', '/api/search', data, $('#search-progress'));
+  $('#search-result').replaceChildren(el('div', { className: 'grid' }, ...hitCards(hits)));
   if (!hits.length) $('#search-result').append(el('p', {}, 'The gallery is empty.'));
 });
+async function searchFromVideo(form) {
+  const out = $('#search-result');
+  const status = el('p', { className: 'muted' });
+  out.replaceChildren(status);
+  const job = await videoTracks(form, $('#search-progress'), status);
+  const blocks = [];
+  for (const t of job.tracks) {
+    if (!t.usable_crops) { blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t), el('p', {}, 'Not searched: no usable crop.'))); continue; }
+    const hits = await api('POST', `/api/video/jobs/${job.id}/tracks/${t.track}/search?k=${encodeURIComponent(form.k.value || 50)}`);
+    blocks.push(el('div', { className: 'track' }, trackHeading(t), trackCrops(t),
+      hits.length ? el('div', { className: 'grid' }, ...hitCards(hits)) : el('p', {}, 'The gallery is empty.')));
+  }
+  out.replaceChildren(el('p', {}, `${plural(job.tracks.length, 'person', 'people')} tracked in ${job.video}:`), ...blocks);
+}
 
 // ---- gallery ------------------------------------------------------------------------------------------------
 async function loadGallery() {
