@@ -210,10 +210,8 @@ public sealed class OnlineAssociator
         return Enumerable.Range(0, n).Select(i => usable[(int)((long)i * (usable.Count - 1) / Math.Max(1, n - 1))]).Distinct().ToList();
     }
 
-    private static List<CropInput> Inputs(LiveTrack report, IReadOnlyList<TrackCrop> crops) =>
-        crops.Select(c => new CropInput(c.Image, new SightingSource(
-            Camera: report.Camera, CapturedAt: report.At(c.Observation.Timestamp), Source: $"{report.Camera} track {report.Track.Id}",
-            Frame: c.Observation.Frame, SourceTime: c.Observation.Timestamp, Box: c.Observation.Box))).ToList();
+    private static IReadOnlyList<CropInput> Inputs(LiveTrack report, IReadOnlyList<TrackCrop> crops) =>
+        VideoCrops.Of(crops, $"{report.Camera} track {report.Track.Id}", report.Camera, report.At);
 
     /// <summary>A track the associator has decided: its identity and, while it is reported, its latest span and embedding.</summary>
     private sealed class Followed(string camera, int track, long identityId, string name, double start, double end, PersonTrack last, long lastStoredFrame)

@@ -25,11 +25,16 @@ public static class VideoCrops
     {
         if (!HasUsableCrop(track))
             throw new ReidException($"{videoName}: track {track.Id} has no usable crop ({FlawSummary(track)}): choose another person or another stretch of the video");
-        return track.Crops.Where(c => c.Usable).Select(c => new CropInput(c.Image, new SightingSource(
-            Camera: camera, CapturedAt: capturedAt?.Invoke(c.Observation.Timestamp), Source: videoName, Frame: c.Observation.Frame,
+        return Of(track.Crops.Where(c => c.Usable), videoName, camera, capturedAt);
+    }
+
+    /// <summary>Chosen crops as gallery crops with their provenance: <paramref name="source"/> names where they came from,
+    /// <paramref name="capturedAt"/> turns a crop's time in the source into wall-clock time (null: unknown).</summary>
+    public static IReadOnlyList<CropInput> Of(IEnumerable<TrackCrop> crops, string source, string? camera, Func<double, DateTimeOffset>? capturedAt) =>
+        crops.Select(c => new CropInput(c.Image, new SightingSource(
+            Camera: camera, CapturedAt: capturedAt?.Invoke(c.Observation.Timestamp), Source: source, Frame: c.Observation.Frame,
             SourceTime: c.Observation.Timestamp,
             Box: c.Observation.Box))).ToArray();
-    }
 
     public static bool HasUsableCrop(PersonTrack track) => track.Crops.Any(c => c.Usable);
 
