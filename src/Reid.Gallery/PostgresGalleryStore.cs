@@ -102,10 +102,21 @@ public sealed class PostgresGalleryStore : SqlGalleryStore
         CREATE TABLE camera_leases(
             camera text PRIMARY KEY, url text NOT NULL, owner text, expires_at timestamptz, claimed_at timestamptz);
         """,
+        // 3: the tracks the workers' associators decided, so each links to the others' (see PostgresTrackLedger).
+        """
+        CREATE TABLE watch_tracks(
+            run text NOT NULL, camera text NOT NULL, track integer NOT NULL, identity_id bigint NOT NULL, name text NOT NULL,
+            start_s double precision NOT NULL, end_s double precision NOT NULL, embedding bytea NOT NULL,
+            PRIMARY KEY(run, camera, track));
+        CREATE INDEX watch_tracks_end ON watch_tracks(end_s);
+        """,
     ];
 
     /// <summary>The camera leases of this gallery's workers; <paramref name="worker"/> names this process.</summary>
     public CameraLeases Leases(string worker, TimeSpan ttl) => new(() => (NpgsqlConnection)Connect(), worker, ttl);
+
+    /// <summary>The recent tracks and decision lock every `reid watch` worker of this gallery shares.</summary>
+    public PostgresTrackLedger TrackLedger() => new(() => (NpgsqlConnection)Connect());
 
     protected override DbConnection Connect()
     {

@@ -36,9 +36,13 @@ internal static class WatchCommand
         { Description = "Largest cosine distance at which tracks of two cameras are taken for one person", DefaultValueFactory = _ => new OnlineAssociatorOptions().LinkDistance };
         var statusEvery = new Option<double>("--status-every") { Description = "Seconds between camera status lines", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Write one JSON object a line: every event and every camera status" };
+        var worker = new Option<string?>("--worker") { Description = "With --database: this worker's name in the camera leases (default: host:pid)" };
+        var leaseSeconds = new Option<double>("--lease-seconds")
+        { Description = "With --database: a camera whose worker stops renewing passes to another after this long", DefaultValueFactory = _ => new LeasedWatchOptions().Ttl.TotalSeconds };
+        var maxCameras = new Option<int?>("--max-cameras") { Description = "With --database: run at most this many of the shared cameras on this worker" };
 
         var command = new Command("watch", "Follow people across live cameras: global identities and sightings stored in the gallery, until stopped");
-        foreach (var o in new Option[] { camera, cameras, detector, model, config, st, duration, interim, linkDistance, statusEvery, json })
+        foreach (var o in new Option[] { camera, cameras, detector, model, config, st, duration, interim, linkDistance, statusEvery, json, worker, leaseSeconds, maxCameras })
             command.Options.Add(o);
         command.Add(data);
 
@@ -61,10 +65,17 @@ internal static class WatchCommand
             };
 
             var store = data.Open(parse);
+            var shared = store as PostgresGalleryStore;
+            if (shared is null && (parse.GetResult(worker) is { Implicit: false } || parse.GetResult(maxCameras) is { Implicit: false } || parse.GetResult(leaseSeconds) is { Implicit: false }))
+                throw new ReidException("--worker, --lease-seconds and --max-cameras share cameras between workers: they need a PostgreSQL gallery (--database)");
+            var leasing = new LeasedWatchOptions { Ttl = TimeSpan.FromSeconds(parse.GetValue(leaseSeconds)), MaxCameras = parse.GetValue(maxCameras) ?? int.MaxValue };
+            leasing.Validate();
+            // Workers on one PostgreSQL gallery decide identities as one: shared recent tracks, one decision at a time.
+            using var ledger = shared?.TrackLedger();
             using var embedding = GalleryModels.Open(parse.GetValue(model) ?? cfg.Appearance.Model,
                 new EmbedderOptions(BatchSize: cfg.Appearance.BatchSize, IntraOpThreads: cfg.Appearance.Threads));
             var gallery = new GalleryService(store, embedding);
-            var associator = new OnlineAssociator(gallery, matching, stModel is null ? null : SpatialTemporalGate.CanBeSame(stModel));
+            var associator = new OnlineAssociator(gallery, matching, stModel is null ? null : SpatialTemporalGate.CanBeSame(stModel), ledger);
             // Each camera gets its own detector (not thread-safe); checked once here so a missing detector is one clear error.
             new VideoPersonExtractor(cfg, parse.GetValue(detector), embedding.Onnx).Dispose();
 
@@ -80,11 +91,18 @@ internal static class WatchCommand
             if (!asJson) Console.Error.WriteLine($"reid: watching {given.Count} camera(s); next new identity {matching.NamePrefix}{associator.NextNumber:D4}; Ctrl+C stops");
             try
             {
-                CameraWatch.Run(given, _ => new VideoPersonExtractor(cfg, parse.GetValue(detector), embedding.Onnx), associator,
-                    new CameraWatchOptions { Pipeline = pipeline, StatusEvery = TimeSpan.FromSeconds(parse.GetValue(statusEvery)) },
-                    e => { lock (output) { events++; Console.WriteLine(asJson ? EventJson(e) : EventLine(e)); Console.Out.Flush(); } },
-                    status => { lock (output) { foreach (var s in status) Console.WriteLine(asJson ? StatusJson(s) : StatusLine(s)); Console.Out.Flush(); } },
-                    cancel.Token);
+                VideoPersonExtractor ExtractorFor(CameraSource _) => new(cfg, parse.GetValue(detector), embedding.Onnx);
+                var watchOptions = new CameraWatchOptions { Pipeline = pipeline, StatusEvery = TimeSpan.FromSeconds(parse.GetValue(statusEvery)) };
+                void OnEvent(AssociationEvent e) { lock (output) { events++; Console.WriteLine(asJson ? EventJson(e) : EventLine(e)); Console.Out.Flush(); } }
+                void OnStatus(IReadOnlyList<CameraStatus> status) { lock (output) { foreach (var s in status) Console.WriteLine(asJson ? StatusJson(s) : StatusLine(s)); Console.Out.Flush(); } }
+                if (shared is null)
+                    CameraWatch.Run(given, ExtractorFor, associator, watchOptions, OnEvent, OnStatus, cancel.Token);
+                else
+                {
+                    var name = parse.GetValue(worker) ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+                    LeasedCameraWatch.Run(shared.Leases(name, leasing.Ttl), given, ExtractorFor, associator, watchOptions, leasing, OnEvent, OnStatus,
+                        l => { lock (output) { Console.WriteLine(asJson ? LeaseJson(l) : LeaseLine(l)); Console.Out.Flush(); } }, cancel.Token);
+                }
             }
             finally { Console.CancelKeyPress -= onCancel; }
             if (!asJson) Console.Error.WriteLine($"reid: stopped; {events} event(s)");
@@ -120,6 +138,19 @@ internal static class WatchCommand
         linked_track = e.LinkedTrack,
         sightings_stored = e.SightingsStored,
         final = e.Final,
+    }, ReidJson.Compact);
+
+    private static string LeaseLine(LeaseEvent l) =>
+        $"lease {l.Camera}: {l.Action} by {l.Worker}" + (l.Reason is null ? "" : $"; {l.Reason}");
+
+    private static string LeaseJson(LeaseEvent l) => JsonSerializer.Serialize(new
+    {
+        @event = "lease",
+        action = l.Action,
+        camera = l.Camera,
+        worker = l.Worker,
+        reason = l.Reason,
+        at = DateTimeOffset.UtcNow,
     }, ReidJson.Compact);
 
     private static string StatusLine(CameraStatus s)

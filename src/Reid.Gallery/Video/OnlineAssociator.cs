@@ -62,25 +62,35 @@ public sealed record AssociationEvent(string Kind, string Camera, int Track, lon
 /// in one view. Later reports of a track (interim → final) add their newer crops to the same identity and
 /// decide nothing again. Every report stores its best usable crops as sightings (camera, wall-clock time, track,
 /// frame, box; the gallery embeds them). Tracks and gallery must share the ReID model.
+/// <para>
+/// The recent tracks and the one-decision-at-a-time lock are an <see cref="ITrackLedger"/>: in memory for one
+/// process, in PostgreSQL for several workers on one gallery, which then decide as one associator would (a
+/// person two workers see is one identity, and the numbering is read from the gallery under the lock).
+/// </para>
 /// </summary>
 public sealed class OnlineAssociator
 {
     private readonly GalleryService _gallery;
     private readonly OnlineAssociatorOptions _options;
     private readonly Func<TrackSighting, TrackSighting, bool>? _canBeSame;
+    private readonly ITrackLedger _ledger;
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Camera, int Track), Followed> _open = [];
-    private readonly List<Followed> _recent = [];
     private readonly Regex _anonymous;
     private int _next;
     private double _latestEnd = double.NegativeInfinity;
 
+    /// <summary>Names this associator's tracks in the ledger: tracker ids restart with every run of a camera.</summary>
+    public string Run { get; } = Guid.NewGuid().ToString("N")[..12];
+
     /// <param name="canBeSame">A travel-time veto (<see cref="SpatialTemporalGate.CanBeSame"/>) on times in Unix seconds.</param>
-    public OnlineAssociator(GalleryService gallery, OnlineAssociatorOptions? options = null, Func<TrackSighting, TrackSighting, bool>? canBeSame = null)
+    /// <param name="ledger">Shared with the other associators of the gallery (default: this process only).</param>
+    public OnlineAssociator(GalleryService gallery, OnlineAssociatorOptions? options = null, Func<TrackSighting, TrackSighting, bool>? canBeSame = null,
+        ITrackLedger? ledger = null)
     {
         _options = options ?? new OnlineAssociatorOptions();
         _options.Validate();
-        (_gallery, _canBeSame) = (gallery, canBeSame);
+        (_gallery, _canBeSame, _ledger) = (gallery, canBeSame, ledger ?? new LocalTrackLedger());
         _anonymous = new Regex("^" + Regex.Escape(_options.NamePrefix) + "[0-9]{1,9}$");
         _next = CameraNetwork.NextNumber(gallery, _options.NamePrefix);
     }
@@ -101,7 +111,6 @@ public sealed class OnlineAssociator
         {
             double start = Seconds(report.Start), end = Seconds(report.End);
             _latestEnd = Math.Max(_latestEnd, end);
-            _recent.RemoveAll(r => r.End < _latestEnd - _options.RecentSeconds && !_open.ContainsValue(r));
 
             var key = (report.Camera, t.Id);
             if (_open.TryGetValue(key, out var followed))
@@ -113,6 +122,7 @@ public sealed class OnlineAssociator
                     followed.LastStoredFrame = newer[^1].Observation.Frame;
                 }
                 followed.Update(start, end, t);
+                _ledger.Put(followed.Entry(Run));
                 if (report.Final) _open.Remove(key);
                 return null;
             }
@@ -121,20 +131,22 @@ public sealed class OnlineAssociator
             if (crops.Count == 0) return null;
             var me = new TrackSighting(report.Camera, t.Id, start, end, t);
 
+            using var deciding = _ledger.Decide();
+            var recent = _ledger.Recent(_latestEnd - _options.RecentSeconds);
             string kind;
             long id;
             string name;
             double? score = null;
-            Followed? via = null;
+            LedgerTrack? via = null;
             int stored;
-            if (GalleryMatch(me) is { } hit)
+            if (GalleryMatch(me, recent) is { } hit)
             {
                 (id, name, score) = (hit.IdentityId, hit.Name, hit.Score);
-                via = _recent.Where(r => r.IdentityId == id && r.Camera != report.Camera).MaxBy(r => r.End);
+                via = recent.Where(r => r.IdentityId == id && r.Camera != report.Camera).MaxBy(r => r.End);
                 kind = !_anonymous.IsMatch(name) ? AssociationKinds.KnownSighting : via is not null ? AssociationKinds.Link : AssociationKinds.Sighting;
                 stored = Store(id, report, crops);
             }
-            else if (TrackMatch(me) is { } link)
+            else if (TrackMatch(me, recent) is { } link)
             {
                 (via, score, id, name, kind) = (link.Track, 1 - link.Distance, link.Track.IdentityId, link.Track.Name, AssociationKinds.Link);
                 if (!_anonymous.IsMatch(name)) kind = AssociationKinds.KnownSighting;
@@ -142,6 +154,8 @@ public sealed class OnlineAssociator
             }
             else
             {
+                // Another worker may have named people since: the gallery, read under the lock, has the last word.
+                if (_ledger.Shared) _next = Math.Max(_next, CameraNetwork.NextNumber(_gallery, _options.NamePrefix));
                 name = _options.NamePrefix + _next.ToString("D4", CultureInfo.InvariantCulture);
                 var r = _gallery.EnrolCrops(name, Inputs(report, crops), """{"source":"reid watch"}""", _options.Actor);
                 _next++;
@@ -149,7 +163,7 @@ public sealed class OnlineAssociator
             }
 
             var mine = new Followed(report.Camera, t.Id, id, name, start, end, t, crops[^1].Observation.Frame);
-            _recent.Add(mine);
+            _ledger.Put(mine.Entry(Run));
             if (!report.Final) _open[key] = mine;
             return new AssociationEvent(kind, report.Camera, t.Id, id, name, score, report.Start, report.End,
                 via?.Camera, via?.Track, stored, report.Final);
@@ -158,43 +172,47 @@ public sealed class OnlineAssociator
 
     private static double Seconds(DateTimeOffset t) => t.ToUnixTimeMilliseconds() / 1000.0;
 
-    private (long IdentityId, string Name, double Score)? GalleryMatch(TrackSighting me)
+    private (long IdentityId, string Name, double Score)? GalleryMatch(TrackSighting me, IReadOnlyList<LedgerTrack> recent)
     {
         _gallery.Sync();
         var threshold = _gallery.ResolveThreshold(_options.Threshold).Score;
         foreach (var h in _gallery.Index.RankIdentities(me.Track.Embedding, 10))
         {
             if (h.Best < threshold) break;
-            if (!Compatible(h.IdentityId, me)) continue;
+            if (!Compatible(h.IdentityId, me, recent)) continue;
             if (_gallery.Store.GetIdentity(h.IdentityId) is { } identity) return (identity.Id, identity.Name, h.Best);
         }
         return null;
     }
 
-    private (Followed Track, double Distance)? TrackMatch(TrackSighting me)
+    private (LedgerTrack Track, double Distance)? TrackMatch(TrackSighting me, IReadOnlyList<LedgerTrack> recent)
     {
-        (Followed Track, double Distance)? best = null;
-        foreach (var r in _recent)
+        (LedgerTrack Track, double Distance)? best = null;
+        foreach (var r in recent)
         {
             if (r.Camera == me.Camera) continue;
             var d = Embeddings.CosineDistance(me.Track.Embedding, r.Embedding);
             if (d > _options.LinkDistance || (best is { } b && d >= b.Distance)) continue;
-            if (Compatible(r.IdentityId, me)) best = (r, d);
+            if (Compatible(r.IdentityId, me, recent)) best = (r, d);
         }
         return best;
     }
 
     /// <summary>Can <paramref name="me"/> be the person of <paramref name="identityId"/>, given that person's recent tracks?</summary>
-    private bool Compatible(long identityId, TrackSighting me)
+    private bool Compatible(long identityId, TrackSighting me, IReadOnlyList<LedgerTrack> recent)
     {
-        foreach (var r in _recent)
+        foreach (var r in recent)
         {
             if (r.IdentityId != identityId) continue;
             if (r.Camera == me.Camera && r.Start <= me.EndTime && me.StartTime <= r.End) return false;
-            if (_canBeSame is not null && !_canBeSame(r.AsSighting(), me)) return false;
+            if (_canBeSame is not null && !_canBeSame(AsSighting(r), me)) return false;
         }
         return true;
     }
+
+    /// <summary>A ledger track as the travel-time veto reads it (camera and times; it reads no observations).</summary>
+    private static TrackSighting AsSighting(LedgerTrack r) =>
+        new(r.Camera, r.Track, r.Start, r.End, new PersonTrack(r.Track, r.Camera, [], [], r.Embedding, 1));
 
     private int Store(long identityId, LiveTrack report, IReadOnlyList<TrackCrop> crops)
     {
@@ -213,21 +231,16 @@ public sealed class OnlineAssociator
     private static IReadOnlyList<CropInput> Inputs(LiveTrack report, IReadOnlyList<TrackCrop> crops) =>
         VideoCrops.Of(crops, $"{report.Camera} track {report.Track.Id}", report.Camera, report.At);
 
-    /// <summary>A track the associator has decided: its identity and, while it is reported, its latest span and embedding.</summary>
+    /// <summary>A track this associator decided and still follows: its identity, latest span and embedding.</summary>
     private sealed class Followed(string camera, int track, long identityId, string name, double start, double end, PersonTrack last, long lastStoredFrame)
     {
-        public string Camera { get; } = camera;
-        public int Track { get; } = track;
         public long IdentityId { get; } = identityId;
-        public string Name { get; } = name;
-        public double Start { get; private set; } = start;
-        public double End { get; private set; } = end;
-        public float[] Embedding { get; private set; } = last.Embedding;
         public long LastStoredFrame { get; set; } = lastStoredFrame;
-        private PersonTrack _last = last;
+        private double _start = start, _end = end;
+        private float[] _embedding = last.Embedding;
 
-        public void Update(double start, double end, PersonTrack t) => (Start, End, Embedding, _last) = (start, end, t.Embedding, t);
+        public void Update(double start, double end, PersonTrack t) => (_start, _end, _embedding) = (start, end, t.Embedding);
 
-        public TrackSighting AsSighting() => new(Camera, Track, Start, End, _last);
+        public LedgerTrack Entry(string run) => new(run, camera, track, IdentityId, name, _start, _end, _embedding);
     }
 }

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Reid.Core;
+using Reid.Video;
+using Reid.Video.Streams;
+
+namespace Reid.Gallery.Video;
+
+/// <summary>What a worker did with a camera's lease: claimed it, lost it (another worker holds it now, or the database
+/// could not confirm the lease in time) or released it on a clean stop.</summary>
+public sealed record LeaseEvent(string Action, string Camera, string Worker, string? Reason = null)
+{
+    public const string Claimed = "claimed", Lost = "lost", Released = "released";
+}
+
+public sealed record LeasedWatchOptions
+{
+    /// <summary>A lease not renewed for this long passes to another worker: the failover time is about this plus one poll.</summary>
+    public TimeSpan Ttl { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>At most this many cameras on this worker.</summary>
+    public int MaxCameras { get; init; } = int.MaxValue;
+
+    public void Validate()
+    {
+        if (Ttl < TimeSpan.FromSeconds(3)) throw new ReidException($"a camera lease must last at least 3 s, not {Ttl.TotalSeconds} s");
+        if (MaxCameras < 1) throw new ReidException($"a worker takes at least one camera, not {MaxCameras}");
+    }
+}
+
+/// <summary>
+/// `reid watch` as one of several workers on a PostgreSQL gallery: the cameras are registered in the shared lease
+/// table, and this worker runs those it can claim (<see cref="CameraLeases"/>), each through <see cref="CameraWatch"/>,
+/// all into one <see cref="OnlineAssociator"/> whose ledger the workers share. Every third of the lease time it renews
+/// its leases, stops at once a camera the renewal no longer returns (another worker has it: a camera is never
+/// processed twice at once), stops every camera when the database has not confirmed its leases for most of a lease
+/// time, and claims free cameras, among them those of a worker that died. Cancelling stops the cameras (open tracks
+/// are stored) and releases the leases, so others take over without waiting for expiry.
+/// </summary>
+public static class LeasedCameraWatch
+{
+    public static void Run(CameraLeases leases, IReadOnlyList<CameraSource> cameras, Func<CameraSource, VideoPersonExtractor> extractorFor,
+        OnlineAssociator associator, CameraWatchOptions watch, LeasedWatchOptions options, Action<AssociationEvent> onEvent,
+        Action<IReadOnlyList<CameraStatus>> onStatus, Action<LeaseEvent> onLease, CancellationToken ct)
+    {
+        options.Validate();
+        CameraList.Check(cameras);
+        var known = cameras.ToDictionary(c => c.Id, StringComparer.Ordinal);
+        leases.Register(cameras.Select(c => new LeasedCamera(c.Id, c.Url)));
+
+        var running = new Dictionary<string, (Thread Thread, CancellationTokenSource Stop)>(StringComparer.Ordinal);
+        var poll = options.Ttl / 3;
+        var sinceConfirmed = Stopwatch.StartNew();
+
+        void Stop(string camera, string action, string? reason)
+        {
+            if (!running.Remove(camera, out var r)) return;
+            r.Stop.Cancel();
+            r.Thread.Join();   // its open tracks are stored before anyone is told it stopped
+            r.Stop.Dispose();
+            onLease(new LeaseEvent(action, camera, leases.Worker, reason));
+        }
+
+        void Start(LeasedCamera claimed)
+        {
+            // A camera registered by another worker's list runs from its URL with default settings.
+            var source = known.TryGetValue(claimed.Camera, out var mine) && mine.Url == claimed.Url ? mine : new CameraSource(claimed.Camera, claimed.Url);
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var thread = new Thread(() => CameraWatch.Run([source], extractorFor, associator, watch, onEvent, onStatus, stop.Token))
+            { IsBackground = true, Name = $"leased {source.Id}" };
+            running[source.Id] = (thread, stop);
+            onLease(new LeaseEvent(LeaseEvent.Claimed, source.Id, leases.Worker));
+            thread.Start();
+        }
+
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    var held = leases.Renew().Select(h => h.Camera).ToHashSet(StringComparer.Ordinal);
+                    sinceConfirmed.Restart();
+                    foreach (var lost in running.Keys.Where(k => !held.Contains(k)).ToList())
+                        Stop(lost, LeaseEvent.Lost, "another worker holds it now (this worker's lease had expired)");
+                    foreach (var c in leases.Claim(options.MaxCameras - running.Count)) Start(c);
+                }
+                catch (ReidException e)
+                {
+                    // The database is unreachable: keep the cameras while the leases surely hold, then stop them all,
+                    // as another worker may claim them once they expire.
+                    if (sinceConfirmed.Elapsed > options.Ttl * 0.8)
+                        foreach (var cam in running.Keys.ToList()) Stop(cam, LeaseEvent.Lost, $"the leases could not be renewed: {e.Message}");
+                }
+                ct.WaitHandle.WaitOne(poll);
+            }
+        }
+        finally
+        {
+            var mine = running.Keys.ToList();
+            foreach (var cam in mine)
+            {
+                var r = running[cam];
+                r.Stop.Cancel();
+            }
+            foreach (var cam in mine) Stop(cam, LeaseEvent.Released, null);
+            try { leases.Release(mine); }
+            catch (ReidException) { /* the leases expire on their own */ }
+        }
+    }
+}
