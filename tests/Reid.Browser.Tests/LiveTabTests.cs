@@ -127,4 +127,66 @@ public class LiveTabTests
             await app.DisposeAsync();
         }
     }
+
+    [BrowserFact]
+    public async Task The_live_tab_follows_a_real_watcher_on_a_looped_video()
+    {
+        using var dir = new TempDir();
+        using var model = GalleryModels.Open(SharedData.OsnetMsmt17);
+        var gallery = new GalleryService(GalleryStore.Open(dir.Path), model);
+        var key = ApiKeys.EnsureAdminKey(gallery.Store)!;
+        File.WriteAllText(Path.Combine(dir.Path, "cameras.yaml"), $"cameras:\n  - id: door\n    url: {SharedData.Video}\n    loop: true\n    max_fps: 5\n" +
+            "  - id: yard\n    url: tcp://127.0.0.1:9\n");
+        var cameras = Reid.Video.Streams.CameraList.Load(Path.Combine(dir.Path, "cameras.yaml"));
+        var cfg = Reid.Video.VideoConfig.LoadDefault();
+        var associator = new OnlineAssociator(gallery, new OnlineAssociatorOptions { Actor = "test" });
+        var hub = new WatchEventHub();
+        var frames = new LiveFrames();
+        // As `reid serve --watch` wires it (ServeCommand.OpenWatch).
+        var live = new LiveHost(hub, frames, ct => LiveWatch.Run(cameras, _ => new Reid.Video.VideoPersonExtractor(cfg, SharedData.YoloxNano, model.Onnx),
+            associator, new CameraWatchOptions { StatusEvery = TimeSpan.FromSeconds(1) }, hub, frames, ct));
+        var app = ReidServer.Build(new ServerOptions(dir.Path, "http://127.0.0.1:0"), gallery, live: live);
+        await app.StartAsync();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = BrowserFactAttribute.Chromium, Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+            page.SetDefaultTimeout(120_000);
+            var origin = ReidServer.BoundAddresses(app).First();
+            await page.GotoAsync(origin + "/");
+            await page.GetByTestId("api-key").FillAsync(key);
+            await page.GetByTestId("connect").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("status")).ToContainTextAsync("identities");
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Live" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("live-note")).ToContainTextAsync("Watching 2 cameras");
+            await Assertions.Expect(page.GetByTestId("tile-door")).ToContainTextAsync("live", new() { Timeout = 120_000 });
+            await Assertions.Expect(page.GetByTestId("tile-door")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"\d\.\d fps"));
+            await Assertions.Expect(page.GetByTestId("tile-yard")).Not.ToContainTextAsync("live");
+            await Assertions.Expect(page.GetByTestId("tile-yard").Locator(".tile-error")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(".+"));
+            // A person is followed: the event arrives, and the frame is drawn with the name it got.
+            var feed = page.GetByTestId("live-feed").Locator("[data-testid=live-event]");
+            await Assertions.Expect(feed.First).ToContainTextAsync("person-0001", new() { Timeout = 180_000 });
+            await page.WaitForFunctionAsync("() => { const i = document.querySelector('[data-testid=tile-door] img'); return i && i.complete && i.naturalWidth > 0; }");
+            await feed.Last.GetByRole(AriaRole.Button).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("live-path").Locator(".visit img").First).ToBeVisibleAsync();
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-testid=live-path] img')].every(i => i.complete && i.naturalWidth > 0)");
+            await Task.Delay(1500);   // the next frame refresh, so the tile shows a frame drawn after the name was known
+            var shots = Path.Combine(ProjectPaths.RepoRoot ?? Path.GetTempPath(), "artifacts", "screenshots");
+            Directory.CreateDirectory(shots);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "7c-live-real-watcher.png"), FullPage = true });
+        }
+        finally
+        {
+            // Stopping the server stops the watcher, which stores its open tracks.
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+        Assert.NotEmpty(gallery.Store.ListIdentities());
+        Assert.All(gallery.Store.ListIdentities(), i => Assert.True(i.SightingCount > 0));
+    }
 }

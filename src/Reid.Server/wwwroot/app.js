@@ -701,6 +701,8 @@ function onLiveEvent(ev) {
   const li = el('li', { className: `event ${d.event}` }, el('span', { className: 'when' }, timeOf(d.end)), el('span', { className: 'cam' }, d.camera),
     who, el('span', { className: 'muted' }, ` ${how}` + (d.score != null ? ` · ${fmt(d.score)}` : '')));
   li.dataset.testid = 'live-event';
+  // New people change the gallery's counts in the header: refreshed at most every 5 s.
+  if (!live.infoSoon) live.infoSoon = setTimeout(() => { live.infoSoon = null; refreshInfo(); }, 5000);
   const feed = $('#live-feed');
   feed.prepend(li);
   while (feed.children.length > 100) feed.lastChild.remove();
