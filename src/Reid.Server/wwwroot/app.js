@@ -691,6 +691,7 @@ function onLiveEvent(ev) {
   if (ev.id) live.lastId = ev.id;
   if (ev.type === 'status') { updateTile(d); return; }
   if (ev.type === 'gap') {
+    if (d.missed && live.lastId === 0) return;   // a first visit: older events were simply before this page
     $('#live-feed').prepend(el('li', { className: 'muted' }, `${d.missed || d.lost} event(s) were lost while this page was away or slow`));
     return;
   }
