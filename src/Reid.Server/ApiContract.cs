@@ -133,7 +133,7 @@ internal static class ApiContract
         "400" => "a bad field or image, or a malformed multipart body",
         "401" => "no API key, or an unknown or revoked one",
         "403" => "the key's role may not do this (a read key writing)",
-        "404" => "no such identity, sighting, job, track or crop",
+        "404" => "no such identity, sighting, job, track, crop or camera",
         "409" => "the change would leave the identity without sightings: delete the identity instead",
         "413" => "the upload exceeds the server's size limit",
         "415" => "the body is not multipart/form-data",

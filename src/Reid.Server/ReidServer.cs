@@ -25,9 +25,11 @@ public static class ReidServer
     /// <param name="travelTimes">a camera network's travel-time model (`reid st learn`): identify and search then
     /// rescale scores by the probe's 'camera' and 'time' fields</param>
     /// <param name="signIn">one-time sign-in links `reid serve` prints; null: none (the UI takes a pasted key)</param>
+    /// <param name="live">the event hub, live frames and (`reid serve --watch`) the camera watcher; null: a hub of its own, no watcher</param>
     public static WebApplication Build(ServerOptions options, GalleryService gallery, VideoJobs? video = null,
-        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null, SignInLinks? signIn = null)
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null, SignInLinks? signIn = null, LiveHost? live = null)
     {
+        live ??= new LiveHost();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Reid.Server" });
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
@@ -63,6 +65,12 @@ public static class ReidServer
                 }));
         });
         builder.Services.AddSingleton(gallery);
+        if (live.Watching)
+        {
+            // Stopping the server stops the watcher, which finishes and stores every open track first: give it time.
+            builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(60));
+            builder.Services.AddHostedService(sp => new WatchService(live, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Reid.Server.Watch")));
+        }
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Reid.Server");
@@ -96,6 +104,7 @@ public static class ReidServer
             .FailsWith(401, 403, 429);
         GalleryEndpoints.Map(read, write, gallery, options, video is not null, travelTimes);
         video?.Map(read, write, options, log);
+        LiveEndpoints.Map(read, live, app.Lifetime);
         return app;
     }
 

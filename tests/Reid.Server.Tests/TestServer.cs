@@ -26,13 +26,13 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public static async Task<TestServer> StartAsync(Func<ServerOptions, ServerOptions>? configure = null, Func<GalleryService, VideoJobs>? video = null,
-        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null, SignInLinks? signIn = null)
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes = null, SignInLinks? signIn = null, LiveHost? live = null)
     {
         var dir = new TempDir();
         var options = new ServerOptions(dir.Path, Urls: "http://127.0.0.1:0");
         options = configure?.Invoke(options) ?? options;
         var gallery = new GalleryService(GalleryStore.Open(dir.Path), Fixtures.HistogramModel(), new GalleryOptions(UncalibratedThreshold: 0.8));
-        var app = ReidServer.Build(options, gallery, video?.Invoke(gallery), travelTimes, signIn);
+        var app = ReidServer.Build(options, gallery, video?.Invoke(gallery), travelTimes, signIn, live);
         await app.StartAsync();
         return new TestServer(dir, gallery, app);
     }

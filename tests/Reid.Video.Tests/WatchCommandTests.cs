@@ -13,6 +13,7 @@ public class WatchCommandTests
     {
         [VideoConfig.DetectorEnvironmentVariable] = null,
         ["REID_MODELS_CACHE"] = "/nonexistent/reid-models",
+        ["REID_WEBHOOK_SECRET"] = null,
     }, TimeSpan.FromMinutes(3));
 
     private static void AssertOneLineError(ReidCli.Outcome o, string expected)
@@ -33,6 +34,20 @@ public class WatchCommandTests
         File.WriteAllText(dir.File("c.yaml"), "cameras:\n  - id: x\n    url: tcp://127.0.0.1:9\n    max_fsp: 3\n");
         AssertOneLineError(Reid("watch", "--cameras", dir.File("c.yaml"), "--data", dir.File("g")), "max_fsp");
         Assert.Equal(2, Reid("watch", "--camera", "a=tcp://127.0.0.1:9").ExitCode);   // no gallery named
+    }
+
+    [Fact]
+    public void A_webhook_without_a_secret_or_with_a_bad_url_is_one_line_and_exit_1()
+    {
+        using var dir = new TempDir();
+        string[] watch = ["watch", "--camera", "a=tcp://127.0.0.1:9", "--data", dir.File("g")];
+        AssertOneLineError(Reid([.. watch, "--webhook", "http://127.0.0.1:9/hook"]), "a webhook needs a signing secret: give --webhook-secret-file FILE or set REID_WEBHOOK_SECRET");
+        File.WriteAllText(dir.File("secret"), "s3cret\n");
+        AssertOneLineError(Reid([.. watch, "--webhook", "ftp://127.0.0.1/hook", "--webhook-secret-file", dir.File("secret")]), "webhook 'ftp://127.0.0.1/hook' is not an http:// or https:// URL");
+        File.WriteAllText(dir.File("empty"), "\n");
+        AssertOneLineError(Reid([.. watch, "--webhook", "http://127.0.0.1:9/hook", "--webhook-secret-file", dir.File("empty")]), "is empty");
+        AssertOneLineError(Reid([.. watch, "--webhook-secret-file", dir.File("secret")]), "--webhook-secret-file is given without any --webhook");
+        AssertOneLineError(Reid("serve", "--data", dir.File("s"), "--urls", "http://127.0.0.1:0", "--webhook", "http://127.0.0.1:9/hook"), "--webhook needs --watch");
     }
 
     private static List<JsonElement> JsonLines(string stdout) =>

@@ -20,8 +20,11 @@ internal static class ServeCommand
         var detector = new Option<string?>("--detector") { Description = "Person detector (.onnx, YOLO family) for video uploads; else REID_DETECTOR or configs/video.yaml" };
         var rate = new Option<int>("--rate") { Description = "Sustained requests per second per API key", DefaultValueFactory = _ => 200 };
         var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): identify/search requests with 'camera' and 'time' fields rescale scores by it" };
+        var watch = new Option<string?>("--watch") { Description = "YAML camera list (as `reid watch --cameras`): the server also watches these cameras; events at /api/events and in the Live tab" };
+        var webhook = new Option<string[]>("--webhook") { Description = "With --watch: POST every event as signed JSON to this http(s) URL (repeatable)" };
+        var webhookSecret = new Option<string?>("--webhook-secret-file") { Description = $"File holding the webhooks' HMAC secret (else {Reid.Gallery.Live.Webhooks.SecretVariable})" };
         var command = new Command("serve", "Run the gallery's HTTP API and web UI (enrol, verify, identify, search, browse)")
-            { data, database, urls, model, jsonLogs, rate, detector, st };
+            { data, database, urls, model, jsonLogs, rate, detector, st, watch, webhook, webhookSecret };
         command.SetAction(parse =>
         {
             var dataDir = parse.GetValue(data)!;
@@ -34,8 +37,16 @@ internal static class ServeCommand
             var gallery = new GalleryService(store, embedding);
             var admin = ApiKeys.EnsureAdminKey(gallery.Store);
             using var video = OpenVideo(gallery, parse.GetValue(detector), out var videoNote);
+            if (parse.GetValue(watch) is null && parse.GetValue(webhook) is { Length: > 0 })
+                throw new ReidException("--webhook needs --watch: without cameras there are no events to send");
+            var hub = new Reid.Gallery.Live.WatchEventHub();
+            using var hooks = WatchCommand.OpenWebhooks(parse.GetValue(webhook), parse.GetValue(webhookSecret), hub);
+            var watchNote = "off (--watch cameras.yaml follows live cameras: Live tab, /api/events)";
+            var live = parse.GetValue(watch) is { } camerasFile
+                ? OpenWatch(camerasFile, gallery, parse.GetValue(detector), travelTimes, hub, hooks, out watchNote)
+                : new LiveHost(hub);
             var signIn = new SignInLinks();
-            var app = ReidServer.Build(options, gallery, video, travelTimes, signIn);
+            var app = ReidServer.Build(options, gallery, video, travelTimes, signIn, live);
             app.Start();
             var keyPath = Path.Combine(gallery.Store.DataDirectory, ApiKeys.AdminKeyFile);
             Console.WriteLine($"reid serve: gallery {gallery.Store.Location} ({gallery.Store.CountIdentities()} identities, {gallery.Index.Count} sightings indexed)");
@@ -49,14 +60,36 @@ internal static class ServeCommand
             var threshold = gallery.ResolveThreshold();
             Console.WriteLine($"threshold : {threshold.Score:F4} ({threshold.Source})");
             Console.WriteLine($"video     : {videoNote}");
+            Console.WriteLine($"watch     : {watchNote}");
             Console.WriteLine($"travel    : {(travelTimes is null ? "none (identify/search use appearance only; --st MODEL adds travel times)" : $"{parse.GetValue(st)} ({travelTimes.Cameras.Count} cameras)")}");
             foreach (var address in ReidServer.BoundAddresses(app)) Console.WriteLine($"listening : {address}  (web UI at {address}/)");
             if (ReidServer.BoundAddresses(app).FirstOrDefault() is { } first)
                 Console.WriteLine($"sign in   : {first}/#signin={signIn.Issue()}  (opens the web UI signed in; one use, valid {signIn.Lifetime.TotalMinutes:0} minutes)");
             app.WaitForShutdown();
+            // The watcher has stopped and stored its open tracks; its last events get a few seconds to reach the webhooks.
+            hooks?.Drain(TimeSpan.FromSeconds(5));
             return CliRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>`--watch cameras.yaml`: the cameras, a detector for each (checked once here, one clear error), the associator over
+    /// the server's gallery and model; the server's hosted service runs it.</summary>
+    private static LiveHost OpenWatch(string camerasFile, GalleryService gallery, string? detector,
+        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes, Reid.Gallery.Live.WatchEventHub hub, Reid.Gallery.Live.Webhooks? hooks, out string note)
+    {
+        var cameras = Reid.Video.Streams.CameraList.Check(Reid.Video.Streams.CameraList.Load(camerasFile));
+        var cfg = VideoConfig.LoadDefault();
+        new VideoPersonExtractor(cfg, detector, gallery.Model.Onnx).Dispose();
+        var associator = new Reid.Gallery.Video.OnlineAssociator(gallery,
+            new Reid.Gallery.Video.OnlineAssociatorOptions { Actor = "serve:watch" },
+            travelTimes is null ? null : Reid.Video.CrossCamera.SpatialTemporalGate.CanBeSame(travelTimes));
+        var frames = new Reid.Gallery.Live.LiveFrames();
+        hub.Expect(cameras.Select(c => c.Id));
+        note = $"{cameras.Count} camera(s) from {camerasFile} ({string.Join(", ", cameras.Select(c => c.Id))}); " +
+               $"next new identity person-{associator.NextNumber:D4}" + (hooks is null ? "" : $"; {hooks.Status.Count} webhook(s)");
+        return new LiveHost(hub, frames, ct => Reid.Gallery.Live.LiveWatch.Run(cameras, _ => new VideoPersonExtractor(cfg, detector, gallery.Model.Onnx),
+            associator, new Reid.Gallery.Video.CameraWatchOptions { StatusEvery = TimeSpan.FromSeconds(1) }, hub, frames, ct), hooks);
     }
 
     /// <summary>Video uploads need a person detector; without one the server runs for images only and says why.</summary>

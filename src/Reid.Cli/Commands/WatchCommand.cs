@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Gallery.Live;
 using Reid.Gallery.Video;
 using Reid.Inference;
 using Reid.SpatialTemporal;
@@ -41,8 +42,11 @@ internal static class WatchCommand
         { Description = "With --database: a camera whose worker stops renewing passes to another after this long", DefaultValueFactory = _ => new LeasedWatchOptions().Ttl.TotalSeconds };
         var maxCameras = new Option<int?>("--max-cameras") { Description = "With --database: run at most this many of the shared cameras on this worker" };
 
+        var webhook = new Option<string[]>("--webhook") { Description = "POST every event as signed JSON to this http(s) URL (repeatable; see src/Reid.Gallery/Live/README.md)" };
+        var webhookSecret = new Option<string?>("--webhook-secret-file") { Description = $"File holding the webhooks' HMAC secret (else {Webhooks.SecretVariable}); required with --webhook" };
+
         var command = new Command("watch", "Follow people across live cameras: global identities and sightings stored in the gallery, until stopped");
-        foreach (var o in new Option[] { camera, cameras, detector, model, config, st, duration, interim, linkDistance, statusEvery, json, worker, leaseSeconds, maxCameras })
+        foreach (var o in new Option[] { camera, cameras, detector, model, config, st, duration, interim, linkDistance, statusEvery, json, webhook, webhookSecret, worker, leaseSeconds, maxCameras })
             command.Options.Add(o);
         command.Add(data);
 
@@ -64,6 +68,8 @@ internal static class WatchCommand
                 Actor = Environment.UserName is { Length: > 0 } u ? $"watch:{u}" : "watch",
             };
 
+            var hub = new WatchEventHub();
+            using var hooks = OpenWebhooks(parse.GetValue(webhook), parse.GetValue(webhookSecret), hub);
             var store = data.Open(parse);
             var shared = store as PostgresGalleryStore;
             if (shared is null && (parse.GetResult(worker) is { Implicit: false } || parse.GetResult(maxCameras) is { Implicit: false } || parse.GetResult(leaseSeconds) is { Implicit: false }))
@@ -93,18 +99,29 @@ internal static class WatchCommand
             {
                 VideoPersonExtractor ExtractorFor(CameraSource _) => new(cfg, parse.GetValue(detector), embedding.Onnx);
                 var watchOptions = new CameraWatchOptions { Pipeline = pipeline, StatusEvery = TimeSpan.FromSeconds(parse.GetValue(statusEvery)) };
-                void OnEvent(AssociationEvent e) { lock (output) { events++; Console.WriteLine(asJson ? EventJson(e) : EventLine(e)); Console.Out.Flush(); } }
-                void OnStatus(IReadOnlyList<CameraStatus> status) { lock (output) { foreach (var s in status) Console.WriteLine(asJson ? StatusJson(s) : StatusLine(s)); Console.Out.Flush(); } }
+                void OnEvent(AssociationEvent e) { hub.Publish(e); lock (output) { events++; Console.WriteLine(asJson ? LiveJson.Serialize(e) : EventLine(e)); Console.Out.Flush(); } }
+                void OnStatus(IReadOnlyList<CameraStatus> status)
+                {
+                    lock (output)
+                    {
+                        foreach (var s in status) Console.WriteLine(asJson ? LiveJson.Serialize(s) : StatusLine(s));
+                        foreach (var w in hooks?.Status ?? []) Console.WriteLine(asJson ? LiveJson.Serialize(w) : WebhookLine(w));
+                        Console.Out.Flush();
+                    }
+                }
                 if (shared is null)
                     CameraWatch.Run(given, ExtractorFor, associator, watchOptions, OnEvent, OnStatus, cancel.Token);
                 else
                 {
                     var name = parse.GetValue(worker) ?? $"{Environment.MachineName}:{Environment.ProcessId}";
                     LeasedCameraWatch.Run(shared.Leases(name, leasing.Ttl), given, ExtractorFor, associator, watchOptions, leasing, OnEvent, OnStatus,
-                        l => { lock (output) { Console.WriteLine(asJson ? LeaseJson(l) : LeaseLine(l)); Console.Out.Flush(); } }, cancel.Token);
+                        l => { lock (output) { Console.WriteLine(asJson ? LiveJson.Serialize(LeaseEventDto.From(l)) : LeaseLine(l)); Console.Out.Flush(); } }, cancel.Token);
                 }
             }
             finally { Console.CancelKeyPress -= onCancel; }
+            // Events still queued for webhooks get a few seconds; what is left is counted as dropped in the last line.
+            if (hooks is not null && !hooks.Drain(TimeSpan.FromSeconds(10)) && !asJson) Console.Error.WriteLine("reid: some webhook deliveries were still pending");
+            foreach (var w in hooks?.Status ?? []) Console.WriteLine(asJson ? LiveJson.Serialize(w) : WebhookLine(w));
             if (!asJson) Console.Error.WriteLine($"reid: stopped; {events} event(s)");
             return CliRunner.Ok;
         });
@@ -124,34 +141,8 @@ internal static class WatchCommand
         return $"{e.End:HH:mm:ss} {e.Camera} track {e.Track}: {e.Name} (#{e.IdentityId}) {what}{score}; {e.SightingsStored} sighting(s) stored";
     }
 
-    private static string EventJson(AssociationEvent e) => JsonSerializer.Serialize(new
-    {
-        @event = e.Kind,
-        camera = e.Camera,
-        track = e.Track,
-        identity = e.IdentityId,
-        name = e.Name,
-        score = e.Score,
-        start = e.Start,
-        end = e.End,
-        linked_camera = e.LinkedCamera,
-        linked_track = e.LinkedTrack,
-        sightings_stored = e.SightingsStored,
-        final = e.Final,
-    }, ReidJson.Compact);
-
     private static string LeaseLine(LeaseEvent l) =>
         $"lease {l.Camera}: {l.Action} by {l.Worker}" + (l.Reason is null ? "" : $"; {l.Reason}");
-
-    private static string LeaseJson(LeaseEvent l) => JsonSerializer.Serialize(new
-    {
-        @event = "lease",
-        action = l.Action,
-        camera = l.Camera,
-        worker = l.Worker,
-        reason = l.Reason,
-        at = DateTimeOffset.UtcNow,
-    }, ReidJson.Compact);
 
     private static string StatusLine(CameraStatus s)
     {
@@ -161,21 +152,22 @@ internal static class WatchCommand
                $"{st.FramesDecoded} decoded, {st.FramesDropped} dropped, {st.Reconnects} reconnect(s)" + (error is null ? "" : $"; {error}");
     }
 
-    private static string StatusJson(CameraStatus s) => JsonSerializer.Serialize(new
+    private static string WebhookLine(WebhookStatusDto w) =>
+        $"webhook {w.Target}: {w.Delivered} delivered, {w.Failed} failed, {w.Dropped} dropped, {w.Retries} retries, {w.Queued} queued" +
+        (w.LastError is null ? "" : $"; last error: {w.LastError}");
+
+    /// <summary>`--webhook` targets on <paramref name="hub"/>, or null without any; a webhook without a secret is refused.</summary>
+    internal static Webhooks? OpenWebhooks(string[]? urls, string? secretFile, WatchEventHub hub)
     {
-        @event = "status",
-        camera = s.Stream.Camera,
-        status = ReidJsonName(s.Stream.Status),
-        fps = Math.Round(s.ProcessedFps, 2),
-        frames_processed = s.FramesProcessed,
-        frames_decoded = s.Stream.FramesDecoded,
-        frames_dropped = s.Stream.FramesDropped,
-        reconnects = s.Stream.Reconnects,
-        width = s.Stream.Width,
-        height = s.Stream.Height,
-        last_error = s.Stream.LastError,
-        pipeline_error = s.PipelineError,
-    }, ReidJson.Compact);
+        if (urls is not { Length: > 0 })
+        {
+            if (secretFile is not null) throw new ReidException("--webhook-secret-file is given without any --webhook");
+            return null;
+        }
+        foreach (var u in urls) Webhooks.ParseUrl(u);
+        var secret = Webhooks.ReadSecret(secretFile) ?? throw new ReidException(Webhooks.MissingSecret);
+        return new Webhooks(urls, secret, hub: hub);
+    }
 
     private static string ReidJsonName(StreamStatus s) => Core.Config.ConfigBinder.Name(s);
 }

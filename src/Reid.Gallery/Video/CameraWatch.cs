@@ -13,6 +13,8 @@ public sealed record CameraWatchOptions
     public LivePipelineOptions Pipeline { get; init; } = new();
     /// <summary>How often the cameras' status is reported.</summary>
     public TimeSpan StatusEvery { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Optional: every processed frame of a camera (its id) with its tracked boxes, on that camera's thread (live previews).</summary>
+    public Action<string, Reid.Video.Decoding.VideoFrame, IReadOnlyList<Reid.Video.Tracking.TrackedBox>>? OnFrame { get; init; }
 }
 
 /// <summary>
@@ -42,6 +44,7 @@ public static class CameraWatch
                 extractors.Add(extractorFor(c));
                 streams.Add(new CameraStream(c, options.Stream));
                 pipelines.Add(new LiveCameraPipeline(streams[^1], extractors[^1], options.Pipeline));
+                if (options.OnFrame is { } onFrame) { var id = c.Id; pipelines[^1].OnFrame = (f, boxes) => onFrame(id, f, boxes); }
             }
             var threads = new List<Thread>();
             for (int i = 0; i < cameras.Count; i++)

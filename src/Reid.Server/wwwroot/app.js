@@ -91,6 +91,7 @@ function openTab(name) {
   showMessage('');
   if (name === 'verify') loadIdentityChoices();
   if (name === 'gallery') loadGallery();
+  if (name === 'live') startLive(); else stopLive();
 }
 document.querySelectorAll('#tabs button').forEach(b => b.addEventListener('click', () => openTab(b.dataset.tab)));
 
@@ -563,6 +564,183 @@ submitWith('#calibrate-form', async form => {
       `(${r.impostor_comparisons} comparisons of different people, ${r.genuine_comparisons} of the same person).`));
   refreshInfo();
 });
+
+// ---- live cameras (reid serve --watch) -------------------------------------------------------------------------
+// Events come from GET /api/events (Server-Sent Events). EventSource cannot send the X-Api-Key header and the server
+// takes keys from headers only (a key in a URL ends up in logs and history), so the stream is read with fetch() and
+// parsed here; on a drop it reconnects with Last-Event-ID and gets what it missed. Tiles fetch their camera's
+// annotated frame about once a second, only while this tab is open and the page visible.
+const live = { on: false, abort: null, lastId: 0, timer: null, tiles: new Map(), feed: [] };
+const KIND_TEXT = { new_identity: 'new person', known_sighting: 'enrolled person', sighting: 'seen again' };
+const timeOf = t => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+async function startLive() {
+  if (live.on) return;
+  live.on = true;
+  try {
+    const r = await api('GET', '/api/live/cameras');
+    $('#live-note').textContent = r.watching
+      ? `Watching ${plural(r.cameras.length, 'camera', 'cameras')}; frames refresh about once a second.`
+      : 'This server watches no cameras: start it with reid serve --watch cameras.yaml. Events published to it still show below.';
+    r.cameras.forEach(updateTile);
+    showWebhooks(r.webhooks);
+  } catch (e) { showMessage(e.message); live.on = false; return; }
+  streamEvents();
+  live.timer = setInterval(refreshFrames, 1000);
+  refreshFrames();
+}
+
+function stopLive() {
+  live.on = false;
+  if (live.abort) live.abort.abort();
+  clearInterval(live.timer);
+}
+
+function tileFor(camera) {
+  let t = live.tiles.get(camera);
+  if (t) return t;
+  const img = el('img', { alt: `camera ${camera}` });
+  const status = el('span', { className: 'badge' });
+  const fps = el('span', { className: 'muted' });
+  const error = el('div', { className: 'tile-error' });
+  const root = el('div', { className: 'tile' }, el('div', { className: 'tile-frame' }, img),
+    el('div', { className: 'tile-head' }, el('strong', {}, camera), status, fps), error);
+  root.dataset.camera = camera;
+  root.dataset.testid = `tile-${camera}`;
+  t = { root, img, status, fps, error, url: null, busy: false };
+  live.tiles.set(camera, t);
+  $('#live-cameras').append(root);
+  return t;
+}
+
+function updateTile(s) {
+  const t = tileFor(s.camera);
+  t.status.textContent = s.status;
+  t.status.className = `badge ${s.status}`;
+  t.fps.textContent = s.status === 'live' ? `${s.fps.toFixed(1)} fps` + (s.frames_dropped ? ` · ${s.frames_dropped} dropped` : '') : '';
+  const err = s.status === 'live' ? s.pipeline_error : (s.last_error || s.pipeline_error);
+  t.error.textContent = err || '';
+}
+
+function refreshFrames() {
+  if (!live.on || document.hidden) return;
+  for (const [camera, t] of live.tiles) {
+    if (t.busy) continue;
+    t.busy = true;
+    fetch(`/api/live/cameras/${encodeURIComponent(camera)}/frame.jpg`, { headers: { 'X-Api-Key': state.key } })
+      .then(r => r.ok ? r.blob() : null)
+      .then(b => {
+        if (!b) { t.root.classList.add('no-frame'); return; }
+        t.root.classList.remove('no-frame');
+        const u = URL.createObjectURL(b);
+        t.img.onload = () => { if (t.url && t.url !== u) URL.revokeObjectURL(t.url); t.url = u; };
+        t.img.src = u;
+      })
+      .catch(() => {})
+      .finally(() => { t.busy = false; });
+  }
+}
+
+function showWebhooks(list) {
+  $('#live-webhooks').textContent = (list || []).map(w =>
+    `webhook ${w.target}: ${w.delivered} delivered, ${w.failed} failed, ${w.dropped} dropped` + (w.last_error ? ` (last error: ${w.last_error})` : '')).join(' · ');
+}
+
+async function streamEvents() {
+  while (live.on) {
+    const ctrl = new AbortController();
+    live.abort = ctrl;
+    try {
+      const r = await fetch('/api/events', { signal: ctrl.signal, headers: { 'X-Api-Key': state.key, 'Last-Event-ID': String(live.lastId) } });
+      if (r.status === 401 || r.status === 403) {
+        const body = await r.json().catch(() => ({}));
+        showMessage(body.error || `HTTP ${r.status}`); live.on = false; return;
+      }
+      if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
+      $('#live-connection').textContent = '· connected';
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const ev = { id: null, type: 'message', data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) ev.id = Number(line.slice(4));
+            else if (line.startsWith('event: ')) ev.type = line.slice(7);
+            else if (line.startsWith('data: ')) ev.data += line.slice(6);
+          }
+          if (ev.data) onLiveEvent(ev);
+        }
+      }
+    } catch (e) {
+      if (!live.on) return;
+    }
+    if (!live.on) return;
+    $('#live-connection').textContent = '· reconnecting…';
+    await new Promise(res => setTimeout(res, 2000));
+  }
+}
+
+function onLiveEvent(ev) {
+  const d = JSON.parse(ev.data);
+  if (ev.id) live.lastId = ev.id;
+  if (ev.type === 'status') { updateTile(d); return; }
+  if (ev.type === 'gap') {
+    if (d.missed && live.lastId === 0) return;   // a first visit: older events were simply before this page
+    $('#live-feed').prepend(el('li', { className: 'muted' }, `${d.missed || d.lost} event(s) were lost while this page was away or slow`));
+    return;
+  }
+  const who = el('button', { type: 'button', className: 'link', textContent: d.name });
+  who.dataset.identity = d.identity;
+  who.addEventListener('click', () => showPath(d.identity, d.name).catch(e => showMessage(e.message)));
+  const how = d.event === 'link' ? `linked from ${d.linked_camera}` : (KIND_TEXT[d.event] || d.event);
+  const li = el('li', { className: `event ${d.event}` }, el('span', { className: 'when' }, timeOf(d.end)), el('span', { className: 'cam' }, d.camera),
+    who, el('span', { className: 'muted' }, ` ${how}` + (d.score != null ? ` · ${fmt(d.score)}` : '')));
+  li.dataset.testid = 'live-event';
+  // New people change the gallery's counts in the header: refreshed at most every 5 s.
+  if (!live.infoSoon) live.infoSoon = setTimeout(() => { live.infoSoon = null; refreshInfo(); }, 5000);
+  const feed = $('#live-feed');
+  feed.prepend(li);
+  while (feed.children.length > 100) feed.lastChild.remove();
+}
+
+// A person's path: their stored sightings in time order, grouped into visits (consecutive sightings on one camera),
+// drawn as one lane per camera on a shared time axis, then each visit with its crops.
+async function showPath(id, name) {
+  const d = await api('GET', `/api/identities/${id}`);
+  const seen = d.sightings.filter(s => s.captured_at).sort((a, b) => Date.parse(a.captured_at) - Date.parse(b.captured_at));
+  const out = $('#live-path');
+  if (!seen.length) { out.replaceChildren(el('p', {}, `${d.identity.name}: no sighting with a time.`)); return; }
+  const visits = [];
+  for (const s of seen) {
+    const last = visits[visits.length - 1];
+    if (last && last.camera === (s.camera || '?')) last.sightings.push(s);
+    else visits.push({ camera: s.camera || '?', sightings: [s] });
+  }
+  const t0 = Date.parse(seen[0].captured_at), t1 = Date.parse(seen[seen.length - 1].captured_at);
+  const span = Math.max(1000, t1 - t0);
+  const cameras = [...new Set(visits.map(v => v.camera))];
+  const lanes = cameras.map(c => el('div', { className: 'lane' }, el('span', { className: 'lane-name' }, c),
+    el('div', { className: 'lane-track' }, ...visits.filter(v => v.camera === c).map(v => {
+      const a = Date.parse(v.sightings[0].captured_at), b = Date.parse(v.sightings[v.sightings.length - 1].captured_at);
+      return el('div', { className: 'segment', title: `${c} ${timeOf(a)}–${timeOf(b)}`,
+        style: `left:${100 * (a - t0) / span}%;width:max(6px, ${100 * (b - a) / span}%)` });
+    }))));
+  const route = visits.map(v => `${v.camera} ${timeOf(v.sightings[0].captured_at)}`).join(' → ');
+  out.replaceChildren(el('h4', {}, `${d.identity.name} (#${d.identity.id})`),
+    el('p', { className: 'route' }, route),
+    el('div', { className: 'lanes' }, ...lanes, el('div', { className: 'axis muted' }, el('span', {}, timeOf(t0)), el('span', {}, timeOf(t1)))),
+    ...visits.map(v => el('div', { className: 'visit' },
+      el('div', { className: 'visit-head' }, el('strong', {}, v.camera), ' ',
+        el('span', { className: 'muted' }, `${timeOf(v.sightings[0].captured_at)}–${timeOf(v.sightings[v.sightings.length - 1].captured_at)} · ${plural(v.sightings.length, 'crop', 'crops')}`)),
+      el('div', { className: 'visit-crops' }, ...v.sightings.slice(0, 8).map(s => crop(s.crop, `${v.camera} ${s.captured_at}`))))));
+  out.dataset.identity = id;
+}
 
 // ---- start --------------------------------------------------------------------------------------------------
 // A one-time link from `reid serve` (…/#signin=CODE): trade the code for a key of this browser's own, then drop it from the address bar.

@@ -1,4 +1,5 @@
 using Reid.Core;
+using Reid.Video.Decoding;
 using Reid.Video.Tracking;
 
 namespace Reid.Video.Streams;
@@ -42,6 +43,10 @@ public sealed class LiveCameraPipeline
     }
 
     public string Camera => _stream.Source.Id;
+
+    /// <summary>Optional: handed every processed frame and its tracked boxes on the pipeline's thread (a live preview keeps
+    /// a reference; it must not block or change the frame).</summary>
+    public Action<VideoFrame, IReadOnlyList<TrackedBox>>? OnFrame { get; set; }
     public long FramesProcessed => Interlocked.Read(ref _processed);
     private long _processed;
 
@@ -65,6 +70,7 @@ public sealed class LiveCameraPipeline
                 }
                 _online.Process(frame);
                 Interlocked.Increment(ref _processed);
+                OnFrame?.Invoke(frame, _online.LastTracked);
                 foreach (var t in _online.TakeEnded()) report(new LiveTrack(Camera, t, true, _origin));
                 foreach (var t in _online.TakeInterim(frame.Timestamp, _options.InterimSeconds)) report(new LiveTrack(Camera, t, false, _origin));
             }

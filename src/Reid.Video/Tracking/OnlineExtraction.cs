@@ -7,6 +7,9 @@ using Reid.Video.Quality;
 
 namespace Reid.Video.Tracking;
 
+/// <summary>A box the tracker assigned to track <paramref name="Track"/> in one frame.</summary>
+public sealed record TrackedBox(int Track, BoundingBox Box, bool Confirmed);
+
 /// <summary>
 /// The per-frame detect → track → embed step and the finishing of tracks into <see cref="PersonTrack"/>s, for one
 /// stream of frames (a file or a live camera). <see cref="VideoPersonExtractor"/> feeds it a file's frames and
@@ -36,6 +39,9 @@ public sealed class OnlineExtraction
     public double EmbedSeconds { get; private set; }
     public double TrackSeconds { get; private set; }
 
+    /// <summary>The boxes the tracker assigned in the last processed frame, with their track ids (for live previews).</summary>
+    public IReadOnlyList<TrackedBox> LastTracked { get; private set; } = [];
+
     /// <summary>Crops embedded so far, by the tracker and when finishing tracks tracked by motion alone.</summary>
     public long EmbeddedCrops => _tracker.EmbeddingsComputed + _extraEmbedded;
     private long _extraEmbedded;
@@ -61,6 +67,7 @@ public sealed class OnlineExtraction
         TrackSeconds += _sw.Elapsed.TotalSeconds - embedThisFrame;
         EmbedSeconds += embedThisFrame;
 
+        var tracked = new List<TrackedBox>(assigned.Count);
         foreach (var a in assigned)
         {
             if (!_histories.TryGetValue(a.Track.Id, out var h))
@@ -69,7 +76,9 @@ public sealed class OnlineExtraction
             var obs = new TrackObservation(frame.Number, frame.Timestamp, det.Box, det.Score, a.DetectionIndex);
             h.Add(obs, frame.Image, dets, a.Embedding);
             if (a.Track.State == TrackState.Confirmed) h.Confirmed = true;
+            tracked.Add(new TrackedBox(a.Track.Id, det.Box, a.Track.State == TrackState.Confirmed));
         }
+        LastTracked = tracked;
         Frames++;
         return dets;
     }
