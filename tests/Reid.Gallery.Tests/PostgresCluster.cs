@@ -116,6 +116,9 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresCluster>
 /// <summary>Marks a test class whose [StoreFact]s need PostgreSQL.</summary>
 public interface INeedsPostgres;
 
+/// <summary>Marks a PostgreSQL test class whose [StoreFact]s also need ../shared (a model, the shared video).</summary>
+public interface INeedsPostgresAndSharedData : INeedsPostgres;
+
 /// <summary>
 /// A fact of the store contract: it runs for every store class deriving from the contract, and is skipped with
 /// the reason when the class needs PostgreSQL and this machine has none (xunit 2 decides skips at discovery).
@@ -128,7 +131,9 @@ public sealed class StoreFactDiscoverer(IMessageSink sink) : FactDiscoverer(sink
 {
     protected override IXunitTestCase CreateTestCase(ITestFrameworkDiscoveryOptions options, ITestMethod method, IAttributeInfo fact)
     {
-        if (typeof(INeedsPostgres).IsAssignableFrom(method.TestClass.Class.ToRuntimeType()) && PostgresCluster.UnavailableReason is not null)
+        var type = method.TestClass.Class.ToRuntimeType();
+        if ((typeof(INeedsPostgres).IsAssignableFrom(type) && PostgresCluster.UnavailableReason is not null) ||
+            (typeof(INeedsPostgresAndSharedData).IsAssignableFrom(type) && !TestSupport.SharedData.Available))
             return new SkippedTestCase(DiagnosticMessageSink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), method);
         return base.CreateTestCase(options, method, fact);
     }
@@ -145,5 +150,6 @@ public sealed class SkippedTestCase : XunitTestCase
         : base(sink, display, displayOptions, method) { }
 
     protected override string GetSkipReason(IAttributeInfo factAttribute) =>
-        PostgresCluster.UnavailableReason ?? "PostgreSQL was unavailable when the tests were discovered";
+        PostgresCluster.UnavailableReason ?? (TestSupport.SharedData.Available ? null : TestSupport.SharedData.SkipReason)
+        ?? "PostgreSQL was unavailable when the tests were discovered";
 }
