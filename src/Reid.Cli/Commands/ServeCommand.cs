@@ -81,15 +81,20 @@ internal static class ServeCommand
         var cameras = Reid.Video.Streams.CameraList.Check(Reid.Video.Streams.CameraList.Load(camerasFile));
         var cfg = VideoConfig.LoadDefault();
         new VideoPersonExtractor(cfg, detector, gallery.Model.Onnx).Dispose();
+        // On a shared PostgreSQL gallery the server is one more worker: cameras by lease, identities decided with the others.
+        var shared = gallery.Store as PostgresGalleryStore;
         var associator = new Reid.Gallery.Video.OnlineAssociator(gallery,
             new Reid.Gallery.Video.OnlineAssociatorOptions { Actor = "serve:watch" },
-            travelTimes is null ? null : Reid.Video.CrossCamera.SpatialTemporalGate.CanBeSame(travelTimes));
+            travelTimes is null ? null : Reid.Video.CrossCamera.SpatialTemporalGate.CanBeSame(travelTimes), shared?.TrackLedger());
+        var leases = shared?.Leases($"{Environment.MachineName}:{Environment.ProcessId}", new Reid.Gallery.Video.LeasedWatchOptions().Ttl);
         var frames = new Reid.Gallery.Live.LiveFrames();
         hub.Expect(cameras.Select(c => c.Id));
         note = $"{cameras.Count} camera(s) from {camerasFile} ({string.Join(", ", cameras.Select(c => c.Id))}); " +
-               $"next new identity person-{associator.NextNumber:D4}" + (hooks is null ? "" : $"; {hooks.Status.Count} webhook(s)");
+               $"next new identity person-{associator.NextNumber:D4}" + (hooks is null ? "" : $"; {hooks.Status.Count} webhook(s)") +
+               (leases is null ? "" : $"; shared with other workers by lease as {leases.Worker}");
         return new LiveHost(hub, frames, ct => Reid.Gallery.Live.LiveWatch.Run(cameras, _ => new VideoPersonExtractor(cfg, detector, gallery.Model.Onnx),
-            associator, new Reid.Gallery.Video.CameraWatchOptions { StatusEvery = TimeSpan.FromSeconds(1) }, hub, frames, ct), hooks);
+            associator, new Reid.Gallery.Video.CameraWatchOptions { StatusEvery = TimeSpan.FromSeconds(1) }, hub, frames, ct, leases,
+            l => Console.WriteLine($"lease     : {l.Camera} {l.Action}" + (l.Reason is null ? "" : $" ({l.Reason})"))), hooks);
     }
 
     /// <summary>Video uploads need a person detector; without one the server runs for images only and says why.</summary>

@@ -11,16 +11,21 @@ namespace Reid.Gallery.Live;
 /// </summary>
 public static class LiveWatch
 {
+    /// <param name="leases">On a PostgreSQL gallery shared with other workers: run only the cameras this worker can
+    /// claim (<see cref="LeasedCameraWatch"/>); the associator should then use the store's shared track ledger.</param>
     public static void Run(IReadOnlyList<CameraSource> cameras, Func<CameraSource, VideoPersonExtractor> extractorFor,
-        OnlineAssociator associator, CameraWatchOptions options, WatchEventHub hub, LiveFrames frames, CancellationToken ct)
+        OnlineAssociator associator, CameraWatchOptions options, WatchEventHub hub, LiveFrames frames, CancellationToken ct,
+        CameraLeases? leases = null, Action<LeaseEvent>? onLease = null)
     {
         hub.Expect(cameras.Select(c => c.Id));
-        CameraWatch.Run(cameras, extractorFor, associator, options with { OnFrame = frames.Offer },
-            e =>
-            {
-                frames.Learn(e.Camera, e.Track, e.Name);
-                hub.Publish(e);
-            },
-            hub.Publish, ct);
+        void OnEvent(AssociationEvent e)
+        {
+            frames.Learn(e.Camera, e.Track, e.Name);
+            hub.Publish(e);
+        }
+        var watch = options with { OnFrame = frames.Offer };
+        if (leases is null) CameraWatch.Run(cameras, extractorFor, associator, watch, OnEvent, hub.Publish, ct);
+        else LeasedCameraWatch.Run(leases, cameras, extractorFor, associator, watch, new LeasedWatchOptions { Ttl = leases.Ttl }, OnEvent, hub.Publish,
+            onLease ?? (_ => { }), ct);
     }
 }
