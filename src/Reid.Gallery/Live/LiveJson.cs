@@ -9,23 +9,28 @@ namespace Reid.Gallery.Live;
 /// An <see cref="AssociationEvent"/> as JSON — the one shape `reid watch --json`, Server-Sent Events (`GET /api/events`)
 /// and webhooks write (snake_case through <see cref="ReidJson"/>): <c>event</c> is the kind (<see cref="AssociationKinds"/>).
 /// </summary>
+/// <c>frame_at</c> is the wall-clock time of the frame whose processing produced the event, <c>latency_ms</c> the time from
+/// it to when this JSON was made (for `reid watch --json`: when the event was written).
 public sealed record AssociationEventDto(string Event, string Camera, int Track, long Identity, string Name, double? Score,
-    DateTimeOffset Start, DateTimeOffset End, string? LinkedCamera, int? LinkedTrack, int SightingsStored, bool Final)
+    DateTimeOffset Start, DateTimeOffset End, string? LinkedCamera, int? LinkedTrack, int SightingsStored, bool Final,
+    DateTimeOffset? FrameAt, double? LatencyMs)
 {
     public static AssociationEventDto From(AssociationEvent e) => new(e.Kind, e.Camera, e.Track, e.IdentityId, e.Name, e.Score,
-        e.Start, e.End, e.LinkedCamera, e.LinkedTrack, e.SightingsStored, e.Final);
+        e.Start, e.End, e.LinkedCamera, e.LinkedTrack, e.SightingsStored, e.Final, e.FrameAt,
+        e.FrameAt is { } f ? Math.Round((DateTimeOffset.UtcNow - f).TotalMilliseconds, 1) : null);
 }
 
 /// <summary>A camera's status at a tick as JSON (<c>event</c> is always "status"): stream state, processed frames per second,
 /// counters and the last stream / pipeline error.</summary>
 public sealed record CameraStatusDto(string Event, string Camera, string Status, double Fps, long FramesProcessed, long FramesDecoded,
-    long FramesDropped, int Reconnects, int? Width, int? Height, string? LastError, string? PipelineError)
+    long FramesDropped, int Reconnects, int? Width, int? Height, string? LastError, string? PipelineError, double? LagP50Ms = null, double? LagP95Ms = null)
 {
     public const string Kind = "status";
 
     public static CameraStatusDto From(CameraStatus s) => new(Kind, s.Stream.Camera, Core.Config.ConfigBinder.Name(s.Stream.Status),
         Math.Round(s.ProcessedFps, 2), s.FramesProcessed, s.Stream.FramesDecoded, s.Stream.FramesDropped, s.Stream.Reconnects,
-        s.Stream.Width, s.Stream.Height, s.Stream.LastError, s.PipelineError);
+        s.Stream.Width, s.Stream.Height, s.Stream.LastError, s.PipelineError,
+        s.LagP50 is { } p50 ? Math.Round(p50 * 1000, 1) : null, s.LagP95 is { } p95 ? Math.Round(p95 * 1000, 1) : null);
 
     /// <summary>A camera the watcher has not reported on yet.</summary>
     public static CameraStatusDto Connecting(string camera) => new(Kind, camera, Core.Config.ConfigBinder.Name(StreamStatus.Connecting),

@@ -4,8 +4,11 @@ using Reid.Video.Streams;
 
 namespace Reid.Gallery.Video;
 
-/// <summary>One camera at a status tick: its stream's state, and the frames per second the pipeline processed since the last tick.</summary>
-public sealed record CameraStatus(StreamState Stream, double ProcessedFps, long FramesProcessed, string? PipelineError);
+/// <summary>One camera at a status tick: its stream's state, and the frames per second the pipeline processed since the last tick.
+/// <see cref="LagP50"/> / <see cref="LagP95"/>: median and 95th percentile, over the frames processed since the last tick, of
+/// the seconds from a frame's wall-clock time to the end of its processing (null when no frame was processed).</summary>
+public sealed record CameraStatus(StreamState Stream, double ProcessedFps, long FramesProcessed, string? PipelineError,
+    double? LagP50 = null, double? LagP95 = null);
 
 public sealed record CameraWatchOptions
 {
@@ -92,7 +95,9 @@ public static class CameraWatch
                 for (int i = 0; i < cameras.Count; i++)
                 {
                     var processed = pipelines[i].FramesProcessed;
-                    status.Add(new CameraStatus(streams[i].State, (processed - last[i]) / seconds, processed, errors[i]));
+                    var lags = pipelines[i].TakeLags().Order().ToList();
+                    double? Quantile(double q) => lags.Count == 0 ? null : lags[Math.Min(lags.Count - 1, (int)(q * lags.Count))];
+                    status.Add(new CameraStatus(streams[i].State, (processed - last[i]) / seconds, processed, errors[i], Quantile(0.5), Quantile(0.95)));
                     last[i] = processed;
                 }
                 onStatus(status);

@@ -49,8 +49,10 @@ public static class AssociationKinds
 /// identity it went to, how (<see cref="AssociationKinds"/>), the cosine score that decided it (null for a new identity),
 /// for a link the other camera's track it was linked through, and how many sightings were stored.
 /// </summary>
+/// <see cref="FrameAt"/>: wall-clock time of the frame whose processing produced the report (frame-to-event latency).
 public sealed record AssociationEvent(string Kind, string Camera, int Track, long IdentityId, string Name, double? Score,
-    DateTimeOffset Start, DateTimeOffset End, string? LinkedCamera, int? LinkedTrack, int SightingsStored, bool Final);
+    DateTimeOffset Start, DateTimeOffset End, string? LinkedCamera, int? LinkedTrack, int SightingsStored, bool Final,
+    DateTimeOffset? FrameAt = null);
 
 /// <summary>
 /// Global identities for tracks as they arrive from several cameras (thread-safe; decided one at a time, in
@@ -166,7 +168,7 @@ public sealed class OnlineAssociator
             _ledger.Put(mine.Entry(Run));
             if (!report.Final) _open[key] = mine;
             return new AssociationEvent(kind, report.Camera, t.Id, id, name, score, report.Start, report.End,
-                via?.Camera, via?.Track, stored, report.Final);
+                via?.Camera, via?.Track, stored, report.Final, report.Reported);
         }
     }
 

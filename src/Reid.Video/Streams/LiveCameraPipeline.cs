@@ -49,6 +49,15 @@ public sealed class LiveCameraPipeline
     public Action<VideoFrame, IReadOnlyList<TrackedBox>>? OnFrame { get; set; }
     public long FramesProcessed => Interlocked.Read(ref _processed);
     private long _processed;
+    private readonly Lock _lagGate = new();
+    private List<double> _lags = [];
+
+    /// <summary>The lags (seconds from a frame's wall-clock time to the end of its processing) since the last call. For a
+    /// live source this is how far behind the camera the pipeline runs; a lag that grows means it cannot keep up.</summary>
+    public IReadOnlyList<double> TakeLags()
+    {
+        lock (_lagGate) { var l = _lags; _lags = []; return l; }
+    }
 
     /// <summary>
     /// Processes frames until the stream ends or <paramref name="ct"/> is cancelled, handing each report to
@@ -56,6 +65,7 @@ public sealed class LiveCameraPipeline
     /// </summary>
     public void Run(Action<LiveTrack> report, CancellationToken ct)
     {
+        double? lastTime = null;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -70,14 +80,17 @@ public sealed class LiveCameraPipeline
                 }
                 _online.Process(frame);
                 Interlocked.Increment(ref _processed);
+                lastTime = frame.Timestamp;
+                var lag = (DateTimeOffset.UtcNow - _origin.AddSeconds(frame.Timestamp)).TotalSeconds;
+                lock (_lagGate) if (_lags.Count < 100_000) _lags.Add(lag);
                 OnFrame?.Invoke(frame, _online.LastTracked);
-                foreach (var t in _online.TakeEnded()) report(new LiveTrack(Camera, t, true, _origin));
-                foreach (var t in _online.TakeInterim(frame.Timestamp, _options.InterimSeconds)) report(new LiveTrack(Camera, t, false, _origin));
+                foreach (var t in _online.TakeEnded()) report(new LiveTrack(Camera, t, true, _origin, frame.Timestamp));
+                foreach (var t in _online.TakeInterim(frame.Timestamp, _options.InterimSeconds)) report(new LiveTrack(Camera, t, false, _origin, frame.Timestamp));
             }
         }
         finally
         {
-            foreach (var t in _online.FinishAll()) report(new LiveTrack(Camera, _online.Judged(t), true, _origin));
+            foreach (var t in _online.FinishAll()) report(new LiveTrack(Camera, _online.Judged(t), true, _origin, lastTime));
         }
     }
 }
