@@ -29,7 +29,7 @@ internal static class ReplayCommand
         var command = new Command("replay",
             "Replay a labelled camera network (each person, camera and sequence one track, in time order) through reid watch's online associator, over an empty gallery, and score its identities");
         var dataset = new Option<string>("--dataset") { Description = "Only market1501-style names (PPPP_cCsS_FFFFFF_BB.jpg) carry camera, sequence and frame", DefaultValueFactory = _ => "market1501" };
-        var root = new Option<string>("--root") { Description = "Folder the list names are relative to (e.g. market1501/bounding_box_train)", Required = true };
+        var root = new Option<string>("--root") { Description = "Folder the list names are relative to (e.g. market1501/bounding_box_train)" };
         var split = new Option<string?>("--split") { Description = "Split folder with train.txt, query.txt, gallery.txt" };
         var list = new Option<string>("--list") { Description = "Which of the split's lists to replay, joined by + (train, query, gallery), or a list file", DefaultValueFactory = _ => "query+gallery" };
         var st = new Option<string?>("--st") { Description = "Travel-time model (reid st learn): vetoes links the travel times rule out; its clock places the frames" };
@@ -39,10 +39,14 @@ internal static class ReplayCommand
         { Description = "Largest cosine distance between tracks of two cameras taken for one person; a comma list replays each", DefaultValueFactory = _ => Inv($"{new OnlineAssociatorOptions().LinkDistance}") };
         var recent = new Option<string>("--recent-seconds")
         { Description = "Tracks of other cameras ended at most this long before are link candidates; a comma list replays each", DefaultValueFactory = _ => Inv($"{new OnlineAssociatorOptions().RecentSeconds}") };
+        var validationOf = new Option<string?>("--validation-of")
+        { Description = "Replay a training recipe's validation fold (its held-out training identities, query+gallery) instead of --list; give --split or --st for the clock" };
+        var threshold = new Option<string?>("--threshold")
+        { Description = "Cosine score a gallery match needs (default: the model's declared threshold); a comma list replays each" };
         var maxIdentities = new Option<int?>("--max-identities") { Description = "Replay only the first N identities (by id) of the list" };
         var batch = Batch();
         var json = Json();
-        foreach (var o in new Option[] { dataset, root, split, list, st, appearanceToo, model, linkDistance, recent, maxIdentities, batch, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { dataset, root, split, list, validationOf, threshold, st, appearanceToo, model, linkDistance, recent, maxIdentities, batch, json }) command.Options.Add(o);
         command.SetAction(p =>
         {
             var wall = Stopwatch.StartNew();
@@ -56,10 +60,27 @@ internal static class ReplayCommand
             if (p.GetValue(maxIdentities) is < 1) throw new ReidException("--max-identities must be at least 1");
             if (p.GetValue(appearanceToo) && p.GetValue(st) is null) throw new ReidException("--appearance-too goes with --st (without it the replay is appearance only)");
 
-            var rootDir = p.GetValue(root)!;
-            if (!Directory.Exists(rootDir)) throw new ReidException($"data set folder not found: {rootDir}");
+            double?[] thresholds = p.GetValue(threshold) is { } th ? Numbers(th, "--threshold").Select(v => (double?)v).ToArray() : [null];
+            foreach (var v in thresholds)
+                if (v is < -1 or > 1) throw new ReidException($"--threshold {v} is not a cosine score in [-1, 1]");
             var splitDir = p.GetValue(split);
-            var (records, listName) = ReadList(rootDir, splitDir, p.GetValue(list)!);
+            string rootDir;
+            List<ImageRecord> records;
+            string listName;
+            if (p.GetValue(validationOf) is { } recipe)
+            {
+                if (p.GetResult(list) is { Implicit: false }) throw new ReidException("--validation-of replays the recipe's validation fold: drop --list");
+                var fold = Reid.Training.Trainer.TrainingData.ValidationFold(recipe);
+                records = fold.Query.Concat(fold.Gallery).ToList();
+                rootDir = p.GetValue(root) ?? Path.GetDirectoryName(records.FirstOrDefault()?.Path) ?? ".";
+                listName = fold.Name + " (query+gallery)";
+            }
+            else
+            {
+                rootDir = p.GetValue(root) ?? throw new ReidException("--root is required: the folder the list names are relative to (or give --validation-of)");
+                if (!Directory.Exists(rootDir)) throw new ReidException($"data set folder not found: {rootDir}");
+                (records, listName) = ReadList(rootDir, splitDir, p.GetValue(list)!);
+            }
             if (p.GetValue(maxIdentities) is { } maxIds)
             {
                 var keep = records.Select(r => r.PersonId).Where(id => id > 0).Distinct().Order().Take(maxIds).ToHashSet();
@@ -81,6 +102,7 @@ internal static class ReplayCommand
                 if (splitDir is null) throw new ReidException("without --st the Market clock is learned from the split's train.txt: give --split");
                 var train = Market1501Dataset.LoadSplit(rootDir, splitDir).Train
                     ?? throw new ReidException($"{splitDir} has no train.txt: the Market clock is learned from training identities only (or give --st)");
+                if (!Directory.Exists(rootDir)) throw new ReidException($"data set folder not found: {rootDir}");
                 clock = MarketClock.Learn(train.Where(r => !r.IsJunk && !r.IsDistractor)
                     .Select(r => new SequenceFrame(r.PersonId, r.Camera!, r.Sequence!.Value, r.Frame!.Value)).ToList());
                 clockSource = $"learned from {Path.Combine(splitDir, "train.txt")}";
@@ -97,16 +119,16 @@ internal static class ReplayCommand
             try { embedding = GalleryModels.Open(modelPath, new EmbedderOptions(BatchSize: p.GetValue(batch))); }
             catch (Exception e) when (e is not ReidException) { throw new ReidException($"cannot open the model {modelPath}: {OneLine(e.Message)}"); }
             using var _ = embedding;
-            var threshold = embedding.Onnx?.DeclaredThreshold;
+            var declared = embedding.Onnx?.DeclaredThreshold;
             Console.Error.WriteLine($"reid: replaying {listName}: {formed.Crops:N0} crops, {formed.Tracks.Count:N0} tracks of {formed.People:N0} people on {formed.Tracks.Select(t => t.Camera).Distinct().Count()} cameras; " +
-                                    $"model {embedding.Id}, gallery threshold {(threshold is null ? "uncalibrated default" : Inv($"{threshold.Score:0.####} ({threshold.Source})"))}; clock {clockSource}");
+                                    $"model {embedding.Id}, declared threshold {(declared is null ? "none (uncalibrated default)" : Inv($"{declared.Score:0.####} ({declared.Source})"))}; clock {clockSource}");
 
             var variants = new List<(string Name, SpatialTemporalModel? Model)>();
             if (stModel is null || p.GetValue(appearanceToo)) variants.Add(("appearance", null));
             if (stModel is not null) variants.Add(("travel_times", stModel));
 
             IReadOnlyList<EmbeddedReplayTrack> embedded = [];
-            var runs = new List<(string Variant, double Link, double Window, ReplayScore Score, double Seconds)>();
+            var runs = new List<(string Variant, double? Threshold, double Link, double Window, ReplayScore Score, double Seconds)>();
             var embedWatch = Stopwatch.StartNew();
             double embedSeconds = 0;
             Stderr.Progress().AutoClear(false)
@@ -118,18 +140,19 @@ internal static class ReplayCommand
                     embedSeconds = embedWatch.Elapsed.TotalSeconds;
                     var remembering = NetworkReplay.Remembering(embedding, embedded);
                     foreach (var (variant, vModel) in variants)
+                    foreach (var th in thresholds)
                     foreach (var link in links)
                     foreach (var window in windows)
                     {
-                        var task = ctx.AddTask(Inv($"replay {variant} link {link} window {window} s"), maxValue: embedded.Count);
+                        var task = ctx.AddTask(Inv($"replay {variant} threshold {th?.ToString(CultureInfo.InvariantCulture) ?? "declared"} link {link} window {window} s"), maxValue: embedded.Count);
                         var sw = Stopwatch.StartNew();
                         var dir = Path.Combine(Path.GetTempPath(), "reid-replay-" + Guid.NewGuid().ToString("N")[..12]);
                         try
                         {
                             var gallery = new GalleryService(SqliteGalleryStore.Open(dir), remembering);
-                            var outcomes = NetworkReplay.Associate(embedded, gallery, new OnlineAssociatorOptions { LinkDistance = link, RecentSeconds = window },
+                            var outcomes = NetworkReplay.Associate(embedded, gallery, new OnlineAssociatorOptions { LinkDistance = link, RecentSeconds = window, Threshold = th },
                                 vModel is null ? null : SpatialTemporalGate.CanBeSame(vModel), NetworkReplay.DefaultOrigin, done => task.Value = done);
-                            runs.Add((variant, link, window, ReplayScoring.Score(NetworkReplay.ForScoring(outcomes)), sw.Elapsed.TotalSeconds));
+                            runs.Add((variant, th ?? gallery.ResolveThreshold().Score, link, window, ReplayScoring.Score(NetworkReplay.ForScoring(outcomes)), sw.Elapsed.TotalSeconds));
                         }
                         finally
                         {
@@ -139,18 +162,18 @@ internal static class ReplayCommand
                 });
 
             // Plain lines (one a run), readable in a log as well as on a terminal.
-            Console.WriteLine("variant       link_dist  window_s  link_P  link_R  link_F1  IDF1    split    ids/person  merged  identities");
+            Console.WriteLine("variant       threshold  link_dist  window_s  link_P  link_R  link_F1  IDF1    split    ids/person  merged  identities");
             foreach (var r in runs)
             {
                 var s = r.Score;
-                Console.WriteLine(Inv($"{r.Variant,-13} {r.Link,-10} {r.Window,-9} {s.LinkPrecision,-7:0.0000} {s.LinkRecall,-7:0.0000} {s.LinkF1,-8:0.0000} {s.Idf1,-7:0.0000} {s.PeopleSplit + "/" + s.People,-8} {s.IdentitiesPerPerson,-11:0.00} {s.IdentitiesMerged,-7} {s.Identities} (true {s.People})"));
+                Console.WriteLine(Inv($"{r.Variant,-13} {r.Threshold,-10:0.####} {r.Link,-10} {r.Window,-9} {s.LinkPrecision,-7:0.0000} {s.LinkRecall,-7:0.0000} {s.LinkF1,-8:0.0000} {s.Idf1,-7:0.0000} {s.PeopleSplit + "/" + s.People,-8} {s.IdentitiesPerPerson,-11:0.00} {s.IdentitiesMerged,-7} {s.Identities} (true {s.People})"));
             }
             Console.Error.WriteLine(Inv($"reid: {wall.Elapsed.TotalSeconds:0} s wall ({embedSeconds:0} s embedding)"));
             if (p.GetValue(json) is { } jsonPath)
             {
                 var j = new JsonObject
                 {
-                    ["model"] = modelPath, ["model_id"] = embedding.Id, ["threshold"] = threshold?.Score, ["threshold_source"] = threshold?.Source,
+                    ["model"] = modelPath, ["model_id"] = embedding.Id, ["declared_threshold"] = declared?.Score, ["declared_threshold_source"] = declared?.Source,
                     ["root"] = rootDir, ["split"] = splitDir, ["list"] = listName, ["st"] = p.GetValue(st), ["clock"] = clockSource,
                     ["origin"] = NetworkReplay.DefaultOrigin.ToString("O", CultureInfo.InvariantCulture),
                     ["images"] = formed.Crops, ["tracks"] = formed.Tracks.Count, ["people"] = formed.People,
@@ -158,7 +181,7 @@ internal static class ReplayCommand
                     ["embed_seconds"] = embedSeconds, ["wall_seconds"] = wall.Elapsed.TotalSeconds,
                     ["runs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
                     {
-                        ["variant"] = r.Variant, ["link_distance"] = r.Link, ["recent_seconds"] = r.Window, ["seconds"] = r.Seconds,
+                        ["variant"] = r.Variant, ["threshold"] = r.Threshold, ["link_distance"] = r.Link, ["recent_seconds"] = r.Window, ["seconds"] = r.Seconds,
                         ["score"] = JsonSerializer.SerializeToNode(r.Score, ReidJson.Options),
                     }).ToArray()),
                 };
