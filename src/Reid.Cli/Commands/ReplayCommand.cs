@@ -43,10 +43,12 @@ internal static class ReplayCommand
         { Description = "Replay a training recipe's validation fold (its held-out training identities, query+gallery) instead of --list; give --split or --st for the clock" };
         var threshold = new Option<string?>("--threshold")
         { Description = "Cosine score a gallery match needs (default: the model's declared threshold); a comma list replays each" };
+        var minRatio = new Option<string>("--st-min-ratio")
+        { Description = "With --st: a link is vetoed when its travel time is less likely than this fraction of uniform (SpatialTemporalGate); a comma list replays each", DefaultValueFactory = _ => Inv($"{SpatialTemporalGate.DefaultMinRatio}") };
         var maxIdentities = new Option<int?>("--max-identities") { Description = "Replay only the first N identities (by id) of the list" };
         var batch = Batch();
         var json = Json();
-        foreach (var o in new Option[] { dataset, root, split, list, validationOf, threshold, st, appearanceToo, model, linkDistance, recent, maxIdentities, batch, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { dataset, root, split, list, validationOf, threshold, st, appearanceToo, minRatio, model, linkDistance, recent, maxIdentities, batch, json }) command.Options.Add(o);
         command.SetAction(p =>
         {
             var wall = Stopwatch.StartNew();
@@ -54,6 +56,8 @@ internal static class ReplayCommand
                 throw new ReidException($"reid replay reads Market-style names only (--dataset market1501), not '{p.GetValue(dataset)}'");
             var links = Numbers(p.GetValue(linkDistance)!, "--link-distance");
             var windows = Numbers(p.GetValue(recent)!, "--recent-seconds");
+            var ratios = Numbers(p.GetValue(minRatio)!, "--st-min-ratio");
+            if (ratios.Any(r => !(r >= 0))) throw new ReidException("--st-min-ratio must be ≥ 0");
             foreach (var (l, w) in links.SelectMany(l => windows.Select(w => (l, w))))
                 new OnlineAssociatorOptions { LinkDistance = l, RecentSeconds = w }.Validate();
             if (p.GetValue(batch) < 1) throw new ReidException("--batch must be at least 1");
@@ -123,12 +127,12 @@ internal static class ReplayCommand
             Console.Error.WriteLine($"reid: replaying {listName}: {formed.Crops:N0} crops, {formed.Tracks.Count:N0} tracks of {formed.People:N0} people on {formed.Tracks.Select(t => t.Camera).Distinct().Count()} cameras; " +
                                     $"model {embedding.Id}, declared threshold {(declared is null ? "none (uncalibrated default)" : Inv($"{declared.Score:0.####} ({declared.Source})"))}; clock {clockSource}");
 
-            var variants = new List<(string Name, SpatialTemporalModel? Model)>();
-            if (stModel is null || p.GetValue(appearanceToo)) variants.Add(("appearance", null));
-            if (stModel is not null) variants.Add(("travel_times", stModel));
+            var variants = new List<(string Name, SpatialTemporalModel? Model, double? MinRatio)>();
+            if (stModel is null || p.GetValue(appearanceToo)) variants.Add(("appearance", null, null));
+            if (stModel is not null) variants.AddRange(ratios.Select(r => ("travel_times", (SpatialTemporalModel?)stModel, (double?)r)));
 
             IReadOnlyList<EmbeddedReplayTrack> embedded = [];
-            var runs = new List<(string Variant, double? Threshold, double Link, double Window, ReplayScore Score, double Seconds)>();
+            var runs = new List<(string Variant, double? MinRatio, double? Threshold, double Link, double Window, ReplayScore Score, long Checks, long Vetoes, double Seconds)>();
             var embedWatch = Stopwatch.StartNew();
             double embedSeconds = 0;
             Stderr.Progress().AutoClear(false)
@@ -139,7 +143,7 @@ internal static class ReplayCommand
                     embedded = NetworkReplay.Embed(formed.Tracks, embedding, p.GetValue(batch), done => embedTask.Value = done);
                     embedSeconds = embedWatch.Elapsed.TotalSeconds;
                     var remembering = NetworkReplay.Remembering(embedding, embedded);
-                    foreach (var (variant, vModel) in variants)
+                    foreach (var (variant, vModel, vRatio) in variants)
                     foreach (var th in thresholds)
                     foreach (var link in links)
                     foreach (var window in windows)
@@ -150,9 +154,24 @@ internal static class ReplayCommand
                         try
                         {
                             var gallery = new GalleryService(SqliteGalleryStore.Open(dir), remembering);
+                            // The veto is counted (checks, vetoes) to show how often travel times decided anything.
+                            long checks = 0, vetoes = 0;
+                            Func<Reid.Video.CrossCamera.TrackSighting, Reid.Video.CrossCamera.TrackSighting, bool>? canBeSame = null;
+                            if (vModel is not null)
+                            {
+                                var gate = SpatialTemporalGate.CanBeSame(vModel, vRatio!.Value);
+                                canBeSame = (a, b) =>
+                                {
+                                    checks++;
+                                    if (gate(a, b)) return true;
+                                    vetoes++;
+                                    return false;
+                                };
+                            }
                             var outcomes = NetworkReplay.Associate(embedded, gallery, new OnlineAssociatorOptions { LinkDistance = link, RecentSeconds = window, Threshold = th },
-                                vModel is null ? null : SpatialTemporalGate.CanBeSame(vModel), NetworkReplay.DefaultOrigin, done => task.Value = done);
-                            runs.Add((variant, th ?? gallery.ResolveThreshold().Score, link, window, ReplayScoring.Score(NetworkReplay.ForScoring(outcomes)), sw.Elapsed.TotalSeconds));
+                                canBeSame, NetworkReplay.DefaultOrigin, done => task.Value = done);
+                            runs.Add((variant, vRatio, th ?? gallery.ResolveThreshold().Score, link, window, ReplayScoring.Score(NetworkReplay.ForScoring(outcomes)),
+                                checks, vetoes, sw.Elapsed.TotalSeconds));
                         }
                         finally
                         {
@@ -162,11 +181,11 @@ internal static class ReplayCommand
                 });
 
             // Plain lines (one a run), readable in a log as well as on a terminal.
-            Console.WriteLine("variant       threshold  link_dist  window_s  link_P  link_R  link_F1  IDF1    split    ids/person  merged  identities");
+            Console.WriteLine("variant       min_ratio  vetoes/checks    threshold  link_dist  window_s  link_P  link_R  link_F1  IDF1    split    ids/person  merged  identities");
             foreach (var r in runs)
             {
                 var s = r.Score;
-                Console.WriteLine(Inv($"{r.Variant,-13} {r.Threshold,-10:0.####} {r.Link,-10} {r.Window,-9} {s.LinkPrecision,-7:0.0000} {s.LinkRecall,-7:0.0000} {s.LinkF1,-8:0.0000} {s.Idf1,-7:0.0000} {s.PeopleSplit + "/" + s.People,-8} {s.IdentitiesPerPerson,-11:0.00} {s.IdentitiesMerged,-7} {s.Identities} (true {s.People})"));
+                Console.WriteLine(Inv($"{r.Variant,-13} {(r.MinRatio is { } mr ? mr.ToString(CultureInfo.InvariantCulture) : "-"),-10} {r.Vetoes + "/" + r.Checks,-16} {r.Threshold,-10:0.####} {r.Link,-10} {r.Window,-9} {s.LinkPrecision,-7:0.0000} {s.LinkRecall,-7:0.0000} {s.LinkF1,-8:0.0000} {s.Idf1,-7:0.0000} {s.PeopleSplit + "/" + s.People,-8} {s.IdentitiesPerPerson,-11:0.00} {s.IdentitiesMerged,-7} {s.Identities} (true {s.People})"));
             }
             Console.Error.WriteLine(Inv($"reid: {wall.Elapsed.TotalSeconds:0} s wall ({embedSeconds:0} s embedding)"));
             if (p.GetValue(json) is { } jsonPath)
@@ -181,7 +200,7 @@ internal static class ReplayCommand
                     ["embed_seconds"] = embedSeconds, ["wall_seconds"] = wall.Elapsed.TotalSeconds,
                     ["runs"] = new JsonArray(runs.Select(r => (JsonNode)new JsonObject
                     {
-                        ["variant"] = r.Variant, ["threshold"] = r.Threshold, ["link_distance"] = r.Link, ["recent_seconds"] = r.Window, ["seconds"] = r.Seconds,
+                        ["variant"] = r.Variant, ["st_min_ratio"] = r.MinRatio, ["st_checks"] = r.Checks, ["st_vetoes"] = r.Vetoes, ["threshold"] = r.Threshold, ["link_distance"] = r.Link, ["recent_seconds"] = r.Window, ["seconds"] = r.Seconds,
                         ["score"] = JsonSerializer.SerializeToNode(r.Score, ReidJson.Options),
                     }).ToArray()),
                 };
