@@ -142,8 +142,10 @@ public sealed class NetworkReplayTests
         }
         var formed = NetworkReplay.FormTracks(records, Clock);
         Assert.Equal(9, formed.Tracks.Count);
-        using var model = Fixtures.HistogramModel();
+        var embeddedCrops = 0;
+        using var model = new EmbeddingModel("counting-histogram", 64, crops => { embeddedCrops += crops.Count; return crops.Select(Fixtures.Histogram).ToArray(); });
         var embedded = NetworkReplay.Embed(formed.Tracks, model, batch: 4);
+        Assert.Equal(27, embeddedCrops);
         Assert.All(embedded, e => Assert.Equal(1.0, e.Embedding.Sum(x => (double)x * x), 4));
         var gallery = new GalleryService(GalleryStore.Open(dir.File("gallery")), NetworkReplay.Remembering(model, embedded));
         var outcomes = NetworkReplay.Associate(embedded, gallery, new OnlineAssociatorOptions());
@@ -153,6 +155,7 @@ public sealed class NetworkReplayTests
         Assert.Equal((1.0, 1.0, 1.0), (s.LinkPrecision, s.LinkRecall, s.Idf1));
         Assert.Equal((3, 0, 0), (s.Identities, s.PeopleSplit, s.IdentitiesMerged));
         Assert.Equal(27, gallery.Store.ListIdentities().Sum(i => i.SightingCount));   // 9 tracks × 3 crops (≤ 4 per report)
+        Assert.Equal(27, embeddedCrops);   // the gallery's sightings reused the replay's embeddings
     }
 
     private static ReidCli.Outcome Run(params string[] args) =>
@@ -196,6 +199,17 @@ public sealed class NetworkReplayTests
         var missing = Run("replay", "--root", dir.Path, "--split", split, "--model", dir.File("absent.onnx"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("model not found", missing.Stderr);
+    }
+
+    [Fact]
+    public void The_command_refuses_contradictory_options()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("--appearance-too goes with --st", Run("replay", "--root", dir.Path, "--appearance-too").Stderr);
+        Assert.Contains("--st-min-ratio must be ≥ 0", Run("replay", "--root", dir.Path, "--st-min-ratio", "-1").Stderr);
+        Assert.Contains("not a cosine score", Run("replay", "--root", dir.Path, "--threshold", "1.5").Stderr);
+        Assert.Contains("the link distance is a cosine distance", Run("replay", "--root", dir.Path, "--link-distance", "3").Stderr);
+        Assert.Contains("--root is required", Run("replay", "--list", "query").Stderr);
     }
 
     [SharedFact]
