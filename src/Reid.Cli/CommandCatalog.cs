@@ -21,6 +21,7 @@ internal static class CommandCatalog
         yield return Commands.CamerasCommand.Create();
         yield return Commands.WatchCommand.Create();
         yield return Commands.StCommand.Create();
+        yield return Commands.ReplayCommand.Create();
         yield return Commands.ModelsCommand.Create();
     }
 }
