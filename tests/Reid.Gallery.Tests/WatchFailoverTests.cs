@@ -10,7 +10,7 @@ namespace Reid.Gallery.Tests;
 /// holds both cameras, is killed with SIGKILL (no clean release), and the second must take both over within 30 s.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class WatchFailoverTests(PostgresCluster cluster) : INeedsPostgresAndSharedData
+public sealed class WatchFailoverTests(PostgresCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : INeedsPostgresAndSharedData
 {
     /// <summary>A running worker and its JSON lines as they arrive, each with the time it was read.</summary>
     private sealed class Worker : IDisposable
@@ -96,6 +96,7 @@ public sealed class WatchFailoverTests(PostgresCluster cluster) : INeedsPostgres
         Assert.True(WaitFor(() => b.Leases().Count(l => l.Action == "claimed") == 2, TimeSpan.FromSeconds(45)), "worker b did not take over:\n" + b.Log);
         var takeover = b.Leases().Where(l => l.Action == "claimed").Max(l => l.At) - killedAt;
         Assert.True(takeover < TimeSpan.FromSeconds(30), $"failover took {takeover.TotalSeconds:0.0} s");
+        output.WriteLine($"failover: both cameras claimed by b {takeover.TotalSeconds:0.0} s after a was SIGKILLed (lease 6 s)");
         Assert.True(WaitFor(() => b.Lines.Any(l => l.Line.GetProperty("event").GetString() == "status" && l.Line.GetProperty("status").GetString() == "live"),
             TimeSpan.FromSeconds(30)), "the taken-over cameras never went live on b:\n" + b.Log);
 
