@@ -34,8 +34,9 @@ public class WatchEventHubTests
 
         using var doc = JsonDocument.Parse(b.Json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        // The field names `reid watch --json` has always written.
-        Assert.Equal(["event", "camera", "track", "identity", "name", "score", "start", "end", "linked_camera", "linked_track", "sightings_stored", "final"], names);
+        // The field names `reid watch --json` has always written, then the frame-to-event latency fields added after them.
+        Assert.Equal(["event", "camera", "track", "identity", "name", "score", "start", "end", "linked_camera", "linked_track", "sightings_stored", "final",
+            "frame_at", "latency_ms"], names);
         Assert.Equal("link", doc.RootElement.GetProperty("event").GetString());
         Assert.Equal("cam2", doc.RootElement.GetProperty("linked_camera").GetString());
         Assert.Equal(102, doc.RootElement.GetProperty("identity").GetInt64());
@@ -112,7 +113,8 @@ public class WatchEventHubTests
         Assert.True(hub.Knows("cam2"));
         Assert.False(hub.Knows("cam3"));
         using var doc = JsonDocument.Parse(e.Json);
-        Assert.Equal(["event", "camera", "status", "fps", "frames_processed", "frames_decoded", "frames_dropped", "reconnects", "width", "height", "last_error", "pipeline_error"],
+        Assert.Equal(["event", "camera", "status", "fps", "frames_processed", "frames_decoded", "frames_dropped", "reconnects", "width", "height", "last_error", "pipeline_error",
+            "lag_p50_ms", "lag_p95_ms"],
             doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
     }
 }
