@@ -59,59 +59,17 @@ public static class ReplayScoring
 
     /// <summary>
     /// The largest total weight of a one-to-one matching of rows to columns (weights ≥ 0; unmatched rows or columns add
-    /// nothing): the Hungarian method (shortest augmenting paths with potentials, O(n²·m) for n ≤ m), exact in integers.
+    /// nothing): the tracker's Hungarian solver on the negated weights (exact: crop counts are far below 2^53).
     /// </summary>
     public static long MaxWeightMatching(long[,] weights)
     {
         int rows = weights.GetLength(0), cols = weights.GetLength(1);
-        if (rows == 0 || cols == 0) return 0;
-        bool transpose = rows > cols;
-        int n = transpose ? cols : rows, m = transpose ? rows : cols;
-        long W(int i, int j) => transpose ? weights[j, i] : weights[i, j];
-        // Minimise −w over assignments of every one of the n rows to distinct columns (all weights ≥ 0, so a full
-        // assignment of the smaller side loses nothing against leaving rows unmatched).
-        const long Inf = long.MaxValue / 4;
-        var u = new long[n + 1];
-        var v = new long[m + 1];
-        var p = new int[m + 1];
-        var way = new int[m + 1];
-        var minv = new long[m + 1];
-        var used = new bool[m + 1];
-        for (var i = 1; i <= n; i++)
-        {
-            p[0] = i;
-            var j0 = 0;
-            Array.Fill(minv, Inf);
-            Array.Clear(used);
-            do
-            {
-                used[j0] = true;
-                int i0 = p[j0], j1 = 0;
-                var delta = Inf;
-                for (var j = 1; j <= m; j++)
-                {
-                    if (used[j]) continue;
-                    var cur = -W(i0 - 1, j - 1) - u[i0] - v[j];
-                    if (cur < minv[j]) { minv[j] = cur; way[j] = j0; }
-                    if (minv[j] < delta) { delta = minv[j]; j1 = j; }
-                }
-                for (var j = 0; j <= m; j++)
-                {
-                    if (used[j]) { u[p[j]] += delta; v[j] -= delta; }
-                    else minv[j] -= delta;
-                }
-                j0 = j1;
-            } while (p[j0] != 0);
-            do
-            {
-                var j1 = way[j0];
-                p[j0] = p[j1];
-                j0 = j1;
-            } while (j0 != 0);
-        }
+        var cost = new double[rows, cols];
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            cost[i, j] = -weights[i, j];
         long total = 0;
-        for (var j = 1; j <= m; j++)
-            if (p[j] != 0) total += W(p[j] - 1, j - 1);
+        foreach (var (r, c) in Reid.Video.Tracking.LinearAssignment.Solve(cost, maxCost: 0).Matches) total += weights[r, c];
         return total;
     }
 }
