@@ -27,15 +27,32 @@ public class CameraStreamTests
 
     private static void Stop(Process p) => LoopbackServer.Stop(p);
 
-    private static bool WaitFor(CameraStream s, Func<StreamState, bool> ok, TimeSpan timeout)
+    private static bool WaitFor(CameraStream s, Func<StreamState, bool> ok, TimeSpan timeout, Action? meanwhile = null)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
             if (ok(s.State)) return true;
+            meanwhile?.Invoke();
             Thread.Sleep(100);
         }
         return ok(s.State);
+    }
+
+    private static bool WaitUntilListening(int port, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                using var c = new TcpClient();
+                c.Connect(IPAddress.Loopback, port);
+                return true;
+            }
+            catch (SocketException) { Thread.Sleep(200); }
+        }
+        return false;
     }
 
     private static readonly StreamOptions Quick = new() { StallTimeout = TimeSpan.FromSeconds(4), BackoffMin = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromSeconds(1) };
@@ -83,26 +100,32 @@ public class CameraStreamTests
                      "--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1" })
             psi.ArgumentList.Add(a);
         var server = Process.Start(psi)!;
-        _ = server.StandardOutput.ReadToEndAsync();
-        _ = server.StandardError.ReadToEndAsync();
+        var serverOut = server.StandardOutput.ReadToEndAsync();
+        var serverErr = server.StandardError.ReadToEndAsync();
         Process? publisher = null;
+        var publisherErrors = new List<Task<string>>();
         try
         {
             var publish = new ProcessStartInfo(Tools.FfmpegPath) { UseShellExecute = false, RedirectStandardError = true };
             foreach (var a in new[] { "-nostdin", "-v", "error", "-re", "-stream_loop", "-1", "-i", SharedVideo, "-c", "copy", "-f", "rtsp",
                          "-rtsp_transport", "udp", $"rtsp://127.0.0.1:{sourcePort}/cam1" })
                 publish.ArgumentList.Add(a);
-            // the server needs a moment to listen; the publisher gives up on a refused connection, so retry it
-            for (var attempt = 0; attempt < 20 && (publisher is null || publisher.HasExited); attempt++)
+            // perl starts slowly on a loaded machine: publish only once the server listens
+            Assert.True(WaitUntilListening(sourcePort, TimeSpan.FromSeconds(30)), $"the RTSP server never listened on {sourcePort}; exited: {server.HasExited}");
+            // a publisher that gives up (refused, or dropped by the relay) is started again while we wait, as a camera would reconnect
+            void KeepPublishing()
             {
-                Thread.Sleep(300);
+                if (publisher is { HasExited: false }) return;
                 publisher?.Dispose();
                 publisher = Process.Start(publish)!;
-                _ = publisher.StandardError.ReadToEndAsync();
-                Thread.Sleep(700);
+                publisherErrors.Add(publisher.StandardError.ReadToEndAsync());
             }
+            KeepPublishing();
             using var stream = new CameraStream(new CameraSource("rtsp-cam", $"rtsp://127.0.0.1:{clientPort}/cam1"), Quick).Start();
-            Assert.True(WaitFor(stream, s => s.Status == StreamStatus.Live && s.FramesDecoded >= 10, TimeSpan.FromSeconds(40)), $"{stream.State}");
+            var live = WaitFor(stream, s => s.Status == StreamStatus.Live && s.FramesDecoded >= 10, TimeSpan.FromSeconds(60), KeepPublishing);
+            Assert.True(live, $"{stream.State}; publisher starts {publisherErrors.Count}, their errors: " +
+                              string.Join(" | ", publisherErrors.Where(t => t.IsCompleted).Select(t => t.Result.Trim())) +
+                              $"; server {(server.HasExited ? $"exited {server.ExitCode}: {serverErr.Result} {serverOut.Result}" : "running")}");
             var frame = await stream.Frames.ReadAsync();
             Assert.Equal((768, 432), (frame.Image.Width, frame.Image.Height));
         }
