@@ -4,6 +4,7 @@
 # watched by one `reid watch` with yolox_nano and the default model for SECONDS; then summarised by watch_capacity.py
 # (processed fps, dropped frames, frame lag p50/p95 and its trend, event latency p50/p95).
 # Usage: bench/watch_capacity.sh N SECONDS OUT_DIR   (run from the repository root, after scripts/setup.sh; machine idle)
+# REID_WATCH_ARGS adds options to `reid watch` (e.g. "--config my-video.yaml").
 set -euo pipefail
 n=${1:?streams}; seconds=${2:?seconds}; out=${3:?output directory}
 shared=${REID_SHARED:-../shared}
@@ -24,6 +25,6 @@ sleep 1
 { grep -m1 'model name' /proc/cpuinfo; grep -o -w -m1 avx512_bf16 /proc/cpuinfo || echo "no avx512_bf16"; nproc; date -u +%FT%TZ; } > "$out/machine.txt"
 start=$(date +%s)
 dotnet "$reid" watch "${cams[@]}" --data "$out/gallery" --detector "$detector" --duration "$seconds" \
-  --interim 5 --status-every 10 --json > "$out/watch.jsonl" 2> "$out/watch.err"
+  --interim 5 --status-every 10 --json ${REID_WATCH_ARGS:-} > "$out/watch.jsonl" 2> "$out/watch.err"
 echo "wall $(( $(date +%s) - start )) s" >> "$out/machine.txt"
 python3 "$(dirname "$0")/watch_capacity.py" "$out/watch.jsonl" | tee "$out/summary.txt"

@@ -102,6 +102,24 @@ public sealed record VideoConfig
         return path is not null && File.Exists(path) ? Load(path) : new VideoConfig();
     }
 
+    /// <summary>
+    /// This config for <paramref name="streams"/> cameras processed at once, each on its own thread. Thread counts left at 0
+    /// (ONNX Runtime's choice: a pool per session as wide as the machine, spinning while it waits) become each camera's share
+    /// of the cores, at least 1; counts set in the config are kept. Several cameras' detector pools plus the shared embedder's
+    /// otherwise fight over the cores: on a 2-core machine 4 streams dropped 15 % of their frames with the wide pools and
+    /// 1.6 % with one thread each (docs/BENCHMARKS.md, "Live camera network").
+    /// </summary>
+    public VideoConfig ForStreams(int streams)
+    {
+        if (streams < 1) throw new ArgumentOutOfRangeException(nameof(streams), streams, "at least one stream");
+        var share = Math.Max(1, Environment.ProcessorCount / streams);
+        return this with
+        {
+            Detector = Detector with { Threads = Detector.Threads > 0 ? Detector.Threads : share },
+            Appearance = Appearance with { Threads = Appearance.Threads > 0 ? Appearance.Threads : share },
+        };
+    }
+
     public void Validate() => ConfigProblems.Validate("video config", Check);
 
     private void Check(ConfigProblems p)

@@ -133,4 +133,18 @@ public class VideoConfigTests
             Environment.SetEnvironmentVariable("REID_MODELS_CACHE", savedCache);
         }
     }
+
+    [Fact]
+    public void Several_streams_share_the_cores_unless_the_config_sets_threads()
+    {
+        var cores = Environment.ProcessorCount;
+        var one = new VideoConfig().ForStreams(1);
+        Assert.Equal((cores, cores), (one.Detector.Threads, one.Appearance.Threads));
+        // more cameras than cores: one thread each, never 0 (which would be ONNX Runtime's machine-wide pool again)
+        var many = new VideoConfig().ForStreams(cores * 2);
+        Assert.Equal((1, 1), (many.Detector.Threads, many.Appearance.Threads));
+        var set = new VideoConfig { Detector = new DetectorConfig { Threads = 3 }, Appearance = new AppearanceConfig { Threads = 5 } }.ForStreams(cores * 2);
+        Assert.Equal((3, 5), (set.Detector.Threads, set.Appearance.Threads));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VideoConfig().ForStreams(0));
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 using Reid.Core;
 using Reid.Gallery;
+using Reid.Inference;
 using Reid.Video;
 using Reid.Server;
 
@@ -31,7 +32,10 @@ internal static class ServeCommand
             var travelTimes = parse.GetValue(st) is { } stPath ? Reid.SpatialTemporal.SpatialTemporalModel.Load(stPath) : null;
             var options = new ServerOptions(dataDir, parse.GetValue(urls)!, PermitsPerSecond: parse.GetValue(rate),
                 Burst: 2 * parse.GetValue(rate), JsonLogs: parse.GetValue(jsonLogs));
-            using var embedding = GalleryModels.Open(parse.GetValue(model));
+            // With cameras to watch, the model is shared by every camera thread and the API: one camera's share of the cores each.
+            var cameras = parse.GetValue(watch) is { } camerasFile ? Reid.Video.Streams.CameraList.Check(Reid.Video.Streams.CameraList.Load(camerasFile)) : null;
+            var cfg = cameras is null ? VideoConfig.LoadDefault() : VideoConfig.LoadDefault().ForStreams(cameras.Count);
+            using var embedding = GalleryModels.Open(parse.GetValue(model), new EmbedderOptions(IntraOpThreads: cfg.Appearance.Threads));
             var store = GalleryStore.Open(dataDir, parse.GetValue(database));
             Directory.CreateDirectory(store.DataDirectory);
             var gallery = new GalleryService(store, embedding);
@@ -42,8 +46,8 @@ internal static class ServeCommand
             var hub = new Reid.Gallery.Live.WatchEventHub();
             using var hooks = WatchCommand.OpenWebhooks(parse.GetValue(webhook), parse.GetValue(webhookSecret), hub);
             var watchNote = "off (--watch cameras.yaml follows live cameras: Live tab, /api/events)";
-            var live = parse.GetValue(watch) is { } camerasFile
-                ? OpenWatch(camerasFile, gallery, parse.GetValue(detector), travelTimes, hub, hooks, out watchNote)
+            var live = cameras is not null
+                ? OpenWatch(parse.GetValue(watch)!, cameras, cfg, gallery, parse.GetValue(detector), travelTimes, hub, hooks, out watchNote)
                 : new LiveHost(hub);
             var signIn = new SignInLinks();
             var app = ReidServer.Build(options, gallery, video, travelTimes, signIn, live);
@@ -75,11 +79,10 @@ internal static class ServeCommand
 
     /// <summary>`--watch cameras.yaml`: the cameras, a detector for each (checked once here, one clear error), the associator over
     /// the server's gallery and model; the server's hosted service runs it.</summary>
-    private static LiveHost OpenWatch(string camerasFile, GalleryService gallery, string? detector,
-        Reid.SpatialTemporal.SpatialTemporalModel? travelTimes, Reid.Gallery.Live.WatchEventHub hub, Reid.Gallery.Live.Webhooks? hooks, out string note)
+    private static LiveHost OpenWatch(string camerasFile, IReadOnlyList<Reid.Video.Streams.CameraSource> cameras, VideoConfig cfg,
+        GalleryService gallery, string? detector, Reid.SpatialTemporal.SpatialTemporalModel? travelTimes,
+        Reid.Gallery.Live.WatchEventHub hub, Reid.Gallery.Live.Webhooks? hooks, out string note)
     {
-        var cameras = Reid.Video.Streams.CameraList.Check(Reid.Video.Streams.CameraList.Load(camerasFile));
-        var cfg = VideoConfig.LoadDefault();
         new VideoPersonExtractor(cfg, detector, gallery.Model.Onnx).Dispose();
         // On a shared PostgreSQL gallery the server is one more worker: cameras by lease, identities decided with the others.
         var shared = gallery.Store as PostgresGalleryStore;

@@ -78,6 +78,8 @@ internal static class WatchCommand
             leasing.Validate();
             // Workers on one PostgreSQL gallery decide identities as one: shared recent tracks, one decision at a time.
             using var ledger = shared?.TrackLedger();
+            // One thread per camera at most: every camera's detector and the shared embedder run at once.
+            cfg = cfg.ForStreams(Math.Min(given.Count, leasing.MaxCameras));
             using var embedding = GalleryModels.Open(parse.GetValue(model) ?? cfg.Appearance.Model,
                 new EmbedderOptions(BatchSize: cfg.Appearance.BatchSize, IntraOpThreads: cfg.Appearance.Threads));
             var gallery = new GalleryService(store, embedding);

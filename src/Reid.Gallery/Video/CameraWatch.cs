@@ -16,6 +16,12 @@ public sealed record CameraWatchOptions
     public LivePipelineOptions Pipeline { get; init; } = new();
     /// <summary>How often the cameras' status is reported.</summary>
     public TimeSpan StatusEvery { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Track reports one camera keeps while the store is unreachable (<see cref="ReportBacklog"/>); older ones are dropped.</summary>
+    public int Backlog { get; init; } = 512;
+    /// <summary>How often waiting reports are offered to an unreachable store again.</summary>
+    public TimeSpan StoreRetry { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>On stop, how long a camera keeps offering its waiting reports to an unreachable store before they are lost.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Optional: every processed frame of a camera (its id) with its tracked boxes, on that camera's thread (live previews).</summary>
     public Action<string, Reid.Video.Decoding.VideoFrame, IReadOnlyList<Reid.Video.Tracking.TrackedBox>>? OnFrame { get; init; }
 }
@@ -24,9 +30,9 @@ public sealed record CameraWatchOptions
 /// `reid watch`'s run: every camera's stream through its own <see cref="LiveCameraPipeline"/> on its own thread (the
 /// detector is not thread-safe, the ReID model is shared), every track report through one <see cref="OnlineAssociator"/>,
 /// decisions and periodic status handed to the caller. A camera that cannot be reached keeps being retried by its
-/// stream and shows it in its status; the other cameras run on. A failure to store one report is reported on that
-/// camera's status and the camera goes on. Cancelling stops the streams, and every open track is finished and
-/// stored before <see cref="Run"/> returns.
+/// stream and shows it in its status; the other cameras run on. Reports the store cannot take while it is unreachable
+/// wait in the camera's <see cref="ReportBacklog"/> and are stored when it answers; the status says how many wait.
+/// Cancelling stops the streams, and every open track is finished and stored before <see cref="Run"/> returns.
 /// </summary>
 public static class CameraWatch
 {
@@ -39,7 +45,8 @@ public static class CameraWatch
         var extractors = new List<VideoPersonExtractor>();
         var streams = new List<CameraStream>();
         var pipelines = new List<LiveCameraPipeline>();
-        var errors = new string?[cameras.Count];
+        var failures = new string?[cameras.Count];
+        var backlogs = new ReportBacklog[cameras.Count];
         try
         {
             foreach (var c in cameras)
@@ -53,29 +60,20 @@ public static class CameraWatch
             for (int i = 0; i < cameras.Count; i++)
             {
                 int k = i;
+                // The store may be unreachable for a while (a database restart): reports wait for it, the camera goes on.
+                backlogs[k] = new ReportBacklog(associator.Handle, onEvent) { Capacity = options.Backlog, RetryEvery = options.StoreRetry };
                 var t = new Thread(() =>
                 {
                     try
                     {
-                        pipelines[k].Run(report =>
-                        {
-                            try
-                            {
-                                if (associator.Handle(report) is { } e) onEvent(e);
-                                errors[k] = null;
-                            }
-                            catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or IOException or System.Data.Common.DbException)
-                            {
-                                // The store may be briefly unreachable: the camera goes on, and its status says why a report was lost.
-                                errors[k] = $"track {report.Track.Id} not stored: {ex.Message}";
-                            }
-                        }, ct);
+                        pipelines[k].Run(backlogs[k].Add, ct);
                     }
                     catch (Exception ex)
                     {
                         // One camera's failure (e.g. a frame the detector refuses) must not take the others down: it stops, and says why.
-                        errors[k] = $"pipeline stopped: {ex.Message}";
+                        failures[k] = $"pipeline stopped: {ex.Message}";
                     }
+                    finally { backlogs[k].Drain(options.StopGrace); }
                 }) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
                 threads.Add(t);
             }
@@ -97,7 +95,8 @@ public static class CameraWatch
                     var processed = pipelines[i].FramesProcessed;
                     var lags = pipelines[i].TakeLags().Order().ToList();
                     double? Quantile(double q) => lags.Count == 0 ? null : lags[Math.Min(lags.Count - 1, (int)(q * lags.Count))];
-                    status.Add(new CameraStatus(streams[i].State, (processed - last[i]) / seconds, processed, errors[i], Quantile(0.5), Quantile(0.95)));
+                    status.Add(new CameraStatus(streams[i].State, (processed - last[i]) / seconds, processed, failures[i] ?? backlogs[i].Error,
+                        Quantile(0.5), Quantile(0.95)));
                     last[i] = processed;
                 }
                 onStatus(status);

@@ -150,6 +150,67 @@ public class CameraStreamTests
         Assert.Equal((f.Number - 1) / 10.0, f.Timestamp, 3);
     }
 
+    /// <summary>
+    /// A camera whose encoder is reconfigured mid-stream (320x240, then 640x360): the consumer keeps seeing frames of the
+    /// first size (ffmpeg scales the rest back), the stream stays live without a reconnect, and no frame is torn.
+    /// </summary>
+    [Fact]
+    public void A_stream_that_changes_resolution_mid_way_keeps_its_first_size_and_stays_live()
+    {
+        var dir = Directory.CreateTempSubdirectory("reid-resize-");
+        try
+        {
+            // two MPEG-TS segments of different sizes joined byte for byte: one transport stream whose resolution changes
+            // (the second's clock continues the first's, as one camera's would)
+            var parts = new[] { ("a.ts", "320x240", "testsrc", "0"), ("b.ts", "640x360", "testsrc2", "3") };
+            foreach (var (name, size, src, offset) in parts)
+                RunFfmpeg("-v", "error", "-y", "-f", "lavfi", "-i", $"{src}=size={size}:rate=10", "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    "-g", "10", "-output_ts_offset", offset, "-f", "mpegts", Path.Combine(dir.FullName, name));
+            var joined = Path.Combine(dir.FullName, "joined.ts");
+            File.WriteAllBytes(joined, [.. File.ReadAllBytes(Path.Combine(dir.FullName, "a.ts")), .. File.ReadAllBytes(Path.Combine(dir.FullName, "b.ts"))]);
+
+            var port = FreePort();
+            var server = LoopbackServer.Serve(joined, port, out var log, seconds: 6);
+            using var stream = new CameraStream(new CameraSource("resize", $"tcp://127.0.0.1:{port}"), Quick with { QueueFrames = 200 }).Start();
+            try
+            {
+                var frames = new List<VideoFrame>();
+                var clock = Stopwatch.StartNew();
+                while (frames.Count < 50 && clock.Elapsed < TimeSpan.FromSeconds(40))
+                    if (stream.Frames.TryRead(out var f)) frames.Add(f); else Thread.Sleep(20);
+                // 3 s of each size at 10 fps: frames from both halves arrived, all at the first size
+                Assert.True(frames.Count >= 50, $"{frames.Count} frames; {stream.State}; server {(server.HasExited ? log.Result : "running")}");
+                Assert.All(frames, f => Assert.Equal((320, 240), (f.Image.Width, f.Image.Height)));
+                Assert.All(frames, f => Assert.Equal(320 * 240 * 3, f.Image.Pixels.Length));
+                Assert.True(stream.State.Reconnects == 0, $"{stream.State}");
+                Assert.Equal((320, 240), (stream.State.Width, stream.State.Height));
+                // testsrc2 after the switch looks nothing like testsrc before it: the later frames are the second segment's, scaled
+                Assert.NotEqual(MeanColour(frames[5]), MeanColour(frames[^1]));
+            }
+            finally { LoopbackServer.Stop(server); }
+        }
+        finally { dir.Delete(true); }
+    }
+
+    private static (int, int, int) MeanColour(VideoFrame f)
+    {
+        long r = 0, g = 0, b = 0;
+        var p = f.Image.Pixels;
+        for (int i = 0; i < p.Length; i += 3) { r += p[i]; g += p[i + 1]; b += p[i + 2]; }
+        var n = p.Length / 3;
+        return ((int)(r / n / 8), (int)(g / n / 8), (int)(b / n / 8));
+    }
+
+    private static void RunFfmpeg(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Tools.FfmpegPath) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"ffmpeg {string.Join(' ', args)}: {err}");
+    }
+
     [Fact]
     public void An_unreachable_camera_reports_failed_with_its_error_and_stops_cleanly()
     {
