@@ -10,6 +10,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure throughput (figures for docs/BENCHMARKS.md)");
         command.Subcommands.Add(BenchEmbedCommand.Create());
         command.Subcommands.Add(BenchTrainCommand.Create());
+        command.Subcommands.Add(BenchCropStoreCommand.Create());
         return command;
     }
 }
