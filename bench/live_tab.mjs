@@ -12,7 +12,7 @@ if (!url || !seconds || !out) { console.error('usage: live_tab.mjs SIGNIN_URL SE
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 const profile = mkdtempSync(join(tmpdir(), 'reid-live-tab-'));
 const browser = spawn('/usr/bin/chromium', ['--headless=new', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--no-first-run', '--disable-gpu', '--remote-debugging-port=0',
-  `--user-data-dir=${profile}`, '--window-size=1400,1000', 'about:blank'], { stdio: 'ignore' });
+  `--user-data-dir=${profile}`, '--window-size=1400,1400', 'about:blank'], { stdio: 'ignore' });
 
 // chromium writes the port it chose into the profile
 let port;
@@ -35,7 +35,7 @@ ws.onmessage = m => {
 const send = (method, params = {}) => new Promise(ok => { const id = ++next; waiting.set(id, ok); ws.send(JSON.stringify({ id, method, params })); });
 const evaluate = async expr => (await send('Runtime.evaluate', { expression: expr, returnByValue: true, awaitPromise: true })).result?.result?.value;
 const shot = async name => {
-  const r = await send('Page.captureScreenshot', { format: 'png' });
+  const r = await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true });
   writeFileSync(join(out, name), Buffer.from(r.result.data, 'base64'));
 };
 

@@ -19,10 +19,12 @@ if failing:
     print(f"  reports not stored shown from {failing[0][0]:.1f} s to {failing[-1][0]:.1f} s; e.g. {failing[0][1]['pipeline_error'][:120]}")
 for cam in sorted({r["camera"] for _, r in status}):
     ticks = [(t, r) for t, r in status if r["camera"] == cam]
-    after = [t for t, r in ticks if t > up and r["status"] == "live" and r["fps"] > 5]
+    # recovered: from the first tick after the restart from which the camera stays live with nothing waiting
+    ok = [r["status"] == "live" and not r.get("pipeline_error") for _, r in ticks]
+    after = [t for i, (t, _) in enumerate(ticks) if t > up and all(ok[i:])]
     states = " ".join(f"{t:.0f}:{r['status'][:4]}{'!' if r.get('pipeline_error') else ''}" for t, r in ticks if down - 6 < t < up + 40)
     print(f"  {cam}: around the outage {states}")
-    print(f"  {cam}: processing live frames again {after[0] - up:.1f} s after the database came back" if after else f"  {cam}: never live again")
+    print(f"  {cam}: live with nothing waiting from {after[0] - up:.1f} s after the database came back" if after else f"  {cam}: not back to normal by the end")
 events = [(t, r) for t, r in rows if r["event"] in ("new_identity", "link", "known_sighting", "sighting")]
 after_up = [t for t, _ in events if t > up]
 print(f"events: {len(events)} acknowledged ({sum(1 for t, _ in events if down <= t <= up)} during the outage); "

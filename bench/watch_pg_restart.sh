@@ -21,9 +21,11 @@ pg() { as_pg "$bin/pg_ctl" -D "$out/pg" -l "$out/pg.log" -w -t 60 -o "-p $port -
 pg start > /dev/null
 as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres reid
 db="Host=127.0.0.1;Port=$port;Username=postgres;Database=reid;Timeout=5"
-serve() { ffmpeg -nostdin -v error -re -stream_loop -1 -i "$video" -c copy -f mpegts "tcp://127.0.0.1:$1?listen=1" >/dev/null 2>>"$out/ffmpeg$1.log" & echo $!; }
+# A camera serves whoever connects, again and again (ffmpeg's listen=1 serves one client: it is restarted after each).
+serve() { (while true; do ffmpeg -nostdin -v error -re -stream_loop -1 -i "$video" -c copy -f mpegts "tcp://127.0.0.1:$1?listen=1" \
+  2>>"$out/ffmpeg$1.log"; sleep 0.2; done) >/dev/null & echo $!; }
 p1=$(serve 19411); p2=$(serve 19412)
-trap 'kill $p1 $p2 2>/dev/null || true; pg stop -m immediate >/dev/null 2>&1 || true' EXIT
+trap 'kill $p1 $p2 2>/dev/null || true; pkill -f "tcp://127.0.0.1:1941[12]" || true; pg stop -m immediate >/dev/null 2>&1 || true' EXIT
 { grep -m1 'model name' /proc/cpuinfo; grep -o -w -m1 avx512_bf16 /proc/cpuinfo || echo "no avx512_bf16"; nproc; date -u +%FT%TZ; } > "$out/machine.txt"
 sleep 1
 start=$(date +%s.%N)

@@ -32,12 +32,18 @@ public sealed class CropStore : IDisposable
         try
         {
             _writer.Open();
+            // 8 KiB pages (a new store only; an existing one keeps its own): person crops are ~2-4 KB, and SQLite's default
+            // 4 KiB pages hold about one such row each, which costs as much disk as loose files (bench crop-store: 3.8 KB a
+            // 2.3 KB crop at 4 KiB, 2.7 KB at 8 KiB). The index on source lets Count and Ids() read a small index instead of
+            // every JPEG in the table.
             Execute(_writer, """
+                PRAGMA page_size = 8192;
                 PRAGMA journal_mode = WAL;
                 CREATE TABLE IF NOT EXISTS store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, bytes INTEGER NOT NULL, crops INTEGER NOT NULL, mined TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS crops (id INTEGER PRIMARY KEY, source TEXT NOT NULL, track INTEGER NOT NULL,
                                                   frame INTEGER NOT NULL, box TEXT NOT NULL, jpeg BLOB NOT NULL);
+                CREATE INDEX IF NOT EXISTS crops_source ON crops (source);
                 INSERT OR IGNORE INTO store (key, value) VALUES ('format', 'reid-crops/1');
                 """);
             using var check = _writer.CreateCommand();
@@ -99,10 +105,12 @@ public sealed class CropStore : IDisposable
     public IReadOnlyList<long> Ids()
     {
         using var c = _writer.CreateCommand();
-        c.CommandText = "SELECT id FROM crops ORDER BY id";
+        // From the small index (every index carries the row id), not the table whose pages are mostly JPEG bytes.
+        c.CommandText = "SELECT id FROM crops INDEXED BY crops_source";
         using var r = c.ExecuteReader();
         var ids = new List<long>();
         while (r.Read()) ids.Add(r.GetInt64(0));
+        ids.Sort();
         return ids;
     }
 

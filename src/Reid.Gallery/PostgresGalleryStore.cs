@@ -113,14 +113,27 @@ public sealed class PostgresGalleryStore : SqlGalleryStore
     ];
 
     /// <summary>The camera leases of this gallery's workers; <paramref name="worker"/> names this process.</summary>
-    public CameraLeases Leases(string worker, TimeSpan ttl) => new(() => (NpgsqlConnection)Connect(), worker, ttl);
+    public CameraLeases Leases(string worker, TimeSpan ttl)
+    {
+        // A lease call must fail well within the lease time, so that a worker cut off from the database notices and stops
+        // its cameras before their leases can pass to another worker: Npgsql's defaults (15 s to connect, 30 s a command)
+        // are longer than a 15 s lease.
+        var seconds = Math.Max(1, (int)(ttl.TotalSeconds / 10));
+        var b = new NpgsqlConnectionStringBuilder(_connectionString);
+        b.Timeout = b.Timeout is > 0 and var t ? Math.Min(t, seconds) : seconds;              // 0 would mean "wait for ever"
+        b.CommandTimeout = b.CommandTimeout is > 0 and var ct ? Math.Min(ct, seconds) : seconds;
+        var bounded = b.ConnectionString;
+        return new(() => (NpgsqlConnection)Open(bounded), worker, ttl);
+    }
 
     /// <summary>The recent tracks and decision lock every `reid watch` worker of this gallery shares.</summary>
     public PostgresTrackLedger TrackLedger() => new(() => (NpgsqlConnection)Connect());
 
-    protected override DbConnection Connect()
+    protected override DbConnection Connect() => Open(_connectionString);
+
+    private DbConnection Open(string connectionString)
     {
-        var c = new NpgsqlConnection(_connectionString);
+        var c = new NpgsqlConnection(connectionString);
         try { c.Open(); }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {

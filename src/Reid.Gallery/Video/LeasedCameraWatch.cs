@@ -32,7 +32,8 @@ public sealed record LeasedWatchOptions
 /// all into one <see cref="OnlineAssociator"/> whose ledger the workers share. Every third of the lease time it renews
 /// its leases, stops at once a camera the renewal no longer returns (another worker has it: a camera is never
 /// processed twice at once), stops every camera when the database has not confirmed its leases for most of a lease
-/// time, and claims free cameras, among them those of a worker that died. Cancelling stops the cameras (open tracks
+/// time (by a timer, however long a call to a dead database hangs) and restarts those still its own once it answers
+/// again, and claims free cameras, among them those of a worker that died. Cancelling stops the cameras (open tracks
 /// are stored) and releases the leases, so others take over without waiting for expiry.
 /// </summary>
 public static class LeasedCameraWatch
@@ -48,7 +49,11 @@ public static class LeasedCameraWatch
 
         var running = new Dictionary<string, (Thread Thread, CancellationTokenSource Stop)>(StringComparer.Ordinal);
         var poll = options.Ttl / 3;
-        var sinceConfirmed = Stopwatch.StartNew();
+        // Cancelled when the leases may be about to pass to another worker: 80 % of a lease time after the start of the last
+        // renewal the database confirmed. A timer, not this loop, fires it, so a renewal that hangs on a dead database
+        // cannot keep the cameras running past their leases.
+        var mayLapse = new CancellationTokenSource();
+        string? lastError = null;
 
         void Stop(string camera, string action, string? reason)
         {
@@ -63,7 +68,7 @@ public static class LeasedCameraWatch
         {
             // A camera registered by another worker's list runs from its URL with default settings.
             var source = known.TryGetValue(claimed.Camera, out var mine) && mine.Url == claimed.Url ? mine : new CameraSource(claimed.Camera, claimed.Url);
-            var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, mayLapse.Token);
             var thread = new Thread(() => CameraWatch.Run([source], extractorFor, associator, watch, onEvent, onStatus, stop.Token))
             { IsBackground = true, Name = $"leased {source.Id}" };
             running[source.Id] = (thread, stop);
@@ -75,22 +80,33 @@ public static class LeasedCameraWatch
         {
             while (!ct.IsCancellationRequested)
             {
+                if (mayLapse.IsCancellationRequested)
+                {
+                    // The timer stopped the cameras: say so, and start afresh once the database answers again.
+                    foreach (var cam in running.Keys.ToList())
+                        Stop(cam, LeaseEvent.Lost, $"the leases could not be renewed in time: {lastError ?? "no answer from the database"}");
+                    mayLapse.Dispose();
+                    mayLapse = new CancellationTokenSource();
+                }
                 try
                 {
-                    var held = leases.Renew().Select(h => h.Camera).ToHashSet(StringComparer.Ordinal);
-                    sinceConfirmed.Restart();
-                    foreach (var lost in running.Keys.Where(k => !held.Contains(k)).ToList())
+                    var asked = Stopwatch.StartNew();
+                    var held = leases.Renew();
+                    var left = options.Ttl * 0.8 - asked.Elapsed;
+                    if (left > TimeSpan.Zero) mayLapse.CancelAfter(left);
+                    lastError = null;
+                    var heldIds = held.Select(h => h.Camera).ToHashSet(StringComparer.Ordinal);
+                    foreach (var lost in running.Keys.Where(k => !heldIds.Contains(k)).ToList())
                         Stop(lost, LeaseEvent.Lost, "another worker holds it now (this worker's lease had expired)");
-                    foreach (var c in leases.Claim(options.MaxCameras - running.Count)) Start(c);
+                    if (!mayLapse.IsCancellationRequested)
+                    {
+                        // Cameras still ours but not running (stopped while the database was away, and nobody took them).
+                        foreach (var h in held.Where(h => !running.ContainsKey(h.Camera))) Start(h);
+                        foreach (var c in leases.Claim(options.MaxCameras - running.Count)) Start(c);
+                    }
                 }
-                catch (ReidException e)
-                {
-                    // The database is unreachable: keep the cameras while the leases surely hold, then stop them all,
-                    // as another worker may claim them once they expire.
-                    if (sinceConfirmed.Elapsed > options.Ttl * 0.8)
-                        foreach (var cam in running.Keys.ToList()) Stop(cam, LeaseEvent.Lost, $"the leases could not be renewed: {e.Message}");
-                }
-                ct.WaitHandle.WaitOne(poll);
+                catch (ReidException e) { lastError = e.Message; }
+                WaitHandle.WaitAny([ct.WaitHandle, mayLapse.Token.WaitHandle], poll);
             }
         }
         finally
@@ -104,6 +120,7 @@ public static class LeasedCameraWatch
             foreach (var cam in mine) Stop(cam, LeaseEvent.Released, null);
             try { leases.Release(mine); }
             catch (ReidException) { /* the leases expire on their own */ }
+            mayLapse.Dispose();
         }
     }
 }

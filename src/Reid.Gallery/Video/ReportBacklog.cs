@@ -78,7 +78,7 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
                 _cause = ex.Message;
                 break;
             }
-            catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException)
+            catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or DbException)
             {
                 // Refused for good (e.g. a model mismatch): retrying cannot help.
                 _queue.Dequeue();
