@@ -61,6 +61,21 @@ public class ReportBacklogTests
     }
 
     [Fact]
+    public void Waiting_reports_are_stored_on_a_timer_when_the_camera_has_nothing_new_to_report()
+    {
+        var store = new Store { Down = true };
+        using var backlog = new ReportBacklog(store.Handle, _ => { }) { RetryEvery = TimeSpan.FromMilliseconds(100) };
+        backlog.Add(Report(1));
+        Assert.Equal(1, backlog.Waiting);
+        lock (store) store.Down = false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (backlog.Waiting > 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Equal(0, backlog.Waiting);   // no further Add: the timer offered it again
+        Assert.Equal([1], store.Stored);
+        Assert.Null(backlog.Error);
+    }
+
+    [Fact]
     public void The_backlog_is_bounded_and_counts_what_it_drops()
     {
         var store = new Store { Down = true };

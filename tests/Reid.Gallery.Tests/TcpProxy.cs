@@ -105,7 +105,9 @@ internal sealed class TcpProxy : IDisposable
     {
         foreach (var c in _open)
         {
-            try { c.Client.LingerState = new LingerOption(true, 0); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            // a reset, not a polite close: the client sees its connection broken, as when a server dies
+            try { if (c.Client is { } socket) socket.LingerState = new LingerOption(true, 0); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
             c.Dispose();
         }
         _open.Clear();

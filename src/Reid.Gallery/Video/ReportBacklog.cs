@@ -11,12 +11,14 @@ namespace Reid.Gallery.Video;
 /// (at most every <see cref="RetryEvery"/>, so a dead database does not stall the camera on every report) and when the
 /// camera stops. A report refused for any other reason is dropped with its reason. At most <see cref="Capacity"/> reports
 /// wait; beyond that the oldest are dropped and counted. So a database restart costs no sighting, and no failure to
-/// store stops the camera. Used from the camera's own thread; <see cref="Error"/> and <see cref="Waiting"/> may be read
-/// from any thread.
+/// store stops the camera. While reports wait, a timer offers them again every <see cref="RetryEvery"/> even when the
+/// camera has nothing new to report (nobody in view). Safe from several threads; reports keep their order.
 /// </summary>
-public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Action<AssociationEvent> onEvent)
+public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Action<AssociationEvent> onEvent) : IDisposable
 {
     private readonly Queue<LiveTrack> _queue = new();
+    private readonly Lock _gate = new();
+    private Timer? _retry;
     private long _lastFailure;
     private volatile string? _error;
     private volatile int _waiting;
@@ -35,6 +37,11 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
     /// <summary>Stores <paramref name="report"/>, after any that wait, unless the store failed less than <see cref="RetryEvery"/> ago.</summary>
     public void Add(LiveTrack report)
     {
+        lock (_gate) AddLocked(report);
+    }
+
+    private void AddLocked(LiveTrack report)
+    {
         _queue.Enqueue(report);
         while (_queue.Count > Capacity)
         {
@@ -42,26 +49,46 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
             Dropped++;
         }
         _waiting = _queue.Count;
-        bool retryDue = _lastFailure == 0 || Stopwatch.GetElapsedTime(_lastFailure) >= RetryEvery;
-        if (retryDue) Flush();
+        if (RetryDue) Flush();
         else Describe();
     }
+
+    private bool RetryDue => _lastFailure == 0 || Stopwatch.GetElapsedTime(_lastFailure) >= RetryEvery;
 
     /// <summary>When the camera stops: keeps trying until everything is stored or <paramref name="grace"/> has passed;
     /// what still waits then is lost and counted.</summary>
     public void Drain(TimeSpan grace, CancellationToken abandon = default)
     {
         var clock = Stopwatch.StartNew();
-        while (!Flush() && clock.Elapsed < grace && !abandon.IsCancellationRequested)
+        while (!FlushLocked() && clock.Elapsed < grace && !abandon.IsCancellationRequested)
             abandon.WaitHandle.WaitOne(RetryEvery < grace - clock.Elapsed ? RetryEvery : grace - clock.Elapsed);
-        if (_queue.Count == 0) return;
-        Dropped += _queue.Count;
-        _queue.Clear();
-        _waiting = 0;
-        Describe();
+        lock (_gate)
+        {
+            _retry?.Dispose();
+            _retry = null;
+            if (_queue.Count == 0) return;
+            Dropped += _queue.Count;
+            _queue.Clear();
+            _waiting = 0;
+            Describe();
+        }
     }
 
-    /// <summary>Stores what waits, oldest first; false if the store is still unreachable.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _retry?.Dispose();
+            _retry = null;
+        }
+    }
+
+    private bool FlushLocked()
+    {
+        lock (_gate) return Flush();
+    }
+
+    /// <summary>Stores what waits, oldest first; false if the store is still unreachable. Called under the lock.</summary>
     private bool Flush()
     {
         while (_queue.TryPeek(out var next))
@@ -76,6 +103,9 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
             {
                 _lastFailure = Stopwatch.GetTimestamp();
                 _cause = ex.Message;
+                // Offered again on a timer too: the camera may have nothing new to report for a long while.
+                var every = RetryEvery > TimeSpan.FromMilliseconds(50) ? RetryEvery : TimeSpan.FromMilliseconds(50);
+                _retry ??= new Timer(_ => { lock (_gate) if (_queue.Count > 0 && RetryDue) Flush(); }, null, every, every);
                 break;
             }
             catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or DbException)
