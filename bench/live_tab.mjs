@@ -60,7 +60,7 @@ while ((Date.now() - started) / 1000 < Number(seconds)) {
 }
 await shot('live-end.png');
 // a person's path across cameras, as someone clicking the newest person in the feed sees it
-await evaluate(`document.querySelector('#live-feed a')?.click()`);
+await evaluate(`document.querySelector('#live-feed button.link')?.click()`);
 await sleep(3000);
 await shot('live-path.png');
 console.log(JSON.stringify({ seconds: Number(seconds), errors }));

@@ -22,6 +22,8 @@ public sealed record CameraWatchOptions
     public TimeSpan StoreRetry { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>On stop, how long a camera keeps offering its waiting reports to an unreachable store before they are lost.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Cancelled: stop offering waiting reports at once, whatever is left of <see cref="StopGrace"/>.</summary>
+    public CancellationToken GiveUpStoring { get; init; }
     /// <summary>Optional: every processed frame of a camera (its id) with its tracked boxes, on that camera's thread (live previews).</summary>
     public Action<string, Reid.Video.Decoding.VideoFrame, IReadOnlyList<Reid.Video.Tracking.TrackedBox>>? OnFrame { get; init; }
 }
@@ -73,7 +75,7 @@ public static class CameraWatch
                         // One camera's failure (e.g. a frame the detector refuses) must not take the others down: it stops, and says why.
                         failures[k] = $"pipeline stopped: {ex.Message}";
                     }
-                    finally { backlogs[k].Drain(options.StopGrace); }
+                    finally { backlogs[k].Drain(options.StopGrace, options.GiveUpStoring); }
                 }) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
                 threads.Add(t);
             }
@@ -104,6 +106,10 @@ public static class CameraWatch
             }
             // Cancelled: each pipeline finishes its open tracks and the associator stores them before we return.
             foreach (var t in threads) t.Join();
+            // Reports a camera could not store before it stopped (the database away past the grace time) are said, not lost silently.
+            var unstored = Enumerable.Range(0, cameras.Count).Where(i => backlogs[i].Dropped > 0).ToList();
+            if (unstored.Count > 0)
+                onStatus(unstored.Select(i => new CameraStatus(streams[i].State, 0, pipelines[i].FramesProcessed, failures[i] ?? backlogs[i].Error)).ToList());
         }
         finally
         {

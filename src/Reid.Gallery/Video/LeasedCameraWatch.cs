@@ -18,6 +18,8 @@ public sealed record LeasedWatchOptions
     public TimeSpan Ttl { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>At most this many cameras on this worker.</summary>
     public int MaxCameras { get; init; } = int.MaxValue;
+    /// <summary>How long a camera stopped by a lost lease keeps offering its unstored reports to the database.</summary>
+    public TimeSpan LostGrace { get; init; } = TimeSpan.FromSeconds(60);
 
     public void Validate()
     {
@@ -49,18 +51,37 @@ public static class LeasedCameraWatch
 
         var running = new Dictionary<string, (Thread Thread, CancellationTokenSource Stop)>(StringComparer.Ordinal);
         var poll = options.Ttl / 3;
+        // A lease lost to a database outage stops the camera while the database is away: its unstored reports get longer
+        // to wait for it than on a clean stop (they are stored in the background, see Stop).
+        // A worker told to stop still gives them only the usual grace.
+        using var shuttingDown = new CancellationTokenSource();
+        using var onStop = ct.Register(() => shuttingDown.CancelAfter(watch.StopGrace));
+        var leasedWatch = watch with
+        {
+            StopGrace = watch.StopGrace > options.LostGrace ? watch.StopGrace : options.LostGrace,
+            GiveUpStoring = shuttingDown.Token,
+        };
         // Cancelled when the leases may be about to pass to another worker: 80 % of a lease time after the start of the last
         // renewal the database confirmed. A timer, not this loop, fires it, so a renewal that hangs on a dead database
         // cannot keep the cameras running past their leases.
         var mayLapse = new CancellationTokenSource();
         string? lastError = null;
 
+        // A camera whose lease is lost stops reading frames at once, but its thread may still be storing the reports it made
+        // (they wait for a database that is away, up to the stop grace): it finishes that in the background, so the loop
+        // goes on renewing and can claim the camera back meanwhile. Such threads are joined before Run returns.
+        var finishing = new List<(Thread Thread, CancellationTokenSource Stop)>();
+
         void Stop(string camera, string action, string? reason)
         {
             if (!running.Remove(camera, out var r)) return;
             r.Stop.Cancel();
-            r.Thread.Join();   // its open tracks are stored before anyone is told it stopped
-            r.Stop.Dispose();
+            if (action == LeaseEvent.Lost) finishing.Add(r);
+            else
+            {
+                r.Thread.Join();   // a clean stop: its open tracks are stored before anyone is told it stopped
+                r.Stop.Dispose();
+            }
             onLease(new LeaseEvent(action, camera, leases.Worker, reason));
         }
 
@@ -69,7 +90,7 @@ public static class LeasedCameraWatch
             // A camera registered by another worker's list runs from its URL with default settings.
             var source = known.TryGetValue(claimed.Camera, out var mine) && mine.Url == claimed.Url ? mine : new CameraSource(claimed.Camera, claimed.Url);
             var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, mayLapse.Token);
-            var thread = new Thread(() => CameraWatch.Run([source], extractorFor, associator, watch, onEvent, onStatus, stop.Token))
+            var thread = new Thread(() => CameraWatch.Run([source], extractorFor, associator, leasedWatch, onEvent, onStatus, stop.Token))
             { IsBackground = true, Name = $"leased {source.Id}" };
             running[source.Id] = (thread, stop);
             onLease(new LeaseEvent(LeaseEvent.Claimed, source.Id, leases.Worker));
@@ -120,6 +141,11 @@ public static class LeasedCameraWatch
             foreach (var cam in mine) Stop(cam, LeaseEvent.Released, null);
             try { leases.Release(mine); }
             catch (ReidException) { /* the leases expire on their own */ }
+            foreach (var (thread, stop) in finishing)
+            {
+                thread.Join();
+                stop.Dispose();
+            }
             mayLapse.Dispose();
         }
     }
