@@ -75,7 +75,12 @@ public static class CameraWatch
                         // One camera's failure (e.g. a frame the detector refuses) must not take the others down: it stops, and says why.
                         failures[k] = $"pipeline stopped: {ex.Message}";
                     }
-                    finally { backlogs[k].Drain(options.StopGrace, options.GiveUpStoring); }
+                    finally
+                    {
+                        // The camera is let go before its last reports are stored, which may wait for the database a while.
+                        streams[k].Dispose();
+                        backlogs[k].Drain(options.StopGrace, options.GiveUpStoring);
+                    }
                 }) { IsBackground = true, Name = $"watch {cameras[k].Id}" };
                 threads.Add(t);
             }

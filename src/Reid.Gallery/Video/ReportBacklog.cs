@@ -60,8 +60,12 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
     public void Drain(TimeSpan grace, CancellationToken abandon = default)
     {
         var clock = Stopwatch.StartNew();
-        while (!FlushLocked() && clock.Elapsed < grace && !abandon.IsCancellationRequested)
-            abandon.WaitHandle.WaitOne(RetryEvery < grace - clock.Elapsed ? RetryEvery : grace - clock.Elapsed);
+        while (!FlushLocked() && !abandon.IsCancellationRequested)
+        {
+            var left = grace - clock.Elapsed;
+            if (left <= TimeSpan.Zero) break;
+            abandon.WaitHandle.WaitOne(RetryEvery < left ? RetryEvery : left);
+        }
         lock (_gate)
         {
             _retry?.Dispose();
