@@ -53,6 +53,15 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
         else Describe();
     }
 
+    private void RetryFromTimer()
+    {
+        // A flush already under way may be waiting on a dead database for seconds: ticks that would queue up behind it on
+        // the lock would each hold a thread-pool thread, and starve everything else that runs on the pool.
+        if (!_gate.TryEnter()) return;
+        try { if (_queue.Count > 0 && RetryDue) Flush(); }
+        finally { _gate.Exit(); }
+    }
+
     private bool RetryDue => _lastFailure == 0 || Stopwatch.GetElapsedTime(_lastFailure) >= RetryEvery;
 
     /// <summary>When the camera stops: keeps trying until everything is stored or <paramref name="grace"/> has passed;
@@ -109,7 +118,7 @@ public sealed class ReportBacklog(Func<LiveTrack, AssociationEvent?> handle, Act
                 _cause = ex.Message;
                 // Offered again on a timer too: the camera may have nothing new to report for a long while.
                 var every = RetryEvery > TimeSpan.FromMilliseconds(50) ? RetryEvery : TimeSpan.FromMilliseconds(50);
-                _retry ??= new Timer(_ => { lock (_gate) if (_queue.Count > 0 && RetryDue) Flush(); }, null, every, every);
+                _retry ??= new Timer(_ => RetryFromTimer(), null, every, every);
                 break;
             }
             catch (Exception ex) when (ex is Core.ReidException or InvalidOperationException or DbException)
