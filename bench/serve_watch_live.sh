@@ -7,11 +7,7 @@
 # Usage: bench/serve_watch_live.sh N SECONDS OUT_DIR   (run from the repository root, after scripts/setup.sh; machine idle)
 set -euo pipefail
 n=${1:?streams}; seconds=${2:?seconds}; out=${3:?output directory}
-shared=${REID_SHARED:-../shared}
-video=$shared/data/videos/one-by-one-person-detection.mp4
-detector=$shared/models/yolox_nano.onnx
-reid=${REID_DLL:-src/Reid.Cli/bin/Release/net10.0/reid.dll}
-[ -f "$video" ] && [ -f "$detector" ] || { echo "needs $video and $detector" >&2; exit 2; }
+. "$(dirname "$0")/watch_lib.sh"
 rm -rf "$out"; mkdir -p "$out"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -23,7 +19,7 @@ for i in $(seq 1 "$n"); do
   pids+=($!)
   printf '  - id: cam%s\n    url: tcp://127.0.0.1:%s\n' "$i" "$port" >> "$out/cameras.yaml"
 done
-{ grep -m1 'model name' /proc/cpuinfo; grep -o -w -m1 avx512_bf16 /proc/cpuinfo || echo "no avx512_bf16"; nproc; date -u +%FT%TZ; } > "$out/machine.txt"
+machine_info "$out/machine.txt"
 http=$((19600 + RANDOM % 300))
 dotnet "$reid" serve --data "$out/gallery" --urls "http://127.0.0.1:$http" --detector "$detector" --watch "$out/cameras.yaml" \
   > "$out/serve.out" 2> "$out/serve.err" &

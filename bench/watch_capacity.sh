@@ -7,11 +7,7 @@
 # REID_WATCH_ARGS adds options to `reid watch` (e.g. "--config my-video.yaml").
 set -euo pipefail
 n=${1:?streams}; seconds=${2:?seconds}; out=${3:?output directory}
-shared=${REID_SHARED:-../shared}
-video=$shared/data/videos/one-by-one-person-detection.mp4
-detector=$shared/models/yolox_nano.onnx
-reid=${REID_DLL:-src/Reid.Cli/bin/Release/net10.0/reid.dll}
-[ -f "$video" ] && [ -f "$detector" ] || { echo "needs $video and $detector" >&2; exit 2; }
+. "$(dirname "$0")/watch_lib.sh"
 rm -rf "$out"; mkdir -p "$out"
 pids=(); cams=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -22,7 +18,7 @@ for i in $(seq 1 "$n"); do
   pids+=($!); cams+=(--camera "cam$i=tcp://127.0.0.1:$port")
 done
 sleep 1
-{ grep -m1 'model name' /proc/cpuinfo; grep -o -w -m1 avx512_bf16 /proc/cpuinfo || echo "no avx512_bf16"; nproc; date -u +%FT%TZ; } > "$out/machine.txt"
+machine_info "$out/machine.txt"
 start=$(date +%s)
 dotnet "$reid" watch "${cams[@]}" --data "$out/gallery" --detector "$detector" --duration "$seconds" \
   --interim 5 --status-every 10 --json ${REID_WATCH_ARGS:-} > "$out/watch.jsonl" 2> "$out/watch.err"

@@ -6,10 +6,7 @@
 # Usage: bench/watch_faults.sh OUT_DIR [SECONDS=120] [DOWN_AT=30] [UP_AT=50]
 set -euo pipefail
 out=${1:?output directory}; seconds=${2:-120}; down=${3:-30}; up=${4:-50}
-shared=${REID_SHARED:-../shared}
-video=$shared/data/videos/one-by-one-person-detection.mp4
-detector=$shared/models/yolox_nano.onnx
-reid=${REID_DLL:-src/Reid.Cli/bin/Release/net10.0/reid.dll}
+. "$(dirname "$0")/watch_lib.sh"
 rm -rf "$out"; mkdir -p "$out"
 serve() { ffmpeg -nostdin -v error -re -stream_loop -1 -i "$video" -c copy -f mpegts "tcp://127.0.0.1:$1?listen=1" >/dev/null 2>>"$out/ffmpeg$1.log" & echo $!; }
 p1=$(serve 19401); p2=$(serve 19402)

@@ -8,10 +8,7 @@
 # Usage: bench/watch_pg_restart.sh OUT_DIR [SECONDS=150] [DOWN_AT=40] [UP_AT=60] [LEASE_SECONDS=15]
 set -euo pipefail
 out=${1:?output directory}; seconds=${2:-150}; down=${3:-40}; up=${4:-60}; lease=${5:-15}
-shared=${REID_SHARED:-../shared}
-video=$shared/data/videos/one-by-one-person-detection.mp4
-detector=$shared/models/yolox_nano.onnx
-reid=${REID_DLL:-src/Reid.Cli/bin/Release/net10.0/reid.dll}
+. "$(dirname "$0")/watch_lib.sh"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 rm -rf "$out"; mkdir -p "$out"; chmod 0777 "$out"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -26,7 +23,7 @@ serve() { (while true; do ffmpeg -nostdin -v error -re -stream_loop -1 -i "$vide
   2>>"$out/ffmpeg$1.log"; sleep 0.2; done) >/dev/null & echo $!; }
 p1=$(serve 19411); p2=$(serve 19412)
 trap 'kill $p1 $p2 2>/dev/null || true; pkill -f "tcp://127.0.0.1:1941[12]" || true; pg stop -m immediate >/dev/null 2>&1 || true' EXIT
-{ grep -m1 'model name' /proc/cpuinfo; grep -o -w -m1 avx512_bf16 /proc/cpuinfo || echo "no avx512_bf16"; nproc; date -u +%FT%TZ; } > "$out/machine.txt"
+machine_info "$out/machine.txt"
 sleep 1
 start=$(date +%s.%N)
 dotnet "$reid" watch --camera cam1=tcp://127.0.0.1:19411 --camera cam2=tcp://127.0.0.1:19412 --database "$db" --worker bench \
